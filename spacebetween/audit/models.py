@@ -1,0 +1,71 @@
+"""The audit log: append-only and hash-chained.
+
+Each row has the shape of a FHIR R4 AuditEvent (who = actor, what = entity, action C/R/U/D/E,
+outcome, when = recorded_at in UTC, where from = source_address, why = purpose), and never content.
+Rows are chained: hash = SHA-256(previous hash + canonical row), so a changed, removed or reordered
+row is detected by `spacebetween audit verify`. Database triggers refuse UPDATE and DELETE.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Action(models.TextChoices):
+    # FHIR R4 AuditEventAction (http://hl7.org/fhir/R4/valueset-audit-event-action.html)
+    CREATE = "C", "Create"
+    READ = "R", "Read/view"
+    UPDATE = "U", "Update"
+    DELETE = "D", "Delete"
+    EXECUTE = "E", "Execute"
+
+
+class Outcome(models.IntegerChoices):
+    # FHIR R4 AuditEventOutcome (http://hl7.org/fhir/R4/valueset-audit-event-outcome.html)
+    SUCCESS = 0, "Success"
+    MINOR_FAILURE = 4, "Minor failure"
+    SERIOUS_FAILURE = 8, "Serious failure"
+    MAJOR_FAILURE = 12, "Major failure"
+
+
+class Purpose(models.TextChoices):
+    # HL7 v3 PurposeOfUse codes (http://terminology.hl7.org/ValueSet/v3-PurposeOfUse)
+    TREATMENT = "TREAT", "Treatment"
+    OPERATIONS = "HOPERAT", "Healthcare operations"
+    SYSTEM_ADMIN = "SYSADMIN", "System administration"
+    PATIENT_REQUEST = "PATRQT", "Patient requested"
+
+
+class AuditEvent(models.Model):
+    seq = models.BigIntegerField(primary_key=True)
+    recorded_at = models.DateTimeField()
+    event_type = models.CharField(max_length=32)  # e.g. "rest", "login", "logout", "access-denied", "export"
+    action = models.CharField(max_length=1, choices=Action.choices)
+    outcome = models.PositiveSmallIntegerField(choices=Outcome.choices)
+    # Plain ids, not foreign keys: the log outlives and never cascades with what it describes.
+    practice_id = models.BigIntegerField(null=True)
+    actor_id = models.BigIntegerField(null=True)
+    actor_role = models.CharField(max_length=16, blank=True)
+    entity_type = models.CharField(max_length=64, blank=True)
+    entity_id = models.CharField(max_length=64, blank=True)
+    source_address = models.GenericIPAddressField(null=True)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices, blank=True)
+    # A short machine-readable reason ("bad-password", "mfa-required"); never clinical content.
+    detail = models.CharField(max_length=120, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [
+            models.Index(fields=["practice_id", "recorded_at"]),
+            models.Index(fields=["entity_type", "entity_id"]),
+        ]
+
+
+class AuditChainHead(models.Model):
+    """One row holding the last sequence number and hash: locked to append, so the chain is linear."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64)

@@ -1,0 +1,66 @@
+"""Writing the audit log. Call `record` inside the transaction of the change it describes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+from spacebetween.audit.chain import GENESIS_HASH, row_hash
+from spacebetween.audit.models import Action, AuditChainHead, AuditEvent, Outcome, Purpose
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+    from spacebetween.accounts.models import User
+
+
+def client_address(request: HttpRequest | None) -> str | None:
+    """The peer address. Behind a reverse proxy REMOTE_ADDR is set by the WSGI server from the
+    proxy protocol; we do not trust X-Forwarded-For from clients."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record(
+    *,
+    action: Action,
+    event_type: str = "rest",
+    actor: User | None = None,
+    entity_type: str = "",
+    entity_id: object = "",
+    outcome: Outcome = Outcome.SUCCESS,
+    practice_id: int | None = None,
+    request: HttpRequest | None = None,
+    purpose: Purpose | str = "",
+    detail: str = "",
+    actor_role: str = "",
+) -> AuditEvent:
+    """Append one event to the chain, in the caller's transaction when there is one."""
+    if practice_id is None and actor is not None:
+        practice_id = actor.practice_id
+    with transaction.atomic():
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=1, defaults={"hash": GENESIS_HASH})
+        fields = {
+            "seq": head.seq + 1,
+            "recorded_at": dt.datetime.now(dt.UTC),
+            "event_type": event_type,
+            "action": str(action),
+            "outcome": int(outcome),
+            "practice_id": practice_id,
+            "actor_id": actor.pk if actor is not None else None,
+            "actor_role": actor_role or (actor.role if actor is not None else ""),
+            "entity_type": entity_type,
+            "entity_id": str(entity_id) if entity_id not in (None, "") else "",
+            "source_address": client_address(request),
+            "purpose": str(purpose),
+            "detail": detail[:120],
+        }
+        digest = row_hash(head.hash, fields)
+        event = AuditEvent.objects.create(prev_hash=head.hash, hash=digest, **fields)
+        head.seq = fields["seq"]
+        head.hash = digest
+        head.save(update_fields=["seq", "hash"])
+    return event

@@ -1,0 +1,227 @@
+"""Every change to clients, episodes and sessions: one function each, in one durable transaction,
+with its audit row written in the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from spacebetween.accounts.models import Role, User
+from spacebetween.audit.models import Action, Purpose
+from spacebetween.audit.services import record
+from spacebetween.clients.models import Attendance, Client, EndReason, Episode, Session, SessionFormat
+
+THERAPIST_REQUIRED = "Only a therapist or supervisor of this practice can be assigned."
+OTHER_PRACTICE = "That person belongs to another practice."
+END_BEFORE_START = "The end date cannot be before the start date."
+END_REASON_REQUIRED = "Give a reason when an episode ends."
+END_REASON_WITHOUT_END = "An end reason needs an end date."
+EPISODE_ALREADY_ENDED = "This episode has ended; reopen it before adding sessions."
+SESSION_BEFORE_EPISODE = "The session is before the episode started."
+PARTICIPANT_OTHER_PRACTICE = "Every participant must be a client of this practice."
+NAIVE_DATETIME = "Give the session time with its time zone."
+
+CLIENT_FIELDS = ("given_name", "family_name", "preferred_name", "date_of_birth", "email", "phone")
+
+
+def _audit(actor: User, action: Action, obj: Client | Episode | Session, request: Any = None) -> None:
+    record(
+        action=action,
+        actor=actor,
+        entity_type=type(obj).__name__,
+        entity_id=obj.pk,
+        purpose=Purpose.TREATMENT,
+        request=request,
+    )
+
+
+def _check_clinician(practice_id: int, therapist: User) -> None:
+    if therapist.practice_id != practice_id:
+        raise ValidationError({"therapist": OTHER_PRACTICE})
+    if therapist.role not in (Role.THERAPIST, Role.SUPERVISOR) or not therapist.is_active:
+        raise ValidationError({"therapist": THERAPIST_REQUIRED})
+
+
+def client_create(*, actor: User, primary_therapist: User | None = None, request: Any = None, **fields: Any) -> Client:
+    primary_therapist = primary_therapist or actor
+    _check_clinician(actor.practice_id, primary_therapist)
+    client = Client(practice_id=actor.practice_id, primary_therapist=primary_therapist, **fields)
+    client.full_clean()
+    with transaction.atomic(durable=True):
+        client.save()
+        _audit(actor, Action.CREATE, client, request)
+    return client
+
+
+def client_update(*, actor: User, client: Client, request: Any = None, **fields: Any) -> Client:
+    unknown = set(fields) - set(CLIENT_FIELDS)
+    if unknown:
+        raise ValueError(f"not client fields: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(client, name, value)
+    client.full_clean()
+    with transaction.atomic(durable=True):
+        client.save(update_fields=[*fields])
+        _audit(actor, Action.UPDATE, client, request)
+    return client
+
+
+def _check_episode_dates(started_on: dt.date, ended_on: dt.date | None, end_reason: str) -> None:
+    if ended_on is not None and ended_on < started_on:
+        raise ValidationError({"ended_on": END_BEFORE_START})
+    if ended_on is not None and not end_reason:
+        raise ValidationError({"end_reason": END_REASON_REQUIRED})
+    if ended_on is None and end_reason:
+        raise ValidationError({"end_reason": END_REASON_WITHOUT_END})
+    if end_reason and end_reason not in EndReason.values:
+        raise ValidationError({"end_reason": f"{end_reason!r} is not a known end reason."})
+
+
+def episode_open(
+    *,
+    actor: User,
+    client: Client,
+    referral_reason: str,
+    started_on: dt.date,
+    therapist: User | None = None,
+    shared_for_supervision: bool = False,
+    request: Any = None,
+) -> Episode:
+    therapist = therapist or actor
+    _check_clinician(client.practice_id, therapist)
+    _check_episode_dates(started_on, None, "")
+    episode = Episode(
+        client=client,
+        therapist=therapist,
+        referral_reason=referral_reason,
+        started_on=started_on,
+        shared_for_supervision=shared_for_supervision,
+    )
+    episode.full_clean()
+    with transaction.atomic(durable=True):
+        episode.save()
+        _audit(actor, Action.CREATE, episode, request)
+    return episode
+
+
+def episode_update(
+    *,
+    actor: User,
+    episode: Episode,
+    referral_reason: str,
+    started_on: dt.date,
+    ended_on: dt.date | None,
+    end_reason: str,
+    shared_for_supervision: bool,
+    request: Any = None,
+) -> Episode:
+    """Edit an episode; setting an end date with its reason ends it, clearing both reopens it."""
+    _check_episode_dates(started_on, ended_on, end_reason)
+    episode.referral_reason = referral_reason
+    episode.started_on = started_on
+    episode.ended_on = ended_on
+    episode.end_reason = end_reason
+    episode.shared_for_supervision = shared_for_supervision
+    episode.full_clean()
+    with transaction.atomic(durable=True):
+        episode.save()
+        _audit(actor, Action.UPDATE, episode, request)
+    return episode
+
+
+def episode_close(*, actor: User, episode: Episode, ended_on: dt.date, end_reason: str, request: Any = None) -> Episode:
+    return episode_update(
+        actor=actor,
+        episode=episode,
+        referral_reason=episode.referral_reason,
+        started_on=episode.started_on,
+        ended_on=ended_on,
+        end_reason=end_reason,
+        shared_for_supervision=episode.shared_for_supervision,
+        request=request,
+    )
+
+
+def _check_session(episode: Episode, starts_at: dt.datetime, participants: list[Client]) -> None:
+    if starts_at.tzinfo is None:
+        raise ValidationError({"starts_at": NAIVE_DATETIME})
+    if starts_at.date() < episode.started_on - dt.timedelta(days=1):
+        raise ValidationError({"starts_at": SESSION_BEFORE_EPISODE})
+    if any(p.practice_id != episode.client.practice_id for p in participants):
+        raise ValidationError({"participants": PARTICIPANT_OTHER_PRACTICE})
+
+
+def session_create(
+    *,
+    actor: User,
+    episode: Episode,
+    starts_at: dt.datetime,
+    duration_minutes: int = 50,
+    format: str = SessionFormat.INDIVIDUAL,
+    attendance: str = Attendance.SCHEDULED,
+    participants: Iterable[Client] | None = None,
+    request: Any = None,
+) -> Session:
+    people = list(participants) if participants is not None else [episode.client]
+    if episode.ended_on is not None:
+        raise ValidationError({"starts_at": EPISODE_ALREADY_ENDED})
+    _check_session(episode, starts_at, people)
+    session = Session(
+        episode=episode,
+        starts_at=starts_at.astimezone(dt.UTC),
+        duration_minutes=duration_minutes,
+        format=format,
+        attendance=attendance,
+    )
+    session.full_clean()
+    with transaction.atomic(durable=True):
+        session.save()
+        session.participants.set(people)
+        _audit(actor, Action.CREATE, session, request)
+    return session
+
+
+def session_update(
+    *,
+    actor: User,
+    session: Session,
+    starts_at: dt.datetime,
+    duration_minutes: int,
+    format: str,
+    attendance: str,
+    participants: Iterable[Client],
+    request: Any = None,
+) -> Session:
+    people = list(participants)
+    _check_session(session.episode, starts_at, people)
+    session.starts_at = starts_at.astimezone(dt.UTC)
+    session.duration_minutes = duration_minutes
+    session.format = format
+    session.attendance = attendance
+    session.full_clean()
+    with transaction.atomic(durable=True):
+        session.save()
+        session.participants.set(people)
+        _audit(actor, Action.UPDATE, session, request)
+    return session
+
+
+PORTAL_ALREADY = "This client already has a portal login."
+PORTAL_USER_ROLE = "A portal login must be a client account of the same practice."
+
+
+def client_portal_link(*, actor: User, client: Client, portal_user: User, request: Any = None) -> Client:
+    """Give a client their portal login (an account with the client role in the same practice)."""
+    if client.portal_user_id is not None:
+        raise ValidationError({"portal_user": PORTAL_ALREADY})
+    if portal_user.role != Role.CLIENT or portal_user.practice_id != client.practice_id:
+        raise ValidationError({"portal_user": PORTAL_USER_ROLE})
+    client.portal_user = portal_user
+    with transaction.atomic(durable=True):
+        client.save(update_fields=["portal_user"])
+        _audit(actor, Action.UPDATE, client, request)
+    return client

@@ -1,0 +1,6 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("spacebetween.accounts.urls")),
+    path("", include("spacebetween.web.urls")),
+]

@@ -1,0 +1,90 @@
+"""The fixed cast of test users, built with the real services.
+
+- alice: a therapist; her caseload is `client_record` (Carol) with an open episode.
+- carol_user: Carol's client-portal login; sees only her own record.
+- bob: a colleague therapist in the same practice; sees nothing of Alice's caseload.
+- sam: Alice's supervisor; sees only the episodes Alice shares for supervision, read-only.
+- admin: the practice admin; manages staff, sees no clinical content.
+- oscar: a therapist of another practice; everything of ours is 404 to him.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from spacebetween.accounts.models import Role, User
+from spacebetween.accounts.services import user_create
+from spacebetween.clients import services as clinical
+from spacebetween.clients.models import Client, Episode, Session
+from spacebetween.practice.models import Practice
+from spacebetween.practice.services import practice_create
+
+PASSWORD = "correct horse battery staple 42"
+
+
+@pytest.fixture
+def practice(db: None) -> Practice:
+    return practice_create(name="Riverside Therapy")
+
+
+@pytest.fixture
+def other_practice(db: None) -> Practice:
+    return practice_create(name="Hilltop Clinic")
+
+
+def _user(practice: Practice, name: str, role: Role, **kw: object) -> User:
+    return user_create(
+        practice=practice, email=f"{name}@example.org", full_name=name.title(), role=role, password=PASSWORD, **kw
+    )
+
+
+@pytest.fixture
+def admin(practice: Practice) -> User:
+    return _user(practice, "admin", Role.ADMIN)
+
+
+@pytest.fixture
+def sam(practice: Practice) -> User:
+    return _user(practice, "sam", Role.SUPERVISOR)
+
+
+@pytest.fixture
+def alice(practice: Practice, sam: User) -> User:
+    return _user(practice, "alice", Role.THERAPIST, supervisor=sam)
+
+
+@pytest.fixture
+def bob(practice: Practice) -> User:
+    return _user(practice, "bob", Role.THERAPIST)
+
+
+@pytest.fixture
+def oscar(other_practice: Practice) -> User:
+    return _user(other_practice, "oscar", Role.THERAPIST)
+
+
+@pytest.fixture
+def carol_user(practice: Practice) -> User:
+    return _user(practice, "carol", Role.CLIENT)
+
+
+@pytest.fixture
+def client_record(alice: User, carol_user: User) -> Client:
+    client = clinical.client_create(actor=alice, given_name="Carol", family_name="Jones", email="carol@example.org")
+    return clinical.client_portal_link(actor=alice, client=client, portal_user=carol_user)
+
+
+@pytest.fixture
+def episode(alice: User, client_record: Client) -> Episode:
+    return clinical.episode_open(
+        actor=alice, client=client_record, referral_reason="Low mood after bereavement", started_on=dt.date(2026, 9, 1)
+    )
+
+
+@pytest.fixture
+def session(alice: User, episode: Episode) -> Session:
+    return clinical.session_create(
+        actor=alice, episode=episode, starts_at=dt.datetime(2026, 9, 8, 10, 0, tzinfo=dt.UTC)
+    )
