@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 
 from spacebetween.core import change as core
+from spacebetween.core import instruments as catalogue
+from spacebetween.core.instruments import InstrumentDefinitionError, Scale, UnknownInstrumentError
 from spacebetween.research.tabular import (
     UsageError,
     emit,
@@ -89,34 +91,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def instrument_scale(instrument_id: str, scale_id: str | None, *, include_licensed: bool = False) -> Any:
-    """The scale of an instrument definition, through the definition loader."""
+def instrument_scale(instrument_id: str, scale_id: str | None, *, include_licensed: bool = False) -> Scale:
+    """The scale of an instrument definition (its only or first scale unless `scale_id` names one)."""
     try:
-        from spacebetween.core import instruments
-    except ImportError as exc:
-        raise UsageError(
-            "instrument definitions are not available in this installation; give the parameters as flags"
-        ) from exc
-    try:
-        definition = instruments.get(instrument_id, include_licensed=include_licensed)
-    # The loader's own error types are not this module's to know; any failure is a usage error here.
-    except Exception as exc:
-        message = exc.args[-1] if isinstance(exc, KeyError) and exc.args else exc
-        raise UsageError(f"--instrument {instrument_id}: {message}") from exc
-    # The loaded Instrument has `scales`; the JSON document keeps them under `scoring`.
-    scales = core.definition_field(definition, "scales")
-    if scales is None:
-        scales = core.definition_field(core.definition_field(definition, "scoring"), "scales")
-    scales = list(scales or [])
-    if not scales:
+        instrument = catalogue.get(instrument_id, include_licensed=include_licensed)
+    except (UnknownInstrumentError, InstrumentDefinitionError) as exc:
+        raise UsageError(str(exc)) from exc
+    if not instrument.scales:
         raise UsageError(f"instrument {instrument_id!r} has no scales")
     if scale_id is None:
-        return scales[0]
-    for scale in scales:
-        if core.definition_field(scale, "id") == scale_id:
-            return scale
-    known = ", ".join(str(core.definition_field(sc, "id")) for sc in scales)
-    raise UsageError(f"instrument {instrument_id!r} has no scale {scale_id!r} (it has: {known})")
+        return instrument.scales[0]
+    try:
+        return instrument.scale(scale_id)
+    except KeyError as exc:
+        known = ", ".join(sc.id for sc in instrument.scales)
+        raise UsageError(f"instrument {instrument_id!r} has no scale {scale_id!r} (it has: {known})") from exc
 
 
 _OVERRIDES = {
@@ -283,10 +272,10 @@ def _reliable_label(result: core.ReliableChange) -> np.ndarray:
     )
 
 
-def main(argv: Sequence[str]) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(list(argv))
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     except SystemExit as exc:  # argparse has printed its message (or the help)
         return int(exc.code or 0)
     try:

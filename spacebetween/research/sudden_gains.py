@@ -137,10 +137,10 @@ def criterion1(args: argparse.Namespace) -> tuple[float, bool]:
     )
 
 
-def main(argv: Sequence[str]) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(list(argv))
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     except SystemExit as exc:  # argparse has printed its message (or the help)
         return int(exc.code or 0)
     try:
