@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "spacebetween.audit",
     "spacebetween.clients",
     "spacebetween.web",
+    "spacebetween.demo",
 ]
 
 MIDDLEWARE = [
