@@ -1,0 +1,491 @@
+"""Synthetic practices: the demo practice behind `spacebetween demo`, and bulk fixtures for benchmarks.
+
+Everything is drawn from a seeded random generator, so the same seed and the same `today` give the
+same practice, person for person and session for session. No real person is modelled: names are
+random pairings from `vocabulary`, addresses use the reserved `.test` domain (RFC 2606) and phone
+numbers come from Ofcom's range reserved for drama (07700 900000-900999).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.db import transaction
+
+from spacebetween.accounts.models import Role, User
+from spacebetween.accounts.services import user_create
+from spacebetween.clients import services as clinical
+from spacebetween.clients.models import Attendance, Client, EndReason, Episode, Session, SessionFormat
+from spacebetween.demo import vocabulary
+from spacebetween.practice.models import Practice
+from spacebetween.practice.services import practice_create
+
+DEMO_PRACTICE_NAME = "Willow Lane Therapy (demo)"
+DEMO_TIME_ZONE = "Europe/London"
+DEMO_EMAIL_DOMAIN = "demo.spacebetween.test"
+# One password for every demo account; it passes the practice's password validators.
+DEMO_PASSWORD = "willow-lane-quiet-harbour"  # noqa: S105 - printed by `spacebetween demo` on purpose
+
+
+def demo_email(local_part: str) -> str:
+    return f"{local_part}@{DEMO_EMAIL_DOMAIN}"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    role: str
+    email: str
+
+
+DEMO_LOGINS = (
+    DemoLogin("therapist (supervised; caseload includes the demo client)", demo_email("therapist")),
+    DemoLogin("client (portal)", demo_email("client")),
+    DemoLogin("supervisor", demo_email("supervisor")),
+    DemoLogin("practice admin", demo_email("admin")),
+    DemoLogin("therapist (colleague)", demo_email("therapist2")),
+    DemoLogin("therapist (colleague)", demo_email("therapist3")),
+)
+
+# Clients per therapist (index clients; partners and parents come on top).
+CASELOAD_SIZES = {"therapist": 15, "colleague_1": 10, "colleague_2": 10}
+# How many of the demo therapist's other episodes she brings to supervision, besides the demo client's.
+SHARED_FOR_SUPERVISION = 3
+HISTORY_DAYS = 270  # episodes start within the past ~9 months
+SESSION_HOURS = (9, 10, 11, 12, 14, 15, 16, 17, 18)
+INDIVIDUAL_MINUTES = 50
+JOINT_MINUTES = 75  # couple and family sessions run longer
+# Past-session attendance; roughly what UK talking-therapy services report (most attended, about
+# one in ten cancelled, fewer missed without notice).
+P_CANCELLED = 0.08
+P_DID_NOT_ATTEND = 0.06
+P_SKIPPED_WEEK = 0.06  # holidays and breaks: no session that week
+# How many of the other episodes have ended, and why; the rest (and the demo client's) are still open.
+ENDED_EPISODES = {EndReason.COMPLETED: 9, EndReason.DROPPED_OUT: 4, EndReason.REFERRED_ON: 3}
+# The earliest start that leaves room for that ending ("" = still open).
+MIN_HISTORY_DAYS = {"": 10, EndReason.COMPLETED: 120, EndReason.DROPPED_OUT: 50, EndReason.REFERRED_ON: 30}
+DRAMA_PHONE_PREFIX = "07700 900"
+
+
+# --- the plan: plain data, drawn from the seeded generator before anything touches the database ---
+
+
+@dataclass
+class PersonPlan:
+    given_name: str
+    family_name: str
+    preferred_name: str
+    date_of_birth: dt.date
+    email: str
+    phone: str
+
+
+@dataclass
+class SessionPlan:
+    starts_at: dt.datetime
+    format: str
+    attendance: str
+    participants: tuple[int, ...]  # indexes into the case's people; 0 is the episode's client
+    duration_minutes: int
+
+
+@dataclass
+class CasePlan:
+    therapist: str
+    kind: str  # "individual", "couple" or "family"
+    people: list[PersonPlan]
+    referral_reason: str
+    started_on: dt.date
+    ended_on: dt.date | None = None
+    end_reason: str = ""
+    shared_for_supervision: bool = False
+    is_demo_client: bool = False
+    sessions: list[SessionPlan] = field(default_factory=list)
+
+
+class _Planner:
+    def __init__(self, seed: int, today: dt.date) -> None:
+        self.rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data, not secrets
+        self.today = today
+        self.tz = ZoneInfo(DEMO_TIME_ZONE)
+        self.taken_names: set[tuple[str, str]] = set()
+        self.phones = iter(self.rng.sample(range(1000), 200))
+
+    def person(self, *, family_name: str | None = None, age: tuple[int, int] = (19, 68)) -> PersonPlan:
+        rng = self.rng
+        while True:
+            given = rng.choice(vocabulary.GIVEN_NAMES)
+            family = family_name or rng.choice(vocabulary.FAMILY_NAMES)
+            if (given, family) not in self.taken_names:
+                break
+        self.taken_names.add((given, family))
+        preferred = vocabulary.PREFERRED_NAMES.get(given, "") if rng.random() < 0.6 else ""
+        years = rng.randint(*age)
+        born = dt.date(self.today.year - years, rng.randint(1, 12), rng.randint(1, 28))
+        email = f"{given}.{family}@example.test".lower() if rng.random() < 0.85 else ""
+        return PersonPlan(
+            given, family, preferred, born, email, f"{DRAMA_PHONE_PREFIX}{next(self.phones):03d}"
+        )
+
+    def case(self, therapist: str, kind: str, outcome: str, *, is_demo_client: bool = False) -> CasePlan:
+        rng = self.rng
+        if kind == "couple":
+            people = [self.person(), self.person()]
+            reason = rng.choice(vocabulary.COUPLE_REASONS)
+        elif kind == "family":
+            young = self.person(age=(13, 16))
+            people = [
+                young,
+                self.person(family_name=young.family_name, age=(38, 52)),
+                self.person(age=(38, 52)),
+            ]
+            reason = rng.choice(vocabulary.FAMILY_REASONS)
+        else:
+            people = [self.person()]
+            reason = rng.choice(vocabulary.INDIVIDUAL_REASONS)
+        age_days = 98 if is_demo_client else rng.randint(MIN_HISTORY_DAYS[outcome], HISTORY_DAYS)
+        started_on = self.today - dt.timedelta(days=age_days)
+        if started_on.isoweekday() > 5:  # first sessions are on weekdays: move to Monday
+            started_on += dt.timedelta(days=8 - started_on.isoweekday())
+        plan = CasePlan(therapist, kind, people, reason, started_on, is_demo_client=is_demo_client)
+        self._timeline(plan, outcome)
+        return plan
+
+    def _timeline(self, plan: CasePlan, outcome: str) -> None:
+        rng = self.rng
+        weeks = (self.today - plan.started_on).days // 7
+        limit: int | None = None
+        if outcome == EndReason.COMPLETED:
+            limit = rng.randint(8, 20)
+        elif outcome == EndReason.DROPPED_OUT:
+            limit = rng.randint(2, min(6, weeks - 4))
+        elif outcome == EndReason.REFERRED_ON:
+            limit = rng.randint(1, 4)
+        hour, minute = rng.choice(SESSION_HOURS), rng.choice((0, 0, 0, 30))
+        past: list[dt.date] = []
+        day = plan.started_on
+        while day < self.today and (limit is None or len(past) < limit):
+            if not past or rng.random() > P_SKIPPED_WEEK:
+                past.append(day)
+            day += dt.timedelta(weeks=1)
+        upcoming = [day + dt.timedelta(weeks=k) for k in range(rng.randint(1, 3))] if not outcome else []
+        attendance = [self._attendance(first=(i == 0)) for i in range(len(past))]
+        if outcome == EndReason.DROPPED_OUT:
+            for i in range(max(1, len(past) - rng.randint(1, 2)), len(past)):
+                attendance[i] = Attendance.DID_NOT_ATTEND
+        attendance += [Attendance.SCHEDULED] * len(upcoming)
+        for i, (day, status) in enumerate(zip([*past, *upcoming], attendance, strict=True)):
+            starts_at = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=self.tz)
+            plan.sessions.append(self._session(plan, i, starts_at, str(status)))
+        if outcome:
+            last = past[-1]
+            after = {EndReason.DROPPED_OUT: 21, EndReason.REFERRED_ON: rng.randint(1, 10)}.get(outcome, 0)
+            plan.ended_on = max(last, min(last + dt.timedelta(days=after), self.today - dt.timedelta(days=1)))
+            plan.end_reason = outcome
+
+    def _attendance(self, *, first: bool) -> str:
+        draw = self.rng.random()
+        if first or draw >= P_CANCELLED + P_DID_NOT_ATTEND:
+            return Attendance.ATTENDED
+        return Attendance.CANCELLED if draw < P_CANCELLED else Attendance.DID_NOT_ATTEND
+
+    def _session(self, plan: CasePlan, index: int, starts_at: dt.datetime, attendance: str) -> SessionPlan:
+        if plan.kind == "couple":
+            return SessionPlan(starts_at, SessionFormat.COUPLE, attendance, (0, 1), JOINT_MINUTES)
+        # Family work: the young person alone most weeks, with their parents every third session.
+        if plan.kind == "family" and index % 3 == 0:
+            parents = (1, 2) if self.rng.random() < 0.7 else (1,)
+            return SessionPlan(starts_at, SessionFormat.FAMILY, attendance, (0, *parents), JOINT_MINUTES)
+        return SessionPlan(starts_at, SessionFormat.INDIVIDUAL, attendance, (0,), INDIVIDUAL_MINUTES)
+
+
+def plan_demo_cases(seed: int, today: dt.date) -> list[CasePlan]:
+    """Everything the demo practice will hold, as plain data: one plan per episode with its people and
+    sessions. Depends only on `seed` and `today`."""
+    planner = _Planner(seed, today)
+    slots: list[tuple[str, str, bool]] = []  # (therapist, kind, is_demo_client)
+    for therapist, size in CASELOAD_SIZES.items():
+        kinds = ["individual"] * size
+        if therapist in ("therapist", "colleague_1"):
+            kinds[1] = "couple"
+        if therapist in ("therapist", "colleague_2"):
+            kinds[2] = "family"
+        slots += [(therapist, kind, therapist == "therapist" and i == 0) for i, kind in enumerate(kinds)]
+    endings = [str(reason) for reason, n in ENDED_EPISODES.items() for _ in range(n)]
+    outcomes = iter(planner.rng.sample(endings + [""] * (len(slots) - 1 - len(endings)), len(slots) - 1))
+    cases = [
+        planner.case(therapist, kind, "" if demo else next(outcomes), is_demo_client=demo)
+        for therapist, kind, demo in slots
+    ]
+    own = [c for c in cases if c.therapist == "therapist"]
+    own[0].shared_for_supervision = True
+    for case in planner.rng.sample(own[1:], SHARED_FOR_SUPERVISION):
+        case.shared_for_supervision = True
+    return cases
+
+
+# --- the demo practice, written through the real services so that its audit trail is real ---
+
+
+@dataclass(frozen=True)
+class DemoPractice:
+    practice: Practice
+    admin: User
+    supervisor: User
+    demo_therapist: User
+    therapists: tuple[User, ...]
+    demo_client: Client
+    demo_client_user: User
+    clients: int
+    episodes: int
+    sessions: int
+
+
+def demo_today() -> dt.date:
+    return dt.datetime.now(ZoneInfo(DEMO_TIME_ZONE)).date()
+
+
+def generate_demo_practice(*, seed: int = 7, today: dt.date | None = None) -> DemoPractice:
+    """Create the demo practice: an admin, a supervisor, three therapists (the demo therapist is
+    supervised and shares some episodes), about forty clients with episodes over the past nine
+    months, weekly sessions and the next ones booked, and one client with a portal login.
+
+    Every demo account has `is_demo_account=True` and the password `DEMO_PASSWORD`.
+    """
+    today = today or demo_today()
+    cases = plan_demo_cases(seed, today)
+    practice = practice_create(name=DEMO_PRACTICE_NAME, time_zone=DEMO_TIME_ZONE, country="GB")
+
+    def account(key: str, role: Role, actor: User | None, **kw: object) -> User:
+        full_name, local_part = vocabulary.STAFF[key]
+        return user_create(
+            practice=practice,
+            email=demo_email(local_part),
+            full_name=full_name,
+            role=role,
+            password=DEMO_PASSWORD,
+            actor=actor,
+            is_demo_account=True,
+            **kw,  # type: ignore[arg-type]
+        )
+
+    admin = account("admin", Role.ADMIN, None)
+    supervisor = account("supervisor", Role.SUPERVISOR, admin)
+    staff = {
+        "therapist": account("therapist", Role.THERAPIST, admin, supervisor=supervisor),
+        "colleague_1": account("colleague_1", Role.THERAPIST, admin),
+        "colleague_2": account("colleague_2", Role.THERAPIST, admin),
+    }
+    clients = episodes = sessions = 0
+    demo_client: Client | None = None
+    for case in cases:
+        therapist = staff[case.therapist]
+        people = [_create_client(therapist, person, case.is_demo_client) for person in case.people]
+        clients += len(people)
+        episode = clinical.episode_open(
+            actor=therapist,
+            client=people[0],
+            referral_reason=case.referral_reason,
+            started_on=case.started_on,
+            shared_for_supervision=case.shared_for_supervision,
+        )
+        episodes += 1
+        for plan in case.sessions:
+            clinical.session_create(
+                actor=therapist,
+                episode=episode,
+                starts_at=plan.starts_at,
+                duration_minutes=plan.duration_minutes,
+                format=plan.format,
+                attendance=plan.attendance,
+                participants=[people[i] for i in plan.participants],
+            )
+        sessions += len(case.sessions)
+        if case.ended_on is not None:
+            clinical.episode_close(
+                actor=therapist, episode=episode, ended_on=case.ended_on, end_reason=case.end_reason
+            )
+        if case.is_demo_client:
+            demo_client = people[0]
+    assert demo_client is not None
+    # Linked last: a demo whose client login is linked is a complete demo (see `demo_state`).
+    client_user = user_create(
+        practice=practice,
+        email=demo_email("client"),
+        full_name=demo_client.display_name,
+        role=Role.CLIENT,
+        password=DEMO_PASSWORD,
+        actor=admin,
+        is_demo_account=True,
+    )
+    clinical.client_portal_link(actor=staff["therapist"], client=demo_client, portal_user=client_user)
+    return DemoPractice(
+        practice=practice,
+        admin=admin,
+        supervisor=supervisor,
+        demo_therapist=staff["therapist"],
+        therapists=tuple(staff.values()),
+        demo_client=demo_client,
+        demo_client_user=client_user,
+        clients=clients,
+        episodes=episodes,
+        sessions=sessions,
+    )
+
+
+def _create_client(therapist: User, person: PersonPlan, is_demo_client: bool) -> Client:
+    return clinical.client_create(
+        actor=therapist,
+        given_name=person.given_name,
+        family_name=person.family_name,
+        preferred_name=person.preferred_name,
+        date_of_birth=person.date_of_birth,
+        email=demo_email("client") if is_demo_client else person.email,
+        phone=person.phone,
+    )
+
+
+class DemoState:
+    ABSENT = "absent"
+    COMPLETE = "complete"
+    INCOMPLETE = "incomplete"
+
+
+def demo_state() -> str:
+    """Whether this database holds the demo practice, completely or from an interrupted run."""
+    if not User.objects.filter(email=demo_email("admin")).exists():
+        return DemoState.ABSENT
+    linked = Client.objects.filter(portal_user__email=demo_email("client")).exists()
+    return DemoState.COMPLETE if linked else DemoState.INCOMPLETE
+
+
+def demo_practice_ids() -> list[int]:
+    """Practices made by the demo: named as the demo and holding only demo accounts."""
+    named = Practice.objects.filter(name=DEMO_PRACTICE_NAME)
+    return list(named.exclude(users__is_demo_account=False).values_list("pk", flat=True))
+
+
+# --- bulk fixtures for benchmarks ---
+
+
+@dataclass(frozen=True)
+class BulkCounts:
+    practices: int
+    therapists: int
+    clients: int
+    episodes: int
+    sessions: int
+    participants: int
+
+
+BULK_EMAIL_DOMAIN = "bench.spacebetween.test"
+_END_REASONS = (EndReason.COMPLETED, EndReason.DROPPED_OUT, EndReason.REFERRED_ON)
+_END_WEIGHTS = (0.6, 0.3, 0.1)
+_P_ENDED = 0.6
+
+
+def generate_bulk(
+    *,
+    seed: int,
+    practices: int,
+    therapists_per_practice: int,
+    clients_per_therapist: int,
+    sessions_per_episode: int,
+    today: dt.date | None = None,
+    batch_size: int = 2000,
+) -> BulkCounts:
+    """A large synthetic data set for benchmarks: one episode per client, `sessions_per_episode`
+    weekly sessions each, e.g. 100 x 10 x 1000 for a million episodes.
+
+    For benchmark fixtures only: rows are written with `bulk_create` in batches of `batch_size`
+    clients, which bypasses the services and so writes NO per-row audit events, and the accounts
+    have unusable passwords. Never use it for data a person will work with; the demo practice
+    (`generate_demo_practice`) goes through the services.
+    """
+    if min(practices, therapists_per_practice, clients_per_therapist, sessions_per_episode) < 1:
+        raise ValueError("every count must be at least 1")
+    today = today or dt.date.today()
+    rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data, not secrets
+    therapists = clients = sessions = participants = 0
+    with transaction.atomic():
+        made = Practice.objects.bulk_create(
+            Practice(name=f"Benchmark practice {p + 1:05d}", time_zone=DEMO_TIME_ZONE, country="GB")
+            for p in range(practices)
+        )
+    for p, practice in enumerate(made):
+        with transaction.atomic():
+            staff = User.objects.bulk_create(
+                User(
+                    practice=practice,
+                    email=f"p{p + 1:05d}.t{t + 1:04d}@{BULK_EMAIL_DOMAIN}",
+                    full_name=f"{rng.choice(vocabulary.GIVEN_NAMES)} {rng.choice(vocabulary.FAMILY_NAMES)}",
+                    role=Role.THERAPIST,
+                    password=UNUSABLE_PASSWORD_PREFIX,
+                )
+                for t in range(therapists_per_practice)
+            )
+        therapists += len(staff)
+        owners = [t for t in staff for _ in range(clients_per_therapist)]
+        for start in range(0, len(owners), batch_size):
+            counts = _bulk_batch(
+                rng, practice, owners[start : start + batch_size], sessions_per_episode, today
+            )
+            clients += counts[0]
+            sessions += counts[1]
+            participants += counts[1]
+    return BulkCounts(practices, therapists, clients, clients, sessions, participants)
+
+
+def _bulk_batch(
+    rng: random.Random, practice: Practice, owners: list[User], per_episode: int, today: dt.date
+) -> tuple[int, int]:
+    Participant = Session.participants.through
+    span = per_episode * 7
+    with transaction.atomic():
+        clients = Client.objects.bulk_create(
+            Client(
+                practice=practice,
+                given_name=rng.choice(vocabulary.GIVEN_NAMES),
+                family_name=rng.choice(vocabulary.FAMILY_NAMES),
+                primary_therapist=owner,
+            )
+            for owner in owners
+        )
+        episodes: list[Episode] = []
+        for client, owner in zip(clients, owners, strict=True):
+            started_on = today - dt.timedelta(days=span + rng.randint(7, 730))
+            ended = rng.random() < _P_ENDED
+            episodes.append(
+                Episode(
+                    client=client,
+                    therapist=owner,
+                    referral_reason=rng.choice(vocabulary.INDIVIDUAL_REASONS),
+                    started_on=started_on,
+                    ended_on=started_on + dt.timedelta(days=span - 7) if ended else None,
+                    end_reason=str(rng.choices(_END_REASONS, _END_WEIGHTS)[0]) if ended else "",
+                )
+            )
+        Episode.objects.bulk_create(episodes)
+        rows: list[Session] = []
+        for episode in episodes:
+            first = dt.datetime.combine(episode.started_on, dt.time(rng.choice(SESSION_HOURS)), tzinfo=dt.UTC)
+            for k in range(per_episode):
+                draw = rng.random()
+                attendance = (
+                    Attendance.CANCELLED
+                    if draw < P_CANCELLED
+                    else Attendance.DID_NOT_ATTEND
+                    if draw < P_CANCELLED + P_DID_NOT_ATTEND
+                    else Attendance.ATTENDED
+                )
+                rows.append(
+                    Session(episode=episode, starts_at=first + dt.timedelta(weeks=k), attendance=attendance)
+                )
+        Session.objects.bulk_create(rows, batch_size=5000)
+        Participant.objects.bulk_create(
+            (Participant(session_id=s.pk, client_id=s.episode.client_id) for s in rows), batch_size=5000
+        )
+    return len(clients), len(rows)

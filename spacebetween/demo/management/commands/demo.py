@@ -1,0 +1,138 @@
+"""`spacebetween demo`: migrate, load the synthetic demo practice once, print its logins, and serve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
+
+from spacebetween.demo.generator import (
+    DEMO_LOGINS,
+    DEMO_PASSWORD,
+    DEMO_PRACTICE_NAME,
+    DemoState,
+    demo_practice_ids,
+    demo_state,
+    generate_demo_practice,
+)
+from spacebetween.practice.models import Practice
+
+EMBEDDED_DB_NAME = "spacebetween.sqlite3"
+
+PRODUCTION_REFUSED = (
+    "spacebetween demo refuses to run in production (SPACEBETWEEN_PRODUCTION is on): demo accounts share "
+    "a published password and skip MFA. Run the demo on a machine or data directory of its own."
+)
+OTHER_PRACTICES = (
+    "This database already holds practices that are not the demo; the demo loads only into a database "
+    "of its own. Point SPACEBETWEEN_DATA_DIR at an empty folder (and unset DATABASE_URL)."
+)
+INCOMPLETE_DEMO = (
+    "The demo practice in this database is incomplete (an earlier run was interrupted). "
+    "Run `spacebetween demo --reset` to start again."
+)
+RESET_NOT_EMBEDDED = (
+    "--reset only deletes the embedded SQLite demo database ({expected}); this installation uses "
+    "another database ({actual}), which the demo never deletes."
+)
+RESET_HAS_OTHER_DATA = (
+    "--reset refuses: {path} holds practices that are not the demo. Move the file away yourself if you "
+    "really mean to delete it."
+)
+MFA_NOTE = (
+    "MFA is off for these demo accounts only, and never in production; every other staff account "
+    "sets up an authenticator app. All demo data is synthetic."
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Migrate the database, load the synthetic demo practice if it is not there yet, print the demo "
+        "logins, and with --serve serve the site. Refuses to run in production."
+    )
+    requires_migrations_checks = False
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic practice (default 7)")
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="delete the embedded SQLite demo database first and load afresh",
+        )
+        parser.add_argument("--serve", action="store_true", help="serve the site after loading")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--host", default="127.0.0.1")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.PRODUCTION:
+            raise CommandError(PRODUCTION_REFUSED)
+        if options["reset"]:
+            self._reset()
+        call_command("migrate", interactive=False, verbosity=0)
+        self._load(options["seed"])
+        address = f"[{options['host']}]" if ":" in options["host"] else options["host"]
+        url = f"http://{address}:{options['port']}/"
+        self._print_logins(url)
+        if options["serve"]:
+            self._serve(options["host"], address, options["port"], url)
+
+    def _load(self, seed: int) -> None:
+        state = demo_state()
+        if state == DemoState.COMPLETE:
+            self.stdout.write(
+                f"The demo practice {DEMO_PRACTICE_NAME!r} is already loaded; kept as it is "
+                "(--reset loads it afresh)."
+            )
+            return
+        if state == DemoState.INCOMPLETE:
+            raise CommandError(INCOMPLETE_DEMO)
+        if Practice.objects.exists():
+            raise CommandError(OTHER_PRACTICES)
+        self.stdout.write(f"Loading the synthetic demo practice (seed {seed}) ...")
+        demo = generate_demo_practice(seed=seed)
+        self.stdout.write(
+            f"Loaded {DEMO_PRACTICE_NAME!r}: {len(demo.therapists)} therapists, {demo.clients} clients, "
+            f"{demo.episodes} episodes, {demo.sessions} sessions."
+        )
+
+    def _print_logins(self, url: str) -> None:
+        width = max(len(login.role) for login in DEMO_LOGINS)
+        email_width = max(len(login.email) for login in DEMO_LOGINS)
+        self.stdout.write(f"\nDemo logins (sign in at {url}login/):")
+        self.stdout.write(f"  {'role':<{width}}  {'email':<{email_width}}  password")
+        for login in DEMO_LOGINS:
+            self.stdout.write(f"  {login.role:<{width}}  {login.email:<{email_width}}  {DEMO_PASSWORD}")
+        self.stdout.write(f"{MFA_NOTE}\n")
+
+    def _reset(self) -> None:
+        db = connections["default"].settings_dict
+        expected = (Path(settings.DATA_DIR) / EMBEDDED_DB_NAME).resolve()
+        is_sqlite = str(db["ENGINE"]).endswith("sqlite3")
+        if not is_sqlite or Path(str(db["NAME"])).resolve() != expected:
+            actual = (
+                db["NAME"] if is_sqlite else f"{db['ENGINE']} {db.get('HOST') or ''} {db['NAME']}".strip()
+            )
+            raise CommandError(RESET_NOT_EMBEDDED.format(expected=expected, actual=actual))
+        if expected.exists():
+            connection = connections["default"]
+            migrated = "practice_practice" in connection.introspection.table_names()
+            if migrated and Practice.objects.exclude(pk__in=demo_practice_ids()).exists():
+                raise CommandError(RESET_HAS_OTHER_DATA.format(path=expected))
+            connection.close()
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{expected}{suffix}").unlink(missing_ok=True)
+        self.stdout.write(f"Deleted the demo database {expected}.")
+
+    def _serve(self, host: str, address: str, port: int, url: str) -> None:
+        if host not in settings.ALLOWED_HOSTS and "*" not in settings.ALLOWED_HOSTS:
+            self.stderr.write(f"Note: add {host} to ALLOWED_HOSTS to reach the demo by that address.")
+        # WhiteNoise serves static files straight from the apps (WHITENOISE_USE_FINDERS); it only
+        # warns about an absent STATIC_ROOT, so make it.
+        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+        self.stdout.write(f"Serving the demo on {url} (Ctrl-C to stop).")
+        self.stdout.flush()
+        call_command("runserver", f"{address}:{port}", use_reloader=False, use_ipv6=":" in host)
