@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from dataclasses import dataclass
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from spacebetween.accounts.models import User
-from spacebetween.clients.access import clients_for, episodes_for
+from spacebetween.accounts.models import CLINICAL_ROLES, Role, User
+from spacebetween.clients.access import clients_for, episodes_for, sessions_for
 from spacebetween.clients.models import Attendance, Client, Episode, Session
+
+ADMIN_ONLY = "Only a practice admin can see the practice overview."
+PORTAL_UPCOMING_LIMIT = 20
 
 
 def caseload(user: User, *, now: dt.datetime | None = None) -> QuerySet[Episode]:
@@ -40,10 +45,31 @@ def clients_without_active_episode(user: User) -> QuerySet[Client]:
 
 
 @dataclass(frozen=True)
+class CaseloadPage:
+    own: list[Episode]
+    # Episodes supervisees share for supervision: read-only to the supervisor.
+    supervised: list[Episode]
+    without_episode: list[Client]
+
+
+def caseload_page(user: User, *, now: dt.datetime | None = None) -> CaseloadPage:
+    """The caseload page: the user's own active episodes, those shared with them for supervision,
+    and their clients without an open episode; three queries whatever the caseload size."""
+    episodes = list(caseload(user, now=now))
+    return CaseloadPage(
+        own=[e for e in episodes if e.therapist_id == user.pk],
+        supervised=[e for e in episodes if e.therapist_id != user.pk],
+        without_episode=list(clients_without_active_episode(user)),
+    )
+
+
+@dataclass(frozen=True)
 class ClientRecord:
     client: Client
     episodes: list[Episode]
     can_edit: bool
+    # Episodes this user may change (their own); a supervisor reads shared ones only.
+    editable_episode_ids: frozenset[int] = frozenset()
 
 
 def client_record(user: User, client: Client) -> ClientRecord:
@@ -57,4 +83,97 @@ def client_record(user: User, client: Client) -> ClientRecord:
         .annotate(first_session_at=Min("sessions__starts_at"))
     )
     can_edit = clients_for(user, write=True).filter(pk=client.pk).exists()
-    return ClientRecord(client=client, episodes=episodes, can_edit=can_edit)
+    editable = frozenset(episodes_for(user, write=True).filter(client=client).values_list("pk", flat=True))
+    return ClientRecord(client=client, episodes=episodes, can_edit=can_edit, editable_episode_ids=editable)
+
+
+@dataclass(frozen=True)
+class PortalRecord:
+    client: Client | None
+    upcoming: list[Session]
+
+
+def portal_record(user: User, *, now: dt.datetime | None = None) -> PortalRecord:
+    """A client's own page: their record and their upcoming sessions, nothing of anyone else."""
+    now = now or dt.datetime.now(dt.UTC)
+    client = clients_for(user).filter(portal_user_id=user.pk).first()
+    upcoming = (
+        sessions_for(user)
+        .filter(episode__client__portal_user_id=user.pk, starts_at__gte=now, attendance=Attendance.SCHEDULED)
+        .select_related("episode__therapist")
+        .order_by("starts_at")
+    )
+    return PortalRecord(client=client, upcoming=list(upcoming[:PORTAL_UPCOMING_LIMIT]) if client else [])
+
+
+@dataclass(frozen=True)
+class TherapistActivity:
+    """Counts only: no client names, referral reasons or other clinical content."""
+
+    therapist_name: str
+    active_clients: int
+    active_episodes: int
+    sessions_this_month: int
+
+
+@dataclass(frozen=True)
+class PracticeOverview:
+    month_start: dt.date
+    therapists: list[TherapistActivity]
+    active_clients: int
+    active_episodes: int
+    sessions_this_month: int
+
+
+def _month_bounds(now: dt.datetime, time_zone: str) -> tuple[dt.datetime, dt.datetime]:
+    """The calendar month containing `now` in the practice's time zone, as aware datetimes."""
+    tz = zoneinfo.ZoneInfo(time_zone)
+    local = now.astimezone(tz)
+    start = dt.datetime(local.year, local.month, 1, tzinfo=tz)
+    end = dt.datetime(local.year + local.month // 12, local.month % 12 + 1, 1, tzinfo=tz)
+    return start, end
+
+
+def practice_overview(user: User, *, now: dt.datetime | None = None) -> PracticeOverview:
+    """Practice-level activity per clinician for the admin: aggregates only, two queries."""
+    if user.role != Role.ADMIN:
+        raise PermissionDenied(ADMIN_ONLY)
+    start, end = _month_bounds(now or dt.datetime.now(dt.UTC), user.practice.time_zone)
+    practice_episodes = Q(episodes__client__practice_id=user.practice_id)
+    active = practice_episodes & Q(episodes__ended_on__isnull=True)
+    this_month = (
+        practice_episodes
+        & Q(episodes__sessions__starts_at__gte=start, episodes__sessions__starts_at__lt=end)
+        & ~Q(episodes__sessions__attendance=Attendance.CANCELLED)
+    )
+    rows = (
+        User.objects.filter(practice_id=user.practice_id, role__in=CLINICAL_ROLES)
+        .annotate(
+            n_clients=Count("episodes__client", filter=active, distinct=True),
+            n_episodes=Count("episodes", filter=active, distinct=True),
+            n_sessions=Count("episodes__sessions", filter=this_month, distinct=True),
+        )
+        .order_by("full_name", "pk")
+    )
+    therapists = [
+        TherapistActivity(r.full_name, r.n_clients, r.n_episodes, r.n_sessions)
+        for r in rows
+        if r.is_active or r.n_episodes or r.n_sessions
+    ]
+    totals = Episode.objects.filter(client__practice_id=user.practice_id).aggregate(
+        clients=Count("client", filter=Q(ended_on__isnull=True), distinct=True),
+        episodes=Count("pk", filter=Q(ended_on__isnull=True), distinct=True),
+        sessions=Count(
+            "sessions",
+            filter=Q(sessions__starts_at__gte=start, sessions__starts_at__lt=end)
+            & ~Q(sessions__attendance=Attendance.CANCELLED),
+            distinct=True,
+        ),
+    )
+    return PracticeOverview(
+        month_start=start.date(),
+        therapists=therapists,
+        active_clients=totals["clients"],
+        active_episodes=totals["episodes"],
+        sessions_this_month=totals["sessions"],
+    )

@@ -1,7 +1,208 @@
+"""The clinical pages. Each view parses, calls one operation (an access helper, selector or service),
+and renders. Records are fetched only through `spacebetween.clients.access`, so another practice's or
+colleague's record is 404 and a supervisor's write is 403; every page that shows a record audits the
+read (GET only: a refused form writes nothing, not even an audit row)."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.db import transaction
+from django.forms.models import model_to_dict
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from spacebetween.accounts.models import Role
+from spacebetween.audit.models import Action, Purpose
+from spacebetween.audit.services import record
+from spacebetween.clients import selectors, services
+from spacebetween.clients.access import clients_for, get_client_for, get_episode_for, get_session_for
+from spacebetween.clients.forms import ClientForm, EpisodeForm, EpisodeOpenForm, SessionForm, submit
+from spacebetween.clients.models import Client, Episode, Session
+from spacebetween.web.decorators import (
+    AuthenticatedHttpRequest,
+    admin_required,
+    client_required,
+    clinician_required,
+)
+
+HOME_BY_ROLE = {
+    Role.THERAPIST: "caseload",
+    Role.SUPERVISOR: "caseload",
+    Role.CLIENT: "portal",
+    Role.ADMIN: "practice_overview",
+}
+CLIENT_ADDED = "Client added."
+CLIENT_SAVED = "Client details saved."
+EPISODE_OPENED = "Episode opened."
+EPISODE_SAVED = "Episode saved."
+SESSION_ADDED = "Session scheduled."
+SESSION_SAVED = "Session saved."
 
 
+def _audit_read(
+    request: AuthenticatedHttpRequest,
+    *entities: Client | Episode | Session | str,
+    purpose: Purpose = Purpose.TREATMENT,
+) -> None:
+    """One read event per record shown (or per named page for lists); ids only, never content."""
+    with transaction.atomic():
+        for entity in entities:
+            kind, pk = (entity, "") if isinstance(entity, str) else (type(entity).__name__, entity.pk)
+            record(
+                action=Action.READ,
+                actor=request.user,
+                entity_type=kind,
+                entity_id=pk,
+                purpose=purpose,
+                request=request,
+            )
+
+
+def _posted(request: HttpRequest) -> QueryDict | None:
+    """The submitted data on POST (even when empty, so that it is validated), None on GET."""
+    return request.POST if request.method == "POST" else None
+
+
+@require_GET
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("Space Between")
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return redirect(HOME_BY_ROLE[Role(request.user.role)])
+
+
+@require_GET
+@clinician_required
+def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
+    page = selectors.caseload_page(request.user)
+    _audit_read(request, "Caseload")
+    return render(request, "web/caseload.html", {"page": page})
+
+
+@require_GET
+@clinician_required
+def client_detail(request: AuthenticatedHttpRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request, request.user, client_id)
+    client_record = selectors.client_record(request.user, client)
+    _audit_read(request, client, *client_record.episodes)
+    return render(request, "web/client_detail.html", {"record": client_record})
+
+
+@require_http_methods(["GET", "POST"])
+@clinician_required
+def client_new(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = ClientForm(_posted(request))
+    if request.method == "POST":
+        client = submit(form, services.client_create, actor=request.user, request=request)
+        if client is not None:
+            messages.success(request, CLIENT_ADDED)
+            return redirect("client_detail", client.pk)
+    return render(request, "web/client_form.html", {"form": form, "client": None})
+
+
+@require_http_methods(["GET", "POST"])
+@clinician_required
+def client_edit(request: AuthenticatedHttpRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request, request.user, client_id, write=True)
+    form = ClientForm(_posted(request), initial=model_to_dict(client, fields=services.CLIENT_FIELDS))
+    if request.method == "POST":
+        if submit(form, services.client_update, actor=request.user, client=client, request=request):
+            messages.success(request, CLIENT_SAVED)
+            return redirect("client_detail", client.pk)
+    else:
+        _audit_read(request, client)
+    return render(request, "web/client_form.html", {"form": form, "client": client})
+
+
+@require_http_methods(["GET", "POST"])
+@clinician_required
+def episode_new(request: AuthenticatedHttpRequest, client_id: int) -> HttpResponse:
+    client = get_client_for(request, request.user, client_id, write=True)
+    form = EpisodeOpenForm(_posted(request))
+    if request.method == "POST":
+        episode = submit(form, services.episode_open, actor=request.user, client=client, request=request)
+        if episode is not None:
+            messages.success(request, EPISODE_OPENED)
+            return redirect("client_detail", client.pk)
+    else:
+        _audit_read(request, client)
+    return render(request, "web/episode_form.html", {"form": form, "client": client, "episode": None})
+
+
+@require_http_methods(["GET", "POST"])
+@clinician_required
+def episode_edit(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
+    episode = get_episode_for(request, request.user, episode_id, write=True)
+    form = EpisodeForm(_posted(request), initial=model_to_dict(episode, fields=list(EpisodeForm.base_fields)))
+    if request.method == "POST":
+        if submit(form, services.episode_update, actor=request.user, episode=episode, request=request):
+            messages.success(request, EPISODE_SAVED)
+            return redirect("client_detail", episode.client_id)
+    else:
+        _audit_read(request, episode)
+    context = {"form": form, "client": episode.client, "episode": episode}
+    return render(request, "web/episode_form.html", context)
+
+
+def _session_form(
+    request: AuthenticatedHttpRequest, episode: Episode, session: Session | None
+) -> SessionForm:
+    """Participants are offered from the clients this clinician may change; times are the practice's."""
+    initial = {}
+    if session is not None:
+        others = session.participants.exclude(pk=episode.client_id)
+        initial = {**model_to_dict(session, exclude=["participants"]), "participants": others}
+    candidates = clients_for(request.user, write=True)
+    tz = zoneinfo.ZoneInfo(request.user.practice.time_zone)
+    return SessionForm(
+        _posted(request), initial=initial, episode=episode, candidates=candidates, time_zone=tz
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@clinician_required
+def session_new(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
+    episode = get_episode_for(request, request.user, episode_id, write=True)
+    form = _session_form(request, episode, None)
+    if request.method == "POST":
+        if submit(form, services.session_create, actor=request.user, episode=episode, request=request):
+            messages.success(request, SESSION_ADDED)
+            return redirect("client_detail", episode.client_id)
+    else:
+        _audit_read(request, episode)
+    return render(request, "web/session_form.html", {"form": form, "episode": episode, "session": None})
+
+
+@require_http_methods(["GET", "POST"])
+@clinician_required
+def session_edit(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
+    session = get_session_for(request, request.user, session_id, write=True)
+    form = _session_form(request, session.episode, session)
+    if request.method == "POST":
+        if submit(form, services.session_update, actor=request.user, session=session, request=request):
+            messages.success(request, SESSION_SAVED)
+            return redirect("client_detail", session.episode.client_id)
+    else:
+        _audit_read(request, session)
+    context = {"form": form, "episode": session.episode, "session": session}
+    return render(request, "web/session_form.html", context)
+
+
+@require_GET
+@client_required
+def portal(request: AuthenticatedHttpRequest) -> HttpResponse:
+    own = selectors.portal_record(request.user)
+    if own.client is not None:
+        # A client reading their own record: HL7 PurposeOfUse "patient requested".
+        _audit_read(request, own.client, purpose=Purpose.PATIENT_REQUEST)
+    return render(request, "web/portal.html", {"own": own})
+
+
+@require_GET
+@admin_required
+def practice_overview(request: AuthenticatedHttpRequest) -> HttpResponse:
+    overview = selectors.practice_overview(request.user)
+    _audit_read(request, "PracticeOverview", purpose=Purpose.OPERATIONS)
+    return render(request, "web/practice_overview.html", {"overview": overview})
