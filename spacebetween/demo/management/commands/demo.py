@@ -47,6 +47,10 @@ MFA_NOTE = (
     "MFA is off for these demo accounts only, and never in production; every other staff account "
     "sets up an authenticator app. All demo data is synthetic."
 )
+MFA_NOTE_DEMO_OFF = (
+    "SPACEBETWEEN_ALLOW_DEMO_ACCOUNTS is off, so the demo accounts set up an authenticator app like any "
+    "other staff account. All demo data is synthetic."
+)
 
 
 class Command(BaseCommand):
@@ -106,7 +110,7 @@ class Command(BaseCommand):
         self.stdout.write(f"  {'role':<{width}}  {'email':<{email_width}}  password")
         for login in DEMO_LOGINS:
             self.stdout.write(f"  {login.role:<{width}}  {login.email:<{email_width}}  {DEMO_PASSWORD}")
-        self.stdout.write(f"{MFA_NOTE}\n")
+        self.stdout.write((MFA_NOTE if settings.ALLOW_DEMO_ACCOUNTS else MFA_NOTE_DEMO_OFF) + "\n")
 
     def _reset(self) -> None:
         db = connections["default"].settings_dict
