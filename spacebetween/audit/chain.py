@@ -34,5 +34,7 @@ def _canonical(value: Any) -> Any:
 
 
 def row_hash(prev_hash: str, fields: dict[str, Any]) -> str:
-    payload = json.dumps([prev_hash, [_canonical(fields[name]) for name in CHAINED_FIELDS]], separators=(",", ":"))
+    payload = json.dumps(
+        [prev_hash, [_canonical(fields[name]) for name in CHAINED_FIELDS]], separators=(",", ":")
+    )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()

@@ -62,6 +62,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["entity_type", "entity_id"]),
         ]
 
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.event_type} {self.action} {self.entity_type}"
+
 
 class AuditChainHead(models.Model):
     """One row holding the last sequence number and hash: locked to append, so the chain is linear."""
@@ -69,3 +72,6 @@ class AuditChainHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"audit chain head at #{self.seq}"

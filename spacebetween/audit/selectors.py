@@ -43,7 +43,9 @@ def verify_chain() -> ChainReport:
         count += 1
         seq = int(row["seq"])  # type: ignore[call-overload]
         if seq != expected_seq:
-            problems.append(ChainProblem(seq, f"sequence gap: expected {expected_seq}, found {seq} (row removed?)"))
+            problems.append(
+                ChainProblem(seq, f"sequence gap: expected {expected_seq}, found {seq} (row removed?)")
+            )
         if row["prev_hash"] != expected_prev:
             problems.append(ChainProblem(seq, "link broken: prev_hash does not match the previous row"))
         if row_hash(str(row["prev_hash"]), row) != row["hash"]:

@@ -42,7 +42,9 @@ def record(
     if practice_id is None and actor is not None:
         practice_id = actor.practice_id
     with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(id=1, defaults={"hash": GENESIS_HASH})
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+            id=1, defaults={"hash": GENESIS_HASH}
+        )
         fields = {
             "seq": head.seq + 1,
             "recorded_at": dt.datetime.now(dt.UTC),

@@ -44,7 +44,9 @@ def episodes_for(user: User, *, write: bool = False) -> QuerySet[Episode]:
 
 def clients_for(user: User, *, write: bool = False) -> QuerySet[Client]:
     if user.role in (Role.THERAPIST, Role.SUPERVISOR):
-        scope = Q(primary_therapist_id=user.pk) | Q(pk__in=episodes_for(user, write=write).values("client_id"))
+        scope = Q(primary_therapist_id=user.pk) | Q(
+            pk__in=episodes_for(user, write=write).values("client_id")
+        )
     elif user.role == Role.CLIENT and not write:
         scope = Q(portal_user_id=user.pk)
     else:
@@ -90,7 +92,9 @@ def _fetch(
 
 
 def get_client_for(request: HttpRequest | None, user: User, pk: int, *, write: bool = False) -> Client:
-    return _fetch(request, user, Client, clients_for(user, write=write), clients_for(user) if write else None, pk)
+    return _fetch(
+        request, user, Client, clients_for(user, write=write), clients_for(user) if write else None, pk
+    )
 
 
 def get_episode_for(request: HttpRequest | None, user: User, pk: int, *, write: bool = False) -> Episode:

@@ -27,7 +27,11 @@ class Client(models.Model):
     )
     # Optional client-portal login; the user has role "client" in the same practice.
     portal_user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="client_record"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="client_record",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -72,7 +76,8 @@ class Episode(models.Model):
                 name="episode_ends_after_start",
             ),
             models.CheckConstraint(
-                condition=Q(ended_on__isnull=True, end_reason="") | Q(ended_on__isnull=False) & ~Q(end_reason=""),
+                condition=Q(ended_on__isnull=True, end_reason="")
+                | Q(ended_on__isnull=False) & ~Q(end_reason=""),
                 name="episode_end_reason_with_end",
             ),
         ]
@@ -113,10 +118,13 @@ class Session(models.Model):
         indexes = [models.Index(fields=["episode", "starts_at"])]
         constraints = [
             models.CheckConstraint(
-                condition=Q(duration_minutes__gte=5) & Q(duration_minutes__lte=480), name="session_duration_range"
+                condition=Q(duration_minutes__gte=5) & Q(duration_minutes__lte=480),
+                name="session_duration_range",
             ),
             models.CheckConstraint(condition=Q(format__in=SessionFormat.values), name="session_format_valid"),
-            models.CheckConstraint(condition=Q(attendance__in=Attendance.values), name="session_attendance_valid"),
+            models.CheckConstraint(
+                condition=Q(attendance__in=Attendance.values), name="session_attendance_valid"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -46,7 +46,9 @@ def _check_clinician(practice_id: int, therapist: User) -> None:
         raise ValidationError({"therapist": THERAPIST_REQUIRED})
 
 
-def client_create(*, actor: User, primary_therapist: User | None = None, request: Any = None, **fields: Any) -> Client:
+def client_create(
+    *, actor: User, primary_therapist: User | None = None, request: Any = None, **fields: Any
+) -> Client:
     primary_therapist = primary_therapist or actor
     _check_clinician(actor.practice_id, primary_therapist)
     client = Client(practice_id=actor.practice_id, primary_therapist=primary_therapist, **fields)
@@ -133,7 +135,9 @@ def episode_update(
     return episode
 
 
-def episode_close(*, actor: User, episode: Episode, ended_on: dt.date, end_reason: str, request: Any = None) -> Episode:
+def episode_close(
+    *, actor: User, episode: Episode, ended_on: dt.date, end_reason: str, request: Any = None
+) -> Episode:
     return episode_update(
         actor=actor,
         episode=episode,

@@ -4,43 +4,80 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditChainHead',
+            name="AuditChainHead",
             fields=[
-                ('id', models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
-                ('seq', models.BigIntegerField(default=0)),
-                ('hash', models.CharField(max_length=64)),
+                ("id", models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
+                ("seq", models.BigIntegerField(default=0)),
+                ("hash", models.CharField(max_length=64)),
             ],
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('seq', models.BigIntegerField(primary_key=True, serialize=False)),
-                ('recorded_at', models.DateTimeField()),
-                ('event_type', models.CharField(max_length=32)),
-                ('action', models.CharField(choices=[('C', 'Create'), ('R', 'Read/view'), ('U', 'Update'), ('D', 'Delete'), ('E', 'Execute')], max_length=1)),
-                ('outcome', models.PositiveSmallIntegerField(choices=[(0, 'Success'), (4, 'Minor failure'), (8, 'Serious failure'), (12, 'Major failure')])),
-                ('practice_id', models.BigIntegerField(null=True)),
-                ('actor_id', models.BigIntegerField(null=True)),
-                ('actor_role', models.CharField(blank=True, max_length=16)),
-                ('entity_type', models.CharField(blank=True, max_length=64)),
-                ('entity_id', models.CharField(blank=True, max_length=64)),
-                ('source_address', models.GenericIPAddressField(null=True)),
-                ('purpose', models.CharField(blank=True, choices=[('TREAT', 'Treatment'), ('HOPERAT', 'Healthcare operations'), ('SYSADMIN', 'System administration'), ('PATRQT', 'Patient requested')], max_length=16)),
-                ('detail', models.CharField(blank=True, max_length=120)),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64, unique=True)),
+                ("seq", models.BigIntegerField(primary_key=True, serialize=False)),
+                ("recorded_at", models.DateTimeField()),
+                ("event_type", models.CharField(max_length=32)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("C", "Create"),
+                            ("R", "Read/view"),
+                            ("U", "Update"),
+                            ("D", "Delete"),
+                            ("E", "Execute"),
+                        ],
+                        max_length=1,
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "Success"),
+                            (4, "Minor failure"),
+                            (8, "Serious failure"),
+                            (12, "Major failure"),
+                        ]
+                    ),
+                ),
+                ("practice_id", models.BigIntegerField(null=True)),
+                ("actor_id", models.BigIntegerField(null=True)),
+                ("actor_role", models.CharField(blank=True, max_length=16)),
+                ("entity_type", models.CharField(blank=True, max_length=64)),
+                ("entity_id", models.CharField(blank=True, max_length=64)),
+                ("source_address", models.GenericIPAddressField(null=True)),
+                (
+                    "purpose",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("TREAT", "Treatment"),
+                            ("HOPERAT", "Healthcare operations"),
+                            ("SYSADMIN", "System administration"),
+                            ("PATRQT", "Patient requested"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("detail", models.CharField(blank=True, max_length=120)),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64, unique=True)),
             ],
             options={
-                'ordering': ['seq'],
-                'indexes': [models.Index(fields=['practice_id', 'recorded_at'], name='audit_audit_practic_57e4d6_idx'), models.Index(fields=['entity_type', 'entity_id'], name='audit_audit_entity__0bff9a_idx')],
+                "ordering": ["seq"],
+                "indexes": [
+                    models.Index(
+                        fields=["practice_id", "recorded_at"], name="audit_audit_practic_57e4d6_idx"
+                    ),
+                    models.Index(fields=["entity_type", "entity_id"], name="audit_audit_entity__0bff9a_idx"),
+                ],
             },
         ),
     ]

@@ -1,0 +1,137 @@
+"""Writes: enabling the licensed pack and importing a practice's own instrument definitions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from spacebetween.accounts.models import Role, User
+from spacebetween.audit.models import Action, Purpose
+from spacebetween.audit.services import record
+from spacebetween.core import instruments as catalogue
+from spacebetween.core.instruments import InstrumentDefinitionError
+from spacebetween.measures.models import ImportedInstrument, PackAcceptance
+from spacebetween.measures.selectors import (
+    LICENSED_PACK,
+    current_acceptance,
+    licensed_pack,
+    pack_terms_digest,
+)
+
+ADMIN_ONLY = "Only the practice admin can change which instruments the practice uses."
+TERMS_CHANGED = (
+    "The licence terms changed while you were reading them; read the terms below and accept again."
+)
+NOT_ACCEPTED = "Tick the box to confirm that the practice accepts these terms."
+ALREADY_ENABLED = "The licensed pack is already enabled."
+NOT_ENABLED = "The licensed pack is not enabled."
+NOT_JSON = "The file is not a JSON instrument definition: {problem}"
+SHIPPED_ID = (
+    "{id!r} is the id of an instrument that ships with Space Between; give your definition its own id."
+)
+VERSION_EXISTS = "Version {version} of {id!r} has already been imported; give the new file a new version."
+TOO_LARGE = "The file is larger than 1 MB; an instrument definition is much smaller."
+MAX_DEFINITION_BYTES = 1_000_000
+
+
+def _require_admin(actor: User, practice_id: int) -> None:
+    if actor.role != Role.ADMIN or actor.practice_id != practice_id:
+        raise ValidationError(ADMIN_ONLY)
+
+
+def licensed_pack_accept(
+    *, actor: User, terms_digest: str, accepted: bool, request: Any = None
+) -> PackAcceptance:
+    """Enable the licensed pack for the actor's practice. `terms_digest` is the digest of the terms
+    the admin was shown; if the terms changed since, nothing is enabled."""
+    _require_admin(actor, actor.practice_id)
+    if not accepted:
+        raise ValidationError({"accept": NOT_ACCEPTED})
+    if terms_digest != pack_terms_digest(licensed_pack()):
+        raise ValidationError(TERMS_CHANGED)
+    if current_acceptance(actor.practice) is not None:
+        raise ValidationError(ALREADY_ENABLED)
+    with transaction.atomic(durable=True):
+        acceptance = PackAcceptance.objects.create(
+            practice_id=actor.practice_id,
+            pack=LICENSED_PACK,
+            terms_digest=terms_digest,
+            accepted_by=actor,
+            accepted_at=dt.datetime.now(dt.UTC),
+        )
+        record(
+            action=Action.CREATE,
+            actor=actor,
+            entity_type="PackAcceptance",
+            entity_id=acceptance.pk,
+            purpose=Purpose.OPERATIONS,
+            request=request,
+        )
+    return acceptance
+
+
+def licensed_pack_withdraw(*, actor: User, request: Any = None) -> None:
+    _require_admin(actor, actor.practice_id)
+    acceptance = current_acceptance(actor.practice)
+    if acceptance is None:
+        raise ValidationError(NOT_ENABLED)
+    with transaction.atomic(durable=True):
+        acceptance.withdrawn_at = dt.datetime.now(dt.UTC)
+        acceptance.save(update_fields=["withdrawn_at"])
+        record(
+            action=Action.UPDATE,
+            actor=actor,
+            entity_type="PackAcceptance",
+            entity_id=acceptance.pk,
+            purpose=Purpose.OPERATIONS,
+            request=request,
+            detail="withdrawn",
+        )
+
+
+def instrument_import(
+    *, actor: User, filename: str, content: bytes, request: Any = None
+) -> ImportedInstrument:
+    """Validate a practice's own definition file exactly as the shipped ones are, then store it."""
+    _require_admin(actor, actor.practice_id)
+    if len(content) > MAX_DEFINITION_BYTES:
+        raise ValidationError({"definition": TOO_LARGE})
+    try:
+        doc = json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValidationError({"definition": NOT_JSON.format(problem=exc)}) from exc
+    try:
+        instrument = catalogue.build_instrument(doc, filename)
+    except InstrumentDefinitionError as exc:
+        raise ValidationError({"definition": str(exc)}) from exc
+    if instrument.id in catalogue.registry(include_licensed=True):
+        raise ValidationError({"definition": SHIPPED_ID.format(id=instrument.id)})
+    if ImportedInstrument.objects.filter(
+        practice_id=actor.practice_id, instrument_id=instrument.id, version=instrument.version
+    ).exists():
+        raise ValidationError(
+            {"definition": VERSION_EXISTS.format(id=instrument.id, version=instrument.version)}
+        )
+    with transaction.atomic(durable=True):
+        imported = ImportedInstrument.objects.create(
+            practice_id=actor.practice_id,
+            instrument_id=instrument.id,
+            version=instrument.version,
+            title=instrument.title,
+            definition=doc,
+            imported_by=actor,
+            imported_at=dt.datetime.now(dt.UTC),
+        )
+        record(
+            action=Action.CREATE,
+            actor=actor,
+            entity_type="ImportedInstrument",
+            entity_id=imported.pk,
+            purpose=Purpose.OPERATIONS,
+            request=request,
+        )
+    return imported

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from spacebetween.measures import selectors, services
+from spacebetween.measures.forms import AcceptTermsForm, ImportDefinitionForm
+from spacebetween.practice.access import practice_admin
+
+
+def _page(
+    request: HttpRequest,
+    accept_form: AcceptTermsForm | None = None,
+    import_form: ImportDefinitionForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    admin = practice_admin(request, "InstrumentSettings")
+    listing = selectors.practice_instruments(admin.practice)
+    digest = selectors.pack_terms_digest(listing.licensed)
+    context = {
+        "listing": listing,
+        "acceptance": selectors.current_acceptance(admin.practice),
+        "accept_form": accept_form or AcceptTermsForm(initial={"terms_digest": digest}),
+        "import_form": import_form or ImportDefinitionForm(),
+    }
+    return render(request, "measures/instruments.html", context, status=status)
+
+
+def _apply_errors(form: AcceptTermsForm | ImportDefinitionForm, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@require_GET
+@login_required
+def instruments(request: HttpRequest) -> HttpResponse:
+    return _page(request)
+
+
+@require_POST
+@login_required
+def licensed_pack_accept(request: HttpRequest) -> HttpResponse:
+    admin = practice_admin(request, "PackAcceptance")
+    form = AcceptTermsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.licensed_pack_accept(
+                actor=admin,
+                terms_digest=form.cleaned_data["terms_digest"],
+                accepted=form.cleaned_data["accept"],
+                request=request,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, "The licensed instrument pack is enabled for this practice.")
+            return redirect("instrument_settings")
+    return _page(request, accept_form=form, status=400)
+
+
+@require_POST
+@login_required
+def licensed_pack_withdraw(request: HttpRequest) -> HttpResponse:
+    admin = practice_admin(request, "PackAcceptance")
+    try:
+        services.licensed_pack_withdraw(actor=admin, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "The licensed instrument pack is switched off for this practice.")
+    return redirect("instrument_settings")
+
+
+@require_POST
+@login_required
+def instrument_import(request: HttpRequest) -> HttpResponse:
+    admin = practice_admin(request, "ImportedInstrument")
+    form = ImportDefinitionForm(request.POST, request.FILES)
+    if form.is_valid():
+        upload = form.cleaned_data["definition"]
+        try:
+            imported = services.instrument_import(
+                actor=admin, filename=upload.name, content=upload.read(), request=request
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, f"Imported {imported.title} (version {imported.version}).")
+            return redirect("instrument_settings")
+    return _page(request, import_form=form, status=400)
