@@ -192,7 +192,8 @@ def score_table(
     ``incomplete="raise"`` (default) makes too many missing items a `ScoringError`; ``"nan"`` leaves
     those scores NaN with ``incomplete`` set, for callers that store partial questionnaires.
     """
-    table = np.array(answers, dtype=np.float64, copy=True, ndmin=2)
+    # Column-major copy: scoring walks items (columns), and the caller's array is never modified.
+    table = np.array(answers, dtype=np.float64, copy=True, ndmin=2, order="F")
     item_ids = instrument.item_ids
     if table.ndim != 2 or table.shape[1] != len(item_ids):
         raise ValueError(
@@ -200,11 +201,7 @@ def score_table(
             f"{', '.join(item_ids)}; got {table.shape}"
         )
     n = table.shape[0]
-    ids = (
-        tuple(str(r) for r in respondent_ids)
-        if respondent_ids is not None
-        else tuple(map(str, range(1, n + 1)))
-    )
+    ids = tuple(map(str, respondent_ids if respondent_ids is not None else range(1, n + 1)))
     if len(ids) != n:
         raise ValueError(f"{len(ids)} respondent ids for {n} rows of answers")
 
@@ -280,17 +277,21 @@ def _risk_flags(
 def _scale_scores(
     instrument: Instrument, sc: Scale, table: FloatArray, missing: BoolArray, index: Mapping[str, int]
 ) -> ScaleScores:
-    cols = [index[i] for i in sc.items]
-    k = len(cols)
-    values = table[:, cols]  # fancy indexing copies; the caller's table is never modified
-    for pos, item_id in enumerate(sc.items):
+    k = len(sc.items)
+    n = table.shape[0]
+    total = np.zeros(n, dtype=np.float64)
+    n_missing = np.zeros(n, dtype=np.int64)
+    # Column by column: the table is column-major (see score_table), so each pass reads contiguous memory.
+    for item_id in sc.items:
+        j = index[item_id]
+        values = table[:, j]
         if item_id in sc.reverse:
             item = instrument.item(item_id)
-            values[:, pos] = (float(item.min) + float(item.max)) - values[:, pos]
-    miss = missing[:, cols]
-    n_missing = miss.sum(axis=1).astype(np.int64)
+            values = (float(item.min) + float(item.max)) - values
+        miss = missing[:, j]
+        total += np.where(miss, 0.0, values)
+        n_missing += miss
     answered = k - n_missing
-    total = np.where(miss, 0.0, values).sum(axis=1)
     too_many = n_missing > sc.missing.max_missing
 
     with np.errstate(divide="ignore", invalid="ignore"):
