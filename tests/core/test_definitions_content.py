@@ -43,8 +43,8 @@ def _ids(prefix: str, numbers: list[int] | range) -> tuple[str, ...]:
 
 # ------------------------------------------------------------------------------------------------ packs
 
-CORE = ["core10", "k10", "who5", "scssf", "maas"]
-LICENSED = ["waisr", "pss10", "brs", "aaq2", "ders16", "ffmq15"]
+CORE = ["core10", "k10", "who5", "scs-sf", "maas"]
+LICENSED = ["wai-sr", "pss10", "brs", "aaq2", "ders16", "ffmq15"]
 
 
 @pytest.mark.parametrize("instrument_id", CORE)
@@ -282,17 +282,17 @@ SCSSF_SUBSCALES = {
 
 
 def test_scssf_has_twelve_items_scored_1_to_5() -> None:
-    scssf = _instrument("scssf")
+    scssf = _instrument("scs-sf")
     assert scssf.item_ids == _ids("scssf", range(1, 13))
     # The form labels the ends only: 1 Almost never ... 5 Almost always (reproschema SCS-SF, Neff's sheet).
-    values = [v for v, _ in _answer_scale("scssf")]
+    values = [v for v, _ in _answer_scale("scs-sf")]
     assert values == [1, 2, 3, 4, 5]
-    assert _answer_scale("scssf")[0][1] == "Almost never"
-    assert _answer_scale("scssf")[-1][1] == "Almost always"
+    assert _answer_scale("scs-sf")[0][1] == "Almost never"
+    assert _answer_scale("scs-sf")[-1][1] == "Almost always"
 
 
 def test_scssf_total_reverses_the_negative_items_and_takes_the_mean() -> None:
-    total = _instrument("scssf").scale("total")
+    total = _instrument("scs-sf").scale("total")
     # Neff: reverse self-judgment, isolation and over-identification items (1, 4, 8, 9, 11, 12), total mean.
     assert set(total.reverse) == set(_ids("scssf", [1, 4, 8, 9, 11, 12]))
     assert (total.method, total.range, total.direction) == ("mean", (1, 5), "higher_is_better")
@@ -301,13 +301,13 @@ def test_scssf_total_reverses_the_negative_items_and_takes_the_mean() -> None:
 
 @pytest.mark.parametrize(("subscale", "numbers"), SCSSF_SUBSCALES.items())
 def test_scssf_subscale_is_the_mean_of_its_two_items_unreversed(subscale: str, numbers: list[int]) -> None:
-    scale = _instrument("scssf").scale(subscale)
+    scale = _instrument("scs-sf").scale(subscale)
     assert set(scale.items) == set(_ids("scssf", numbers))
     assert (scale.method, scale.reverse) == ("mean", ())
 
 
 def test_scssf_negative_subscales_are_lower_is_better() -> None:
-    scssf = _instrument("scssf")
+    scssf = _instrument("scs-sf")
     for subscale in ("self_judgment", "isolation", "over_identification"):
         assert scssf.scale(subscale).direction == "lower_is_better"
     for subscale in ("self_kindness", "common_humanity", "mindfulness"):
@@ -316,13 +316,13 @@ def test_scssf_negative_subscales_are_lower_is_better() -> None:
 
 def test_scssf_bands_are_neffs_rough_guide() -> None:
     # Neff: 1-2.49 low, 2.5-3.5 moderate, 3.51-5.0 high.
-    bands = _instrument("scssf").scale("total").bands
+    bands = _instrument("scs-sf").scale("total").bands
     assert [(b.min, b.max) for b in bands] == [(1, 2.49), (2.5, 3.5), (3.51, 5)]
 
 
 def test_scssf_all_fives_is_a_middling_total_of_3() -> None:
     # 6 positive items 5 + 6 negative items reversed to 1 = 36 / 12 = 3.0; subscales unreversed = 5.
-    scores = _score("scssf", _same("scssf", 5))
+    scores = _score("scs-sf", _same("scs-sf", 5))
     assert scores["total"] == 3
     assert scores["self_judgment"] == 5
     assert scores["self_kindness"] == 5
@@ -330,8 +330,8 @@ def test_scssf_all_fives_is_a_middling_total_of_3() -> None:
 
 def test_scssf_kind_answers_score_the_maximum_total() -> None:
     negative = set(_ids("scssf", [1, 4, 8, 9, 11, 12]))
-    answers = {i: (1 if i in negative else 5) for i in _instrument("scssf").item_ids}
-    result = score_response(_instrument("scssf"), answers)
+    answers = {i: (1 if i in negative else 5) for i in _instrument("scs-sf").item_ids}
+    result = score_response(_instrument("scs-sf"), answers)
     assert result.scales["total"].score == 5
     assert result.scales["total"].band == "high"
     assert result.scales["over_identification"].score == 1
@@ -381,9 +381,9 @@ WAISR_SUBSCALES = {"task": [1, 2, 10, 12], "bond": [3, 5, 7, 9], "goal": [4, 6, 
 
 
 def test_waisr_has_twelve_items_scored_1_to_5() -> None:
-    waisr = _instrument("waisr")
+    waisr = _instrument("wai-sr")
     assert waisr.item_ids == _ids("waisr", range(1, 13))
-    assert _answer_scale("waisr") == [
+    assert _answer_scale("wai-sr") == [
         (1, "Seldom"),
         (2, "Sometimes"),
         (3, "Fairly often"),
@@ -397,19 +397,19 @@ def test_waisr_has_twelve_items_scored_1_to_5() -> None:
 
 @pytest.mark.parametrize(("subscale", "numbers"), WAISR_SUBSCALES.items())
 def test_waisr_subscale_membership(subscale: str, numbers: list[int]) -> None:
-    scale = _instrument("waisr").scale(subscale)
+    scale = _instrument("wai-sr").scale(subscale)
     assert set(scale.items) == set(_ids("waisr", numbers))
     assert (scale.reverse, scale.range) == ((), (4, 20))
 
 
 def test_waisr_total_has_no_reverse_items_and_no_invented_bands() -> None:
-    total = _instrument("waisr").scale("total")
+    total = _instrument("wai-sr").scale("total")
     # No validated cut-offs for the WAI-SR (shared/research/instruments.md; vendor bands are not norms).
     assert (total.range, total.reverse, total.bands, total.caseness) == ((12, 60), (), (), None)
 
 
 def test_waisr_all_always_scores_60_and_20_per_subscale() -> None:
-    assert _score("waisr", _same("waisr", 5)) == {"total": 60, "task": 20, "bond": 20, "goal": 20}
+    assert _score("wai-sr", _same("wai-sr", 5)) == {"total": 60, "task": 20, "bond": 20, "goal": 20}
 
 
 # ----------------------------------------------------------------------------------------------- PSS-10
@@ -645,7 +645,7 @@ def test_ffmq15_all_fives_scores_47() -> None:
 # -------------------------------------------------------------------------------------- risk items, all
 
 
-@pytest.mark.parametrize("instrument_id", ["k10", "who5", "scssf", "maas", *LICENSED])
+@pytest.mark.parametrize("instrument_id", ["k10", "who5", "scs-sf", "maas", *LICENSED])
 def test_instrument_without_a_self_harm_item_has_no_risk_rule(instrument_id: str) -> None:
     # Of this set only the CORE-10 asks about self-harm (item 6); none of the others has such an item.
     assert _instrument(instrument_id).risk_rules == ()
