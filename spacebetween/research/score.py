@@ -21,13 +21,14 @@ import argparse
 import re
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from spacebetween.core import instruments as catalogue
 from spacebetween.core.instruments import Instrument, InstrumentDefinitionError, UnknownInstrumentError
-from spacebetween.core.scoring import ScoreTable, ScoringError, score_table
+from spacebetween.core.scoring import Incomplete, ScoreTable, ScoringError, score_table
 from spacebetween.research.tabular import EXIT_USAGE, UsageError, emit, fail, parse_number, read_csv, render
 
 ID_COLUMN = "id"
@@ -63,6 +64,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         table = score_file(instrument, args.file, allow_incomplete=args.allow_incomplete)
     except (UnknownInstrumentError, InstrumentDefinitionError, UsageError) as exc:
         return fail(str(exc))
+    write_scores(table, args.format, args.output)
+    return 0
+
+
+def write_scores(table: ScoreTable, fmt: str, output: str | None) -> None:
+    """The scores table (CSV or JSON with a summary) to stdout or a file, and a one-line report on stderr."""
+    instrument = table.instrument
     rows, columns = output_rows(table)
     summary = {
         "instrument": instrument.id,
@@ -71,11 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "rows_with_risk_flag": int(table.any_risk.sum()),
         "incomplete": {sid: int(sc.incomplete.sum()) for sid, sc in table.scales.items()},
     }
-    emit(render(rows, columns, args.format, summary if args.format == "json" else None), args.output)
+    emit(render(rows, columns, fmt, summary if fmt == "json" else None), output)
     flagged = summary["rows_with_risk_flag"]
     sys.stderr.write(f"spacebetween: scored {len(table)} row(s) with {instrument.id} {instrument.version}")
     sys.stderr.write(f"; {flagged} row(s) with a risk flag\n" if flagged else "\n")
-    return 0
 
 
 def column_map(instrument: Instrument, header: Sequence[str], path: str) -> dict[str, str]:
@@ -111,7 +118,17 @@ def column_map(instrument: Instrument, header: Sequence[str], path: str) -> dict
     return mapping
 
 
-def score_file(instrument: Instrument, path: str, *, allow_incomplete: bool = False) -> ScoreTable:
+class AnswerFile(NamedTuple):
+    """A CSV of answers read for one instrument: ids, an n x items table (NaN = missing), item -> column."""
+
+    path: str
+    ids: list[str]
+    answers: npt.NDArray[np.float64]
+    columns: dict[str, str]
+
+
+def read_answers(instrument: Instrument, path: str) -> AnswerFile:
+    """Read and check a CSV of answers (column names, ids, numbers); values are checked by scoring."""
     header, rows = read_csv(path)
     mapping = column_map(instrument, header, path)
     answers = np.full((len(rows), len(instrument.item_ids)), np.nan, dtype=np.float64)
@@ -126,12 +143,22 @@ def score_file(instrument: Instrument, path: str, *, allow_incomplete: bool = Fa
             col = mapping.get(item_id)
             if col is not None:
                 answers[r, j] = parse_number(row[col], path=path, row=csv_row, column=col, allow_missing=True)
+    return AnswerFile(path, ids, answers, mapping)
+
+
+def score_answers(instrument: Instrument, data: AnswerFile, *, allow_incomplete: bool = False) -> ScoreTable:
+    """Score a read CSV; a `ScoringError` becomes a `UsageError` naming the CSV row and column."""
     try:
-        return score_table(instrument, answers, ids, incomplete="nan" if allow_incomplete else "raise")
+        incomplete: Incomplete = "nan" if allow_incomplete else "raise"
+        return score_table(instrument, data.answers, data.ids, incomplete=incomplete)
     except ScoringError as exc:
-        column = mapping.get(exc.item or "", exc.item or "")
+        column = data.columns.get(exc.item or "", exc.item or "")
         hint = "" if exc.scale is None else " (use --allow-incomplete to leave such scores blank)"
-        raise UsageError(f"{path}: row {exc.row + 2}, column {column}: {exc}{hint}") from exc
+        raise UsageError(f"{data.path}: row {exc.row + 2}, column {column}: {exc}{hint}") from exc
+
+
+def score_file(instrument: Instrument, path: str, *, allow_incomplete: bool = False) -> ScoreTable:
+    return score_answers(instrument, read_answers(instrument, path), allow_incomplete=allow_incomplete)
 
 
 def output_rows(table: ScoreTable) -> tuple[list[dict[str, Any]], list[str]]:
