@@ -178,12 +178,13 @@ class SessionForm(PageForm):
         data = super().clean() or {}
         others = list(data.get("participants") or [])
         session_format = data.get("format")
-        if session_format == SessionFormat.INDIVIDUAL and others:
-            self.add_error("participants", INDIVIDUAL_WITH_OTHERS)
+        if session_format == SessionFormat.INDIVIDUAL:
+            if others:
+                self.add_error("participants", INDIVIDUAL_WITH_OTHERS)
+        elif session_format is not None and not others:
+            self.add_error("participants", OTHERS_REQUIRED)
         elif session_format == SessionFormat.COUPLE and len(others) > 1:
             self.add_error("participants", COUPLE_NEEDS_ONE)
-        elif session_format in SessionFormat.values and not others:
-            self.add_error("participants", OTHERS_REQUIRED)
         # The episode's client always takes part; the service receives everyone.
         data["participants"] = [self.episode.client, *others]
         return data

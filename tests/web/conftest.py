@@ -1,0 +1,81 @@
+"""Page-test helpers on top of the fixed cast in tests/conftest.py.
+
+- `as_user(user)`: the test client signed in as `user`, past MFA, through the real session keys.
+- `shared_episode`: Alice's episode of Carol, shared with Sam for supervision.
+- `dan`: a second client of Alice, with an open episode of his own (a partner for couple sessions).
+- `record_counts()`: clients, episodes, sessions and audit events, to prove a refused form wrote nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import NamedTuple
+
+import pytest
+from django.test import Client as HttpClient
+
+from spacebetween.accounts import signin
+from spacebetween.accounts.models import User
+from spacebetween.audit.models import AuditEvent
+from spacebetween.clients import services as clinical
+from spacebetween.clients.models import Client, Episode, Session
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
+    """Argon2 is the point in production and a second per test user here; these tests sign in without it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def sign_in(http: HttpClient, user: User) -> HttpClient:
+    http.force_login(user)
+    session = http.session
+    session[signin.SESSION_MFA_DONE] = True
+    session.save()
+    return http
+
+
+@pytest.fixture
+def as_user(client: HttpClient) -> Callable[[User], HttpClient]:
+    return lambda user: sign_in(client, user)
+
+
+@pytest.fixture
+def shared_episode(alice: User, episode: Episode) -> Episode:
+    return clinical.episode_update(
+        actor=alice,
+        episode=episode,
+        referral_reason=episode.referral_reason,
+        started_on=episode.started_on,
+        ended_on=None,
+        end_reason="",
+        shared_for_supervision=True,
+    )
+
+
+@pytest.fixture
+def dan(alice: User) -> Client:
+    client = clinical.client_create(actor=alice, given_name="Dan", family_name="Jones")
+    clinical.episode_open(
+        actor=alice, client=client, referral_reason="Conflict at home", started_on=dt.date(2026, 9, 1)
+    )
+    return client
+
+
+class Counts(NamedTuple):
+    clients: int
+    episodes: int
+    sessions: int
+    audit_events: int
+
+
+def _counts() -> Counts:
+    return Counts(
+        Client.objects.count(), Episode.objects.count(), Session.objects.count(), AuditEvent.objects.count()
+    )
+
+
+@pytest.fixture
+def record_counts() -> Callable[[], Counts]:
+    return _counts
