@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.db import transaction
+from django.db import connection, transaction
 
 from spacebetween.accounts.models import Role, User
 from spacebetween.accounts.services import user_create
@@ -442,7 +442,6 @@ def generate_bulk(
 def _bulk_batch(
     rng: random.Random, practice: Practice, owners: list[User], per_episode: int, today: dt.date
 ) -> tuple[int, int]:
-    Participant = Session.participants.through
     span = per_episode * 7
     with transaction.atomic():
         clients = Client.objects.bulk_create(
@@ -485,7 +484,14 @@ def _bulk_batch(
                     Session(episode=episode, starts_at=first + dt.timedelta(weeks=k), attendance=attendance)
                 )
         Session.objects.bulk_create(rows, batch_size=5000)
-        Participant.objects.bulk_create(
-            (Participant(session_id=s.pk, client_id=s.episode.client_id) for s in rows), batch_size=5000
+        # One participant per session: plain rows, without building a model object for each.
+        through = Session.participants.through._meta
+        quote = connection.ops.quote_name
+        sql = "INSERT INTO {} ({}, {}) VALUES (%s, %s)".format(  # noqa: S608 - names from the model
+            quote(through.db_table),
+            quote(through.get_field("session").column),
+            quote(through.get_field("client").column),
         )
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, [(s.pk, s.episode.client_id) for s in rows])
     return len(clients), len(rows)

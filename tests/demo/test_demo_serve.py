@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-DEADLINE_SECONDS = 60
+DEADLINE_SECONDS = 90  # normally about 10 s; generous for a loaded CI machine
 
 
 def _free_port() -> int:
