@@ -6,6 +6,7 @@ refuses to start with a missing, short or default secret key, or with DEBUG on.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from pathlib import Path
@@ -80,6 +81,40 @@ SECRET_KEY = _secret_key()
 
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production (unset DEBUG or set it to false).")
+
+
+def _field_encryption_keys() -> list[str]:
+    """Keys for spacebetween.crypto (Fernet), newest first; kept apart from SECRET_KEY and the database.
+
+    FIELD_ENCRYPTION_KEY may list several comma-separated keys so that old ones still decrypt during
+    rotation. Required in production; elsewhere generated once per installation like the secret key.
+    """
+    keys = env_list("FIELD_ENCRYPTION_KEY", [])
+    if not keys and PRODUCTION:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEY must be set in production "
+            "(e.g. python -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')."
+        )
+    if not keys:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        path = DATA_DIR / "field_key"
+        if not path.exists():
+            path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+            path.chmod(0o600)
+        keys = [path.read_text().strip()]
+    for key in keys:
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode())) == 32
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ImproperlyConfigured(
+                "FIELD_ENCRYPTION_KEY must be 32 random bytes in URL-safe base64 (44 characters)."
+            )
+    return keys
+
+
+FIELD_ENCRYPTION_KEYS = _field_encryption_keys()
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 if PRODUCTION and not ALLOWED_HOSTS:
@@ -194,6 +229,8 @@ CLIENT_IDLE_TIMEOUT_SECONDS = env_int("CLIENT_IDLE_TIMEOUT_SECONDS", 30 * 60)
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Client portal: 2 hours absolute (shared/research/security.md §1.6).
+CLIENT_ABSOLUTE_TIMEOUT_SECONDS = env_int("CLIENT_ABSOLUTE_TIMEOUT_SECONDS", 2 * 60 * 60)
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if PRODUCTION:
@@ -209,6 +246,8 @@ if PRODUCTION:
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
+    # Joining the HSTS preload list is hard to undo, so it stays the operator's explicit choice.
+    SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 USE_I18N = True
 USE_TZ = True
 

@@ -65,3 +65,87 @@ class User(AbstractBaseUser):
     @property
     def is_client(self) -> bool:
         return self.role == Role.CLIENT
+
+
+class TotpDevice(models.Model):
+    """A staff member's authenticator app (TOTP, RFC 6238: 30-second steps, 6 digits).
+
+    One per user. Unconfirmed while enrolment is under way; the secret is encrypted at rest
+    (spacebetween.crypto). `last_used_step` refuses a second use of a code from the same or an earlier
+    time step (ASVS 6.5.1: single use).
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
+    secret_encrypted = models.TextField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_used_step = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Authenticator of user {self.user_id}"
+
+
+class RecoveryCode(models.Model):
+    """A single-use recovery code. Only its SHA-256 is stored: codes carry 120 random bits, and at
+    112 bits or more a plain hash suffices (ASVS 5.0 6.5.2)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "code_hash"], name="recovery_code_unique")]
+
+    def __str__(self) -> str:
+        return f"Recovery code of user {self.user_id}"
+
+
+class UserSession(models.Model):
+    """The session keys a user is signed in with, so that logout, password change, deactivation and
+    an MFA reset can end them server-side (ASVS 5.0 7.4)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Session of user {self.user_id}"
+
+
+class ThrottleScope(models.TextChoices):
+    ACCOUNT = "account", "Sign-in attempts for one email address"
+    ADDRESS = "address", "Sign-in attempts from one IP address"
+    MFA = "mfa", "Authentication codes for one user"
+
+
+class AuthFailure(models.Model):
+    """One failed sign-in or code attempt, counted per scope and key within a window.
+
+    The key is an HMAC of the email address, IP address or user id, so typed addresses of accounts
+    that do not exist are not stored. Rows live in the database so that limits hold across processes.
+    """
+
+    scope = models.CharField(max_length=16, choices=ThrottleScope.choices)
+    key = models.CharField(max_length=64)
+    failed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "key", "failed_at"], name="auth_failure_window")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} failure at {self.failed_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Lockout(models.Model):
+    """Further attempts for this scope and key are refused until `until`."""
+
+    scope = models.CharField(max_length=16, choices=ThrottleScope.choices)
+    key = models.CharField(max_length=64)
+    until = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="lockout_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} locked until {self.until:%Y-%m-%d %H:%M:%S}"

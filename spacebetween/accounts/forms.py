@@ -1,0 +1,110 @@
+"""Input forms for the account pages: they parse and check shape; services decide and write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.forms import PasswordChangeForm
+from django.forms.utils import ErrorList
+
+from spacebetween.accounts.models import Role, User
+
+STAFF_ROLE_CHOICES = [(r.value, r.label) for r in (Role.THERAPIST, Role.SUPERVISOR, Role.ADMIN)]
+IDENTITY_CHECK = (
+    "I have confirmed this person's identity (in person, or on a video call with photo ID) "
+    "before resetting their authenticator."
+)
+
+
+class FieldErrors(ErrorList):
+    template_name = "web/forms/errors.html"
+
+
+class AccountForm(forms.Form):
+    """Rendered like every other page form (web/forms/): errors summarised on top and next to each field."""
+
+    template_name = "web/forms/form.html"
+    error_css_class = "has-error"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("error_class", FieldErrors)
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class NewPasswordForm(PasswordChangeForm):
+    template_name = AccountForm.template_name
+    error_css_class = AccountForm.error_css_class
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("error_class", FieldErrors)
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class LoginForm(AccountForm):
+    email = forms.EmailField(max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "username"}))
+    password = forms.CharField(
+        max_length=4096, strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
+class CodeForm(AccountForm):
+    code = forms.CharField(
+        label="Code",
+        max_length=64,
+        help_text="The 6-digit code from your authenticator app, or one of your recovery codes.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"}
+        ),
+    )
+
+
+class EnrolForm(AccountForm):
+    code = forms.CharField(
+        label="6-digit code from the app",
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+def _supervisors(practice_id: int, exclude: User | None = None) -> Any:
+    qs = User.objects.filter(practice_id=practice_id, role=Role.SUPERVISOR, is_active=True)
+    qs = qs.order_by("full_name")
+    return qs.exclude(pk=exclude.pk) if exclude is not None else qs
+
+
+class StaffForm(AccountForm):
+    """Role and supervisor, shared by adding and changing a staff member."""
+
+    role = forms.ChoiceField(choices=STAFF_ROLE_CHOICES)
+    supervisor = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="No supervisor",
+        help_text="Therapists only: the supervisor who sees the cases they share for supervision.",
+    )
+
+    def __init__(self, *args: Any, practice_id: int, member: User | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["supervisor"].queryset = _supervisors(practice_id, exclude=member)  # type: ignore[attr-defined]
+
+
+class StaffCreateForm(StaffForm):
+    full_name = forms.CharField(label="Full name", max_length=200)
+    email = forms.EmailField(max_length=254)
+    password = forms.CharField(
+        label="Initial password (optional)",
+        required=False,
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Leave empty to create the account without a usable password.",
+    )
+
+    field_order = ["full_name", "email", "role", "supervisor", "password"]
+
+
+class MfaResetForm(AccountForm):
+    identity_checked = forms.BooleanField(label=IDENTITY_CHECK, required=True)
