@@ -165,25 +165,29 @@ class SuddenGains:
         return rows, intervals + 1
 
 
-def _windows(y: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Pre and post windows of every interval, shape (clients, sessions − 1, WINDOW), NaN-padded."""
+def _window_stats(y: FloatArray, first: int) -> tuple[NDArray[np.intp], FloatArray, FloatArray]:
+    """Count, mean and sum of squared deviations of the present values in the window of each interval.
+
+    Interval j's window covers sessions j + first .. j + first + WINDOW − 1 (0-based), clipped to the
+    series: first = −2 gives the pre window (x_{N−2}..x_N), first = 1 the post window (x_{N+1}..x_{N+3}).
+    Built from WINDOW shifted column slices of a NaN-padded copy, each a whole-matrix operation.
+    """
     n, s = y.shape
     pad = np.full((n, WINDOW - 1), np.nan)
     padded = np.concatenate([pad, y, pad], axis=1)
-    # Window k of the padded series covers sessions k−2 .. k (0-based, unpadded).
-    w = np.lib.stride_tricks.sliding_window_view(padded, WINDOW, axis=1)
-    pre = w[:, 0 : s - 1, :]
-    post = w[:, WINDOW : s - 1 + WINDOW, :]
-    return pre, post
-
-
-def _window_stats(w: FloatArray) -> tuple[NDArray[np.intp], FloatArray, FloatArray]:
-    present = np.isfinite(w)
-    count = present.sum(axis=2)
-    values = np.where(present, w, 0.0)
+    start = first + WINDOW - 1
+    columns = [padded[:, start + i : start + i + s - 1] for i in range(WINDOW)]
+    present = [np.isfinite(c) for c in columns]
+    count = sum((p.astype(np.intp) for p in present), np.zeros((n, s - 1), dtype=np.intp))
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = values.sum(axis=2) / count
-        squares = np.where(present, (w - mean[..., None]) ** 2, 0.0).sum(axis=2)
+        total = sum(
+            (np.where(p, c, 0.0) for p, c in zip(present, columns, strict=True)), np.zeros((n, s - 1))
+        )
+        mean = total / count
+        squares = sum(
+            (np.where(p, (c - mean) ** 2, 0.0) for p, c in zip(present, columns, strict=True)),
+            np.zeros((n, s - 1)),
+        )
     return count, mean, squares
 
 
@@ -225,9 +229,8 @@ def sudden_gains(
     magnitude = y_n - y_n1
     both = np.isfinite(magnitude)
 
-    pre, post = _windows(y)
-    n1, mean1, ss1 = _window_stats(pre)
-    n2, mean2, ss2 = _window_stats(post)
+    n1, mean1, ss1 = _window_stats(y, -(WINDOW - 1))
+    n2, mean2, ss2 = _window_stats(y, 1)
     testable = both & (n1 >= MIN_WINDOW_VALUES) & (n2 >= MIN_WINDOW_VALUES)
     df = np.where(testable, n1 + n2 - 2, 0)
     # df is 2, 3 or 4 with windows of 3; index 0 and 1 are never used by a testable interval.
