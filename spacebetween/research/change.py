@@ -234,7 +234,10 @@ def analyse(
     if args.clinical_from_sample:
         if args.clinical_mean is not None or args.clinical_sd is not None:
             raise UsageError("--clinical-from-sample and --clinical-mean/--clinical-sd exclude each other")
-        clinical_mean, clinical_sd = core.pre_score_norms(pre, post)
+        try:
+            clinical_mean, clinical_sd = core.pre_score_norms(pre, post)
+        except ValueError as exc:
+            raise UsageError(f"--clinical-from-sample: {exc}") from exc
     try:
         value = core.clinical_cutoff(
             args.criterion,
