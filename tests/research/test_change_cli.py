@@ -273,3 +273,11 @@ def test_bad_flag_value_is_a_usage_error(pairs: Path) -> None:
     proc = run(pairs, "--reliability", "high", cwd=pairs.parent)
     assert proc.returncode == 2
     assert "--reliability" in proc.stderr
+
+
+def test_clinical_from_sample_needs_two_complete_pairs(tmp_path: Path) -> None:
+    f = write(tmp_path / "p.csv", "id,pre,post\n1,10,5\n2,12,\n")
+    proc = run(
+        f, "--sd", "3", "--reliability", "0.8", "--criterion", "a", "--clinical-from-sample", cwd=tmp_path
+    )
+    assert_usage_error(proc, "--clinical-from-sample", "at least 2 complete")
