@@ -58,11 +58,12 @@ HISTORY_DAYS = 270  # episodes start within the past ~9 months
 SESSION_HOURS = (9, 10, 11, 12, 14, 15, 16, 17, 18)
 INDIVIDUAL_MINUTES = 50
 JOINT_MINUTES = 75  # couple and family sessions run longer
-# Past-session attendance; roughly what UK talking-therapy services report (most attended, about
-# one in ten cancelled, fewer missed without notice).
+# Past-session attendance, chosen to look plausible in a demo (not a published rate): most attended,
+# some cancelled, fewer missed without notice.
 P_CANCELLED = 0.08
 P_DID_NOT_ATTEND = 0.06
 P_SKIPPED_WEEK = 0.06  # holidays and breaks: no session that week
+DISCHARGE_AFTER_NO_CONTACT_DAYS = 21  # a practice policy of the demo, not a clinical rule
 # How many of the other episodes have ended, and why; the rest (and the demo client's) are still open.
 ENDED_EPISODES = {EndReason.COMPLETED: 9, EndReason.DROPPED_OUT: 4, EndReason.REFERRED_ON: 3}
 # The earliest start that leaves room for that ending ("" = still open).
@@ -182,7 +183,11 @@ class _Planner:
             plan.sessions.append(self._session(plan, i, starts_at, str(status)))
         if outcome:
             last = past[-1]
-            after = {EndReason.DROPPED_OUT: 21, EndReason.REFERRED_ON: rng.randint(1, 10)}.get(outcome, 0)
+            after = 0  # completed: the last session is the ending
+            if outcome == EndReason.DROPPED_OUT:
+                after = DISCHARGE_AFTER_NO_CONTACT_DAYS
+            elif outcome == EndReason.REFERRED_ON:
+                after = rng.randint(1, 10)
             plan.ended_on = max(last, min(last + dt.timedelta(days=after), self.today - dt.timedelta(days=1)))
             plan.end_reason = outcome
 

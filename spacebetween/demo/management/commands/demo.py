@@ -58,7 +58,6 @@ class Command(BaseCommand):
         "Migrate the database, load the synthetic demo practice if it is not there yet, print the demo "
         "logins, and with --serve serve the site. Refuses to run in production."
     )
-    requires_migrations_checks = False
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic practice (default 7)")
