@@ -157,6 +157,30 @@ class MinimalImportantDifference:
 
 
 @dataclass(frozen=True)
+class Recode:
+    """A scale's recoding of one item: the value the scale scores for each raw answer value.
+
+    Applied to the answer before anything else (reverse keying, summing); an item is never both recoded
+    and reverse-keyed in one scale (the loader refuses it). The same item may be recoded differently in
+    another scale, or not at all (e.g. the RFQ-8 certainty and uncertainty scales).
+    """
+
+    item: str
+    pairs: tuple[tuple[float, float], ...]  # (raw answer value, scored value), one per answer option
+    source: str
+
+    @property
+    def scored_values(self) -> tuple[float, ...]:
+        return tuple(scored for _, scored in self.pairs)
+
+    def scored(self, raw: float) -> float:
+        for value, scored in self.pairs:
+            if value == raw:
+                return scored
+        raise KeyError(f"{self.item}: {raw!r} is not an answer option")
+
+
+@dataclass(frozen=True)
 class Scale:
     id: str
     title: str
@@ -174,6 +198,14 @@ class Scale:
     clinical_significance: ClinicalSignificance | None = None
     mid: MinimalImportantDifference | None = None
     loinc: str | None = None
+    recode: tuple[Recode, ...] = ()
+
+    def recode_for(self, item_id: str) -> Recode | None:
+        """This scale's recoding of ``item_id``, or None when the scale scores the answer as given."""
+        for rc in self.recode:
+            if rc.item == item_id:
+                return rc
+        return None
 
 
 @dataclass(frozen=True)
@@ -297,12 +329,33 @@ def load_definition(path: str | Path) -> Instrument:
     except UnicodeDecodeError as exc:
         raise InstrumentDefinitionError(p, "/", f"not UTF-8 text ({exc.reason})") from exc
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKeyError as exc:
+        raise InstrumentDefinitionError(
+            p, "/", f"key {exc.key!r} appears twice in one JSON object; only the last would be kept"
+        ) from exc
     except json.JSONDecodeError as exc:
         raise InstrumentDefinitionError(
             p, "/", f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from exc
     return build_instrument(doc, p)
+
+
+class _DuplicateKeyError(ValueError):
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(key)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json.loads keeps the last of repeated keys; in a definition (e.g. a recode map {"1": 3, "1": 0})
+    # that would silently change a score, so a repeat is refused.
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKeyError(key)
+        out[key] = value
+    return out
 
 
 def build_instrument(doc: Any, file: str | Path = "<definition>") -> Instrument:
@@ -467,6 +520,13 @@ class _Builder:
                 )
             if reverse.index(item_id) != j:
                 raise self.fail(f"{base}/reverse/{j}", f"item {item_id!r} is listed twice")
+        recode = self._recode(base, raw.get("recode") or [], items, reverse, by_id)
+        # What each item contributes: its recoded values where the scale recodes it, else its option values
+        # (reverse keying maps [min, max] onto itself, so it never changes these bounds).
+        recoded = {rc.item: rc for rc in recode}
+        scored_values = [
+            recoded[i].scored_values if i in recoded else tuple(map(float, by_id[i].values)) for i in items
+        ]
 
         m = raw["missing"]
         missing = MissingRule(m["max_missing"], m["prorate"], m["source"], m.get("rounding", "none"))
@@ -481,7 +541,7 @@ class _Builder:
 
         transform = raw.get("transform")
         multiply = float(transform["multiply"]) if transform else None
-        lo, hi = self._expected_range(raw["method"], [by_id[i] for i in items], multiply)
+        lo, hi = self._expected_range(raw["method"], scored_values, multiply)
         declared = (float(raw["range"][0]), float(raw["range"][1]))
         if not (math.isclose(declared[0], lo, abs_tol=1e-9) and math.isclose(declared[1], hi, abs_tol=1e-9)):
             raise self.fail(
@@ -490,9 +550,7 @@ class _Builder:
             )
 
         bands = tuple(Band(b["min"], b["max"], b["label"], b.get("source")) for b in raw["bands"])
-        self._check_bands(
-            base, bands, declared, self._step(raw["method"], [by_id[i] for i in items], missing, multiply)
-        )
+        self._check_bands(base, bands, declared, self._step(raw["method"], scored_values, missing, multiply))
         bands_source = raw.get("bands_source")
         if bands and not bands_source and not all(b.source for b in bands):
             raise self.fail(
@@ -555,20 +613,85 @@ class _Builder:
             clinical_significance=cs,
             mid=mid,
             loinc=raw.get("loinc"),
+            recode=recode,
         )
 
+    def _recode(
+        self,
+        base: str,
+        rules: Sequence[dict[str, Any]],
+        items: Sequence[str],
+        reverse: Sequence[str],
+        by_id: Mapping[str, Item],
+    ) -> tuple[Recode, ...]:
+        """Check a scale's ``recode`` rules and expand them to one `Recode` per item.
+
+        Every key of a rule's map must be an answer option of every item the rule lists, and every option
+        must have a key: an answer with no scored value would otherwise be scored as something nobody wrote.
+        """
+        out: list[Recode] = []
+        recoded_at: dict[str, str] = {}
+        for k, rule in enumerate(rules):
+            rbase = f"{base}/recode/{k}"
+            mapping: dict[float, float] = {}
+            key_of: dict[float, str] = {}
+            for key, scored in rule["map"].items():
+                where = f"{rbase}/map{_pointer([key])}"
+                value = float(key)
+                if value in mapping:
+                    raise self.fail(where, f"raw value {key!r} repeats {key_of[value]!r}")
+                if isinstance(scored, bool) or not math.isfinite(scored):
+                    raise self.fail(where, f"scored value must be a finite number, not {scored!r}")
+                mapping[value] = float(scored)
+                key_of[value] = key
+            for j, item_id in enumerate(rule["items"]):
+                where = f"{rbase}/items/{j}"
+                if item_id not in items:
+                    raise self.fail(where, f"recoded item {item_id!r} is not in this scale's items")
+                if item_id in recoded_at:
+                    raise self.fail(where, f"item {item_id!r} is already recoded at {recoded_at[item_id]}")
+                if item_id in reverse:
+                    raise self.fail(
+                        where,
+                        f"item {item_id!r} is both recoded and reverse-keyed in this scale; "
+                        "write the reversal into the recode map and remove it from reverse",
+                    )
+                item = by_id[item_id]
+                options = ", ".join(_num(v) for v in item.values)
+                for value, key in key_of.items():
+                    if item.option_for(value) is None:
+                        raise self.fail(
+                            f"{rbase}/map{_pointer([key])}",
+                            f"raw value {key} is not an answer option of {item_id} (options: {options})",
+                        )
+                unmapped = [_num(v) for v in item.values if float(v) not in mapping]
+                if unmapped:
+                    raise self.fail(
+                        f"{rbase}/map",
+                        f"no scored value for answer option(s) {', '.join(unmapped)} of {item_id}",
+                    )
+                recoded_at[item_id] = where
+                out.append(
+                    Recode(item_id, tuple((float(v), mapping[float(v)]) for v in item.values), rule["source"])
+                )
+        return tuple(out)
+
     @staticmethod
-    def _expected_range(method: str, items: Sequence[Item], multiply: float | None) -> tuple[float, float]:
-        # Reverse keying maps [min, max] onto itself, so it never changes the range.
-        lo = sum(float(i.min) for i in items)
-        hi = sum(float(i.max) for i in items)
+    def _expected_range(
+        method: str, scored_values: Sequence[Sequence[float]], multiply: float | None
+    ) -> tuple[float, float]:
+        # Per item: the values it can contribute (recoded where the scale recodes it).
+        lo = sum(min(values) for values in scored_values)
+        hi = sum(max(values) for values in scored_values)
         if method == "mean":
-            lo, hi = lo / len(items), hi / len(items)
+            lo, hi = lo / len(scored_values), hi / len(scored_values)
         factor = multiply or 1.0
         return lo * factor, hi * factor
 
     @staticmethod
-    def _step(method: str, items: Sequence[Item], missing: MissingRule, multiply: float | None) -> float:
+    def _step(
+        method: str, scored_values: Sequence[Sequence[float]], missing: MissingRule, multiply: float | None
+    ) -> float:
         """Largest gap allowed between one band's max and the next band's min.
 
         Integer-valued sums (prorated ones rounded to integers) only take integer values, so bands such
@@ -576,7 +699,7 @@ class _Builder:
         bands are written to two decimals (e.g. BRS 2.99 / 3.00, Smith et al. 2013), and scoring assigns
         a score to the last band whose min it reaches, so no score falls between bands.
         """
-        integer_items = all(float(v).is_integer() for it in items for v in it.values)
+        integer_items = all(float(v).is_integer() for values in scored_values for v in values)
         integer_scores = (
             method == "sum"
             and integer_items

@@ -8,6 +8,11 @@ Rules, all read from the instrument definition (docs/instrument-definitions.md),
 
 - Answers must be one of the item's answer-option values (the FHIR ordinalValue). Anything else, and any
   unknown item, is a `ScoringError` naming the respondent, the item and the value: never a silent score.
+- Per item, in this order: first the scale's ``recode`` (if it recodes the item) replaces the answer by
+  the scored value the definition gives for it (RFQ-8 certainty: 1 -> 3, 2 -> 2, 3 -> 1, 4-7 -> 0), looked
+  up for a whole column at once; then reverse keying. An item is never both recoded and reverse-keyed in
+  one scale (the loader refuses it), and each scale recodes independently: the same answer may score 3 on
+  one scale and 0 on another.
 - Reverse-keyed items score ``min + max - value`` with min/max taken from the item's own options (so a
   1-5 item maps 2 -> 4 and a 0-4 item maps 1 -> 3).
 - ``method: sum`` adds the items, ``method: mean`` averages them; ``transform.multiply`` rescales the
@@ -22,13 +27,14 @@ Rules, all read from the instrument definition (docs/instrument-definitions.md),
   ``incomplete``) — never a sum over fewer items.
 - Bands: a score belongs to the last band whose ``min`` it reaches. The loader has already checked that
   the bands are contiguous and cover the range, so every score in range has exactly one band.
-- Risk rules are evaluated on the raw answer, before and independently of any scale: an unscorable
-  questionnaire still raises its risk flags, and a `ScoringError` carries the flags that were raised for
-  that respondent so that no caller can lose them.
+- Risk rules are evaluated on the raw answer (never recoded or reversed), before and independently of
+  any scale: an unscorable questionnaire still raises its risk flags, and a `ScoringError` carries the
+  flags that were raised for that respondent so that no caller can lose them.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -37,7 +43,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from spacebetween.core.instruments import Instrument, RiskRule, Scale, compare
+from spacebetween.core.instruments import Instrument, Recode, RiskRule, Scale, compare
 
 Incomplete = Literal["raise", "nan"]
 
@@ -285,6 +291,9 @@ def _scale_scores(
     for item_id in sc.items:
         j = index[item_id]
         values = table[:, j]
+        recode = sc.recode_for(item_id)
+        if recode is not None:  # recode first, then reverse keying (the loader allows one or the other)
+            values = _recoded(recode, values)
         if item_id in sc.reverse:
             item = instrument.item(item_id)
             values = (float(item.min) + float(item.max)) - values
@@ -328,6 +337,28 @@ def _scale_scores(
         band_index=band_index,
         caseness=caseness,
     )
+
+
+@functools.lru_cache(maxsize=512)
+def _recode_lookup(recode: Recode) -> tuple[FloatArray, FloatArray]:
+    """(raw values ascending, scored values aligned with them): the lookup table for `_recoded`."""
+    raw = np.array([r for r, _ in recode.pairs], dtype=np.float64)
+    scored = np.array([v for _, v in recode.pairs], dtype=np.float64)
+    order = np.argsort(raw, kind="stable")
+    raw, scored = raw[order], scored[order]
+    raw.flags.writeable = False  # cached and shared between calls
+    scored.flags.writeable = False
+    return raw, scored
+
+
+def _recoded(recode: Recode, values: FloatArray) -> FloatArray:
+    """Recode a column in one pass: each answer -> its scored value; NaN (missing) and non-options -> NaN.
+
+    Non-options never reach a score: `score_table` raises for them before it returns.
+    """
+    raw, scored = _recode_lookup(recode)
+    at = np.minimum(np.searchsorted(raw, values), len(raw) - 1)  # NaN sorts last -> clipped, then no match
+    return np.where(raw[at] == values, scored[at], np.nan)
 
 
 def score_response(
