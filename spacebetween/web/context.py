@@ -3,7 +3,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
-from spacebetween.accounts.models import Role
+from spacebetween.accounts.models import Role, User
 
 # The main navigation per role: (url name, label). Pages a role may not open are not offered.
 NAV_BY_ROLE: dict[str, list[tuple[str, str]]] = {
@@ -16,12 +16,15 @@ NAV_BY_ROLE: dict[str, list[tuple[str, str]]] = {
 
 def site(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
-    signed_in = user is not None and user.is_authenticated
     match = getattr(request, "resolver_match", None)
-    return {
+    context: dict[str, Any] = {
         "PRODUCTION": settings.PRODUCTION,
-        "NAV": NAV_BY_ROLE.get(user.role, []) if signed_in else [],
+        "NAV": [],
         "CURRENT_URL_NAME": match.url_name if match else "",
         # Dates and times on every page are shown in the practice's time zone (base.html applies it).
-        "PRACTICE_TIME_ZONE": user.practice.time_zone if signed_in else settings.TIME_ZONE,
+        "PRACTICE_TIME_ZONE": settings.TIME_ZONE,
     }
+    if isinstance(user, User) and user.is_authenticated:
+        context["NAV"] = NAV_BY_ROLE.get(user.role, [])
+        context["PRACTICE_TIME_ZONE"] = user.practice.time_zone
+    return context

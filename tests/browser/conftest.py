@@ -26,10 +26,6 @@ from spacebetween.accounts.services import user_create
 from spacebetween.practice.models import Practice
 from spacebetween.practice.services import practice_create
 
-# Playwright's sync API runs an event loop in this thread, which Django's async-safety check mistakes
-# for async code calling the ORM.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -80,7 +76,7 @@ def live_site(live_server: Any) -> Iterator[str]:
     _lift_audit_triggers()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     if not shutil.which(CHROMIUM):
         if os.environ.get("CI", "").lower() == "true":
@@ -88,7 +84,11 @@ def chromium() -> Iterator[Any]:
         pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    # Playwright's sync API keeps an event loop running in this thread, which Django's async-safety
+    # check takes for async code calling the ORM. Allowed only while the browser runs: the variable
+    # must not leak into other tests (`check --deploy` rightly refuses it).
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
