@@ -245,7 +245,9 @@ def _path(root: str, loc: Sequence[int | str]) -> str:
     return out
 
 
-def _load(resource: Mapping[str, Any] | str, expected: Sequence[str], root: str) -> Mapping[str, Any]:
+def _load(
+    resource: Mapping[str, Any] | str, expected: Sequence[str], root: str, *, validate: bool = True
+) -> Mapping[str, Any]:
     if isinstance(resource, str):
         try:
             resource = json.loads(resource)
@@ -259,7 +261,8 @@ def _load(resource: Mapping[str, Any] | str, expected: Sequence[str], root: str)
         raise FhirError(
             f"{root}.resourceType", WRONG_RESOURCE_TYPE.format(expected=" or ".join(expected), found=found)
         )
-    validate_resource(resource)
+    if validate:
+        validate_resource(resource)
     return resource
 
 
@@ -527,34 +530,57 @@ def score_observations(
 # ---------------------------------------------------------------------------------------- bundle out
 
 
-def collection_bundle(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def collection_bundle(
+    resources: Sequence[Mapping[str, Any]], *, validate_resources: bool = True
+) -> dict[str, Any]:
     """A Bundle of type collection. Each entry's fullUrl is a deterministic ``urn:uuid``, and references
     of the form ``Type/id`` to a bundled resource are rewritten to it, because a relative reference does
-    not resolve against a urn:uuid fullUrl (http://hl7.org/fhir/R4/bundle.html#references)."""
+    not resolve against a urn:uuid fullUrl (http://hl7.org/fhir/R4/bundle.html#references).
+
+    ``validate_resources=False`` skips validating each resource again where they come from this module's
+    builders, which have validated them; the Bundle itself is always validated.
+    """
     full_urls: dict[str, str] = {}
     for res in resources:
         key = f"{res['resourceType']}/{res['id']}"
         full_urls[key] = "urn:uuid:" + str(uuid.uuid5(_ID_NAMESPACE, "entry|" + key))
     entries = []
-    for res in resources:
-        copied = copy.deepcopy(dict(res))
-        _rewrite_references(copied, full_urls)
-        entries.append({"fullUrl": full_urls[f"{res['resourceType']}/{res['id']}"], "resource": copied})
+    for k, res in enumerate(resources):
+        if validate_resources:
+            try:
+                validate_resource(res)
+            except FhirError as exc:
+                raise exc.within(f"resources[{k}]") from exc
+        entries.append(
+            {
+                "fullUrl": full_urls[f"{res['resourceType']}/{res['id']}"],
+                "resource": _rewritten(res, full_urls),
+            }
+        )
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": entries}
-    validate_resource(bundle)
+    _validate_shell(bundle)
     return bundle
 
 
-def _rewrite_references(node: Any, full_urls: Mapping[str, str]) -> None:
-    if isinstance(node, dict):
-        ref = node.get("reference")
+def _rewritten(node: Any, full_urls: Mapping[str, str]) -> Any:
+    """A copy of a JSON value with bundled references replaced by their fullUrl."""
+    if isinstance(node, Mapping):
+        out = {key: _rewritten(value, full_urls) for key, value in node.items()}
+        ref = out.get("reference")
         if isinstance(ref, str) and ref in full_urls:
-            node["reference"] = full_urls[ref]
-        for value in node.values():
-            _rewrite_references(value, full_urls)
-    elif isinstance(node, list):
-        for value in node:
-            _rewrite_references(value, full_urls)
+            out["reference"] = full_urls[ref]
+        return out
+    if isinstance(node, list):
+        return [_rewritten(value, full_urls) for value in node]
+    return node
+
+
+def _validate_shell(bundle: Mapping[str, Any]) -> None:
+    """Validate a Bundle without its entries' resources (those are validated one by one, with paths)."""
+    entries = bundle.get("entry")
+    if isinstance(entries, list) and all(isinstance(e, Mapping) for e in entries):
+        bundle = {**bundle, "entry": [{k: v for k, v in e.items() if k != "resource"} for e in entries]}
+    validate_resource(bundle)
 
 
 # ------------------------------------------------------------------------------------------ reading in
@@ -949,10 +975,11 @@ def parse_bundle(
 
     Entries other than QuestionnaireResponse and Observation are counted in ``ignored``, not read.
     """
-    doc = _load(resource, ["Bundle", "QuestionnaireResponse"], "Bundle")
+    doc = _load(resource, ["Bundle", "QuestionnaireResponse"], "Bundle", validate=False)
     if doc["resourceType"] == "QuestionnaireResponse":
         parsed = parse_questionnaire_response(doc, include_licensed=include_licensed, extra_paths=extra_paths)
         return ParsedBundle((parsed,), {}, {}, {parsed.response_id: "QuestionnaireResponse"}, {})
+    _validate_shell(doc)
     entries = doc.get("entry") or []
     if not entries:
         raise FhirError("Bundle.entry", NO_ENTRIES)
@@ -964,8 +991,10 @@ def parse_bundle(
     observations: list[tuple[str, Mapping[str, Any]]] = []
     for i, entry in enumerate(entries):
         root = f"Bundle.entry[{i}].resource"
-        res = entry.get("resource")
-        kind = res.get("resourceType") if isinstance(res, Mapping) else None
+        res = entry.get("resource", {})
+        if not isinstance(res, Mapping):
+            raise FhirError(root, NOT_AN_OBJECT.format(found=type(res).__name__))
+        kind = res.get("resourceType")
         if kind == "QuestionnaireResponse":
             try:
                 parsed = parse_questionnaire_response(
@@ -992,6 +1021,7 @@ def parse_bundle(
     parts = []
     for root, res in observations:
         try:
+            validate_resource(res)
             part = _parse_observation(res, "Observation", by_reference.get, include_licensed, extra_paths)
         except FhirError as exc:
             raise exc.within(root) from exc

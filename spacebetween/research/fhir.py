@@ -142,7 +142,7 @@ def _responses_bundle(args: argparse.Namespace) -> dict[str, Any]:
             )
         except fhir.FhirError as exc:
             raise UsageError(f"{args.file}: row {row + 2}: {exc}") from exc
-    return fhir.collection_bundle(resources)
+    return fhir.collection_bundle(resources, validate_resources=False)  # each validated when built
 
 
 def _import(args: argparse.Namespace) -> None:

@@ -619,3 +619,29 @@ def test_score_differences_names_every_field_that_differs() -> None:
         ("scale", "total", "component[caseness].valueBoolean"),
         ("risk", "phq9_9", "valueBoolean"),
     ]
+
+
+def test_collection_bundle_refuses_an_invalid_resource() -> None:
+    qr = qr_for(PHQ9, phq9_answers(), "p1")
+    bad = qr | {"authored": "yesterday"}
+    err = refused(fhir.collection_bundle, [qr, bad])
+    assert err.field == "resources[1].authored"
+
+
+def test_bundle_entry_resource_must_be_an_object() -> None:
+    bundle = fhir.collection_bundle([qr_for(PHQ9, phq9_answers(), "p1")])
+    bundle["entry"].append({"resource": "QuestionnaireResponse"})
+    assert refused(fhir.parse_bundle, bundle).field == "Bundle.entry[1].resource"
+
+
+def test_bundle_observation_is_validated_on_its_own() -> None:
+    score = score_response(PHQ9, phq9_answers(), "p1")
+    bundle = fhir.collection_bundle(
+        [
+            qr_for(PHQ9, phq9_answers(), "p1"),
+            *fhir.score_observations(PHQ9, score, response_id="p1", effective=AUTHORED),
+        ]
+    )
+    bundle["entry"][1]["resource"]["valueQuantity"]["value"] = "thirteen"
+    err = refused(fhir.parse_bundle, bundle)
+    assert err.field == "Bundle.entry[1].resource.valueQuantity.value"
