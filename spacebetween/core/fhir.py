@@ -15,7 +15,8 @@ path (``QuestionnaireResponse.item[2].answer[0].valueCoding.code``).
 
 Every resource going out or coming in is constructed with the fhir.resources models of FHIR R4B (4.3.0):
 the package has no R4 (4.0.1) models, and R4B left Questionnaire, QuestionnaireResponse, Observation and
-Bundle as they were in R4 (https://hl7.org/fhir/R4B/diff.html), so what passes here is R4 on the wire.
+Bundle as they were in R4 (https://hl7.org/fhir/R4B/r4b-explanation.html: R4B changed only the
+medication-definition, evidence and subscription modules), so what passes here is R4 on the wire.
 The models check shape and types (cardinality, choice types, the id pattern, unknown fields); code
 values (``status``) and cross-field rules are checked here.
 
