@@ -6,11 +6,12 @@ from django.http import HttpRequest
 from spacebetween.accounts.models import Role, User
 
 # The main navigation per role: (url name, label). Pages a role may not open are not offered.
+_CLINICIAN_NAV = [("caseload", "Caseload"), ("client_new", "Add client"), ("password_change", "Password")]
 NAV_BY_ROLE: dict[str, list[tuple[str, str]]] = {
-    Role.THERAPIST: [("caseload", "Caseload"), ("client_new", "Add client")],
-    Role.SUPERVISOR: [("caseload", "Caseload"), ("client_new", "Add client")],
-    Role.CLIENT: [("portal", "My page")],
-    Role.ADMIN: [("practice_overview", "Practice")],
+    Role.THERAPIST: _CLINICIAN_NAV,
+    Role.SUPERVISOR: _CLINICIAN_NAV,
+    Role.CLIENT: [("portal", "My page"), ("password_change", "Password")],
+    Role.ADMIN: [("practice_overview", "Practice"), ("staff_list", "Staff"), ("password_change", "Password")],
 }
 
 

@@ -25,3 +25,15 @@ def test_it_sends_anonymous_visitors_to_sign_in(client, practice) -> None:
     response = client.get("/")
     assert response.status_code == 302
     assert response.url.startswith("/login/")
+
+
+def test_the_navigation_offers_a_client_only_their_own_page(as_user, carol_user, client_record) -> None:
+    body = as_user(carol_user).get("/me/").content.decode()
+    assert 'href="/me/" aria-current="page"' in body
+    assert 'href="/caseload/"' not in body and 'href="/practice/"' not in body
+
+
+def test_the_navigation_offers_an_admin_no_clinical_pages(as_user, admin) -> None:
+    body = as_user(admin).get("/practice/").content.decode()
+    assert 'href="/practice/staff/"' in body
+    assert 'href="/caseload/"' not in body and 'href="/clients/new/"' not in body
