@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+from fhir_core.fhirabstractmodel import FHIRAbstractModel
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,7 +36,7 @@ CORE_IDS = sorted(catalogue.registry())
 PHQ9 = catalogue.get("phq9")
 CORE10 = catalogue.get("core10")
 AUTHORED = dt.datetime(2024, 5, 1, 9, 30, tzinfo=dt.UTC)
-MODELS = {
+MODELS: dict[str, type[FHIRAbstractModel]] = {
     "Questionnaire": Questionnaire,
     "QuestionnaireResponse": QuestionnaireResponse,
     "Observation": Observation,
@@ -59,7 +61,9 @@ def everything(instrument: Instrument, answers: dict[str, int | float | None]) -
     return {i: answers.get(i) for i in instrument.item_ids}
 
 
-def qr_for(instrument: Instrument, answers: dict[str, int | float | None], rid: str = "r1") -> dict[str, Any]:
+def qr_for(
+    instrument: Instrument, answers: Mapping[str, int | float | None], rid: str = "r1"
+) -> dict[str, Any]:
     return fhir.questionnaire_response(instrument, answers, response_id=rid, authored=AUTHORED)
 
 
