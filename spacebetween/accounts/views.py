@@ -107,8 +107,8 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
         except signin.SignInRefused as refused:
             form.add_error("code", refused.message)
         else:
-            context = {"codes": codes, "next": signin.after_mfa_url(request)}
-            return render(request, "accounts/recovery_codes.html", context)
+            shown_once = {"codes": codes, "next": signin.after_mfa_url(request)}
+            return render(request, "accounts/recovery_codes.html", shown_once)
     secret = signin.totp_secret(device)
     context = {
         "form": form,

@@ -77,6 +77,17 @@ def test_a_client_is_signed_out_after_their_idle_limit(client, carol_user, clock
     assert "_auth_user_id" not in client.session
 
 
+def test_a_client_is_signed_out_at_their_absolute_limit_however_active(
+    client, carol_user, clock, settings
+) -> None:
+    sign_in(client, carol_user)
+    for _ in range(settings.CLIENT_ABSOLUTE_TIMEOUT_SECONDS // 600):
+        clock.advance(minutes=10)
+        client.get(PAGE)
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.get(event_type="logout").detail == "absolute-timeout"
+
+
 def test_the_limits_come_from_settings(client, alice, clock, settings) -> None:
     settings.STAFF_IDLE_TIMEOUT_SECONDS = 60
     enrol(client, alice, clock)
