@@ -134,6 +134,7 @@ INSTALLED_APPS = [
     "spacebetween.practice",
     "spacebetween.audit",
     "spacebetween.clients",
+    "spacebetween.measures",
     "spacebetween.web",
     "spacebetween.demo",
 ]
@@ -175,7 +176,9 @@ TEMPLATES = [
 def _databases() -> dict[str, dict[str, object]]:
     url = env_str("DATABASE_URL")
     if url:
-        config = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True)
+        config = dj_database_url.parse(
+            url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
+        )
         if config["ENGINE"].endswith("sqlite3"):
             config["OPTIONS"] = _SQLITE_OPTIONS
         return {"default": config}
@@ -226,11 +229,11 @@ CSRF_COOKIE_HTTPONLY = True
 STAFF_IDLE_TIMEOUT_SECONDS = env_int("STAFF_IDLE_TIMEOUT_SECONDS", 15 * 60)
 STAFF_ABSOLUTE_TIMEOUT_SECONDS = env_int("STAFF_ABSOLUTE_TIMEOUT_SECONDS", 12 * 60 * 60)
 CLIENT_IDLE_TIMEOUT_SECONDS = env_int("CLIENT_IDLE_TIMEOUT_SECONDS", 30 * 60)
+# Client portal: 2 hours absolute (shared/research/security.md §1.6).
+CLIENT_ABSOLUTE_TIMEOUT_SECONDS = env_int("CLIENT_ABSOLUTE_TIMEOUT_SECONDS", 2 * 60 * 60)
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-# Client portal: 2 hours absolute (shared/research/security.md §1.6).
-CLIENT_ABSOLUTE_TIMEOUT_SECONDS = env_int("CLIENT_ABSOLUTE_TIMEOUT_SECONDS", 2 * 60 * 60)
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if PRODUCTION:
@@ -243,11 +246,11 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY") else None
+    # Joining the HSTS preload list is hard to undo, so it stays the operator's explicit choice.
+    SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
-    # Joining the HSTS preload list is hard to undo, so it stays the operator's explicit choice.
-    SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 USE_I18N = True
 USE_TZ = True
 
