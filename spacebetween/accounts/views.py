@@ -27,6 +27,7 @@ from spacebetween.accounts.forms import (
 )
 from spacebetween.accounts.models import TotpDevice, User
 from spacebetween.accounts.selectors import staff_overview
+from spacebetween.web.decorators import admin_required
 
 DEMO_NOTICE = (
     "This is a demo installation. Demo accounts sign in with their password only, without "
@@ -159,7 +160,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
 # --- Staff administration (practice admin only) ---------------------------------------------------
 
 
-@login_required
+@admin_required
 @require_http_methods(["GET"])
 def staff_list(request: HttpRequest) -> HttpResponse:
     staff = staff_overview(managed_staff(request))
@@ -169,7 +170,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 
 
 @sensitive_post_parameters("password")
-@login_required
+@admin_required
 @require_http_methods(["GET", "POST"])
 def staff_add(request: HttpRequest) -> HttpResponse:
     managed_staff(request)
@@ -186,7 +187,7 @@ def staff_add(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/staff_add.html", {"form": form})
 
 
-@login_required
+@admin_required
 @require_http_methods(["GET", "POST"])
 def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     member = managed_member(request, pk)
@@ -234,19 +235,19 @@ def _member_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     return redirect("staff_edit", pk=member.pk)
 
 
-@login_required
+@admin_required
 @require_POST
 def staff_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     return _member_action(request, pk, "deactivate")
 
 
-@login_required
+@admin_required
 @require_POST
 def staff_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
     return _member_action(request, pk, "reactivate")
 
 
-@login_required
+@admin_required
 @require_POST
 def staff_mfa_reset(request: HttpRequest, pk: int) -> HttpResponse:
     member = managed_member(request, pk)

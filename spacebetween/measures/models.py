@@ -50,3 +50,160 @@ class ImportedInstrument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument_id} {self.version}"
+
+
+# ------------------------------------------------------------------------------ the measurement loop
+# Writes go through `spacebetween.measures.services`; nothing here enforces who may see what.
+
+
+class AssignmentStatus(models.TextChoices):
+    DUE = "due", "Due"
+    SENT = "sent", "Sent"
+    OPENED = "opened", "Opened"
+    ANSWERED = "answered", "Answered"
+    EXPIRED = "expired", "Expired"
+    REVOKED = "revoked", "Revoked"
+
+
+class Assignment(models.Model):
+    """One questionnaire a client is asked to answer for one episode, in the version that was current
+    when it was assigned."""
+
+    episode = models.ForeignKey("clients.Episode", on_delete=models.PROTECT, related_name="assignments")
+    instrument_id = models.CharField(max_length=64)
+    instrument_version = models.CharField(max_length=32)
+    due_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=AssignmentStatus.choices, default=AssignmentStatus.DUE)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    expired_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["episode", "due_at"], name="assignment_episode_due")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=AssignmentStatus.values), name="assignment_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("due_at")), name="assignment_expires_after_due"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id} due {self.due_at:%Y-%m-%d}"
+
+
+class SubmittedVia(models.TextChoices):
+    PORTAL = "portal", "Client portal"
+    LINK = "link", "One-time link"
+    API = "api", "API"
+    STAFF = "staff", "Entered by staff"
+
+
+class Response(models.Model):
+    """A client's answers to one assignment, scored by `core.scoring` in the transaction that stored
+    them. One per assignment: a second submission fails at the database too."""
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.PROTECT, related_name="response")
+    instrument_id = models.CharField(max_length=64)
+    instrument_version = models.CharField(max_length=32)
+    instrument_language = models.CharField(max_length=16)
+    answers = models.JSONField()  # {item_id: answer value or null}
+    submitted_at = models.DateTimeField()
+    submitted_via = models.CharField(max_length=8, choices=SubmittedVia.choices)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )  # null for a one-time link: the link, not a login, is the client's credential
+    # {scale_id: {score, band, band_index, caseness, prorated, n_missing}}
+    scores = models.JSONField()
+    risk = models.JSONField(default=dict)  # {rule_id: fired, or null when the risk item was unanswered}
+    any_risk = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["submitted_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(submitted_via__in=SubmittedVia.values), name="response_via_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id} response {self.submitted_at:%Y-%m-%d}"
+
+
+class RiskFlag(models.Model):
+    """A risk item endorsed on a questionnaire (PHQ-9 item 9 > 0 and the like), raised for the treating
+    therapist; open until a clinician acknowledges it and says what was done.
+
+    One per assignment and rule. `response` is empty when the answers were refused as unscorable: the
+    risk answer is still recorded (and attached to the response once the corrected answers arrive)."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="risk_flags")
+    response = models.ForeignKey(
+        Response, null=True, blank=True, on_delete=models.PROTECT, related_name="risk_flags"
+    )
+    episode = models.ForeignKey("clients.Episode", on_delete=models.PROTECT, related_name="risk_flags")
+    rule_id = models.CharField(max_length=64)
+    item_id = models.CharField(max_length=64)
+    answer_value = models.FloatField()  # the highest value endorsed for this assignment
+    raised_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action_taken = models.TextField(blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["raised_at", "id"]
+        indexes = [models.Index(fields=["acknowledged_at", "raised_at"], name="risk_flag_open")]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "rule_id"], name="risk_flag_one_per_rule"),
+            models.CheckConstraint(
+                condition=models.Q(acknowledged_at__isnull=True, acknowledged_by__isnull=True)
+                | models.Q(acknowledged_at__isnull=False, acknowledged_by__isnull=False)
+                & ~models.Q(action_taken=""),
+                name="risk_flag_acknowledged_with_action",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Risk flag {self.rule_id} raised {self.raised_at:%Y-%m-%d %H:%M}"
+
+
+class RiskNotificationKind(models.TextChoices):
+    RAISED = "raised", "Raised for the treating therapist"
+    ESCALATED = "escalated", "Escalated to the backup"
+
+
+class RiskNotification(models.Model):
+    """An in-app notice that a flag needs review, committed with the flag (a transactional outbox).
+
+    Minimal PHI: it names no client, score or answer; the recipient follows the flag's link after
+    signing in. Until the practice-wide outbox (spacebetween.notifications) delivers email, these rows
+    are the record of who was told; a worker marks `delivered_at`."""
+
+    flag = models.ForeignKey(RiskFlag, on_delete=models.PROTECT, related_name="notifications")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=RiskNotificationKind.choices)
+    created_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["delivered_at", "created_at"], name="risk_notification_pending")]
+        constraints = [
+            models.UniqueConstraint(fields=["flag", "kind"], name="risk_notification_once_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Risk notification ({self.kind}) for user {self.recipient_id}"

@@ -7,9 +7,13 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from django.db.models import Q, QuerySet
+
+from spacebetween.accounts.models import User
+from spacebetween.clients.models import Episode
 from spacebetween.core import instruments as catalogue
 from spacebetween.core.instruments import Instrument
-from spacebetween.measures.models import ImportedInstrument, PackAcceptance
+from spacebetween.measures.models import Assignment, ImportedInstrument, PackAcceptance, RiskFlag
 from spacebetween.practice.models import Practice
 
 LICENSED_PACK = "licensed"
@@ -74,3 +78,41 @@ def instruments_for(practice: Practice) -> Mapping[str, Instrument]:
             imported.definition, f"imported:{imported.instrument_id}@{imported.version}"
         )
     return available
+
+
+def assignment_instrument(assignment: Assignment, practice: Practice) -> Instrument | None:
+    """The exact definition an assignment was made with, if the practice may still use it: the
+    current one when its version matches, else the practice's import of that version."""
+    current = instruments_for(practice).get(assignment.instrument_id)
+    if current is not None and current.version == assignment.instrument_version:
+        return current
+    if current is None or assignment.instrument_id in catalogue.registry(include_licensed=True):
+        return None  # withdrawn, or a shipped definition whose older version no longer ships
+    imported = ImportedInstrument.objects.filter(
+        practice=practice, instrument_id=assignment.instrument_id, version=assignment.instrument_version
+    ).first()
+    if imported is None:
+        return None
+    return catalogue.build_instrument(
+        imported.definition, f"imported:{imported.instrument_id}@{imported.version}"
+    )
+
+
+def assignments_for_episode(episode: Episode) -> QuerySet[Assignment]:
+    """An episode's questionnaires, earliest due first, each with its response if there is one.
+    The caller has fetched the episode through `clients.access` (the user's rights)."""
+    return Assignment.objects.filter(episode=episode).select_related("response").order_by("due_at", "id")
+
+
+def open_risk_flags_for(user: User) -> QuerySet[RiskFlag]:
+    """Unacknowledged risk flags this user must act on: those on episodes they treat, and those
+    escalated to them (a supervisor or practice admin as backup). Oldest first."""
+    return (
+        RiskFlag.objects.filter(
+            Q(episode__therapist_id=user.pk) | Q(escalated_to_id=user.pk),
+            acknowledged_at__isnull=True,
+            episode__client__practice_id=user.practice_id,
+        )
+        .select_related("episode", "assignment")
+        .order_by("raised_at", "id")
+    )

@@ -1,24 +1,23 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from spacebetween.measures import selectors, services
 from spacebetween.measures.forms import AcceptTermsForm, ImportDefinitionForm
-from spacebetween.practice.access import practice_admin
+from spacebetween.web.decorators import AuthenticatedHttpRequest, admin_required
 
 
 def _page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     accept_form: AcceptTermsForm | None = None,
     import_form: ImportDefinitionForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    admin = practice_admin(request, "InstrumentSettings")
+    admin = request.user
     listing = selectors.practice_instruments(admin.practice)
     digest = selectors.pack_terms_digest(listing.licensed)
     context = {
@@ -39,15 +38,15 @@ def _apply_errors(form: AcceptTermsForm | ImportDefinitionForm, exc: ValidationE
 
 
 @require_GET
-@login_required
-def instruments(request: HttpRequest) -> HttpResponse:
+@admin_required
+def instruments(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _page(request)
 
 
 @require_POST
-@login_required
-def licensed_pack_accept(request: HttpRequest) -> HttpResponse:
-    admin = practice_admin(request, "PackAcceptance")
+@admin_required
+def licensed_pack_accept(request: AuthenticatedHttpRequest) -> HttpResponse:
+    admin = request.user
     form = AcceptTermsForm(request.POST)
     if form.is_valid():
         try:
@@ -66,9 +65,9 @@ def licensed_pack_accept(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
-def licensed_pack_withdraw(request: HttpRequest) -> HttpResponse:
-    admin = practice_admin(request, "PackAcceptance")
+@admin_required
+def licensed_pack_withdraw(request: AuthenticatedHttpRequest) -> HttpResponse:
+    admin = request.user
     try:
         services.licensed_pack_withdraw(actor=admin, request=request)
     except ValidationError as exc:
@@ -79,9 +78,9 @@ def licensed_pack_withdraw(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
-def instrument_import(request: HttpRequest) -> HttpResponse:
-    admin = practice_admin(request, "ImportedInstrument")
+@admin_required
+def instrument_import(request: AuthenticatedHttpRequest) -> HttpResponse:
+    admin = request.user
     form = ImportDefinitionForm(request.POST, request.FILES)
     if form.is_valid():
         upload = form.cleaned_data["definition"]

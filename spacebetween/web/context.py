@@ -11,7 +11,12 @@ NAV_BY_ROLE: dict[str, list[tuple[str, str]]] = {
     Role.THERAPIST: _CLINICIAN_NAV,
     Role.SUPERVISOR: _CLINICIAN_NAV,
     Role.CLIENT: [("portal", "My page"), ("password_change", "Password")],
-    Role.ADMIN: [("practice_overview", "Practice"), ("staff_list", "Staff"), ("password_change", "Password")],
+    Role.ADMIN: [
+        ("practice_overview", "Practice"),
+        ("staff_list", "Staff"),
+        ("instrument_settings", "Instruments"),
+        ("password_change", "Password"),
+    ],
 }
 
 

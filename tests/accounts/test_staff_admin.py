@@ -92,35 +92,35 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, practice) -> None:
     assert client.get(LIST).url == f"/login/?next={LIST}"
 
 
-def test_a_therapist_gets_404_for_the_staff_list(as_user, alice) -> None:
-    assert as_user(alice).get(LIST).status_code == 404
+def test_a_therapist_gets_403_for_the_staff_list(as_user, alice) -> None:
+    assert as_user(alice).get(LIST).status_code == 403
 
 
-def test_a_supervisor_gets_404_for_the_staff_list(as_user, sam) -> None:
-    assert as_user(sam).get(LIST).status_code == 404
+def test_a_supervisor_gets_403_for_the_staff_list(as_user, sam) -> None:
+    assert as_user(sam).get(LIST).status_code == 403
 
 
-def test_a_client_gets_404_for_the_staff_list(as_user, carol_user) -> None:
-    assert as_user(carol_user).get(LIST).status_code == 404
+def test_a_client_gets_403_for_the_staff_list(as_user, carol_user) -> None:
+    assert as_user(carol_user).get(LIST).status_code == 403
 
 
-def test_a_therapist_gets_404_for_adding_staff(as_user, alice) -> None:
-    assert as_user(alice).post(ADD, _new_staff()).status_code == 404
+def test_a_therapist_gets_403_for_adding_staff(as_user, alice) -> None:
+    assert as_user(alice).post(ADD, _new_staff()).status_code == 403
     assert not User.objects.filter(email="nina@example.org").exists()
 
 
-def test_a_therapist_gets_404_for_a_staff_member(as_user, alice, bob) -> None:
-    assert as_user(alice).get(f"/practice/staff/{bob.pk}/").status_code == 404
+def test_a_therapist_gets_403_for_a_staff_member(as_user, alice, bob) -> None:
+    assert as_user(alice).get(f"/practice/staff/{bob.pk}/").status_code == 403
 
 
-def test_a_therapist_gets_404_for_deactivating_a_colleague(as_user, alice, bob) -> None:
-    assert as_user(alice).post(f"/practice/staff/{bob.pk}/deactivate/").status_code == 404
+def test_a_therapist_gets_403_for_deactivating_a_colleague(as_user, alice, bob) -> None:
+    assert as_user(alice).post(f"/practice/staff/{bob.pk}/deactivate/").status_code == 403
     assert User.objects.get(pk=bob.pk).is_active
 
 
-def test_a_supervisor_gets_404_for_resetting_mfa(as_user, sam, alice) -> None:
+def test_a_supervisor_gets_403_for_resetting_mfa(as_user, sam, alice) -> None:
     response = as_user(sam).post(f"/practice/staff/{alice.pk}/reset-mfa/", {"identity_checked": "on"})
-    assert response.status_code == 404
+    assert response.status_code == 403
 
 
 def test_another_practices_admin_gets_404_for_our_staff_member(as_user, other_admin, alice) -> None:
@@ -139,7 +139,7 @@ def test_the_admin_gets_404_for_a_client_account(as_user, admin, carol_user) -> 
 def test_a_refused_page_is_audited(as_user, alice) -> None:
     as_user(alice).get(LIST)
     event = AuditEvent.objects.get(event_type="access-denied")
-    assert (event.actor_id, event.entity_id) == (alice.pk, "staff-list")
+    assert (event.actor_id, event.entity_id) == (alice.pk, "staff_list")
 
 
 def test_staff_for_gives_non_admins_nobody(alice, admin, sam) -> None:

@@ -160,7 +160,7 @@ def test_it_refuses_the_same_version_twice(admin: User) -> None:
 @pytest.mark.parametrize("who", ["alice", "sam", "carol_user", "oscar"])
 def test_only_the_practice_admin_may_see_it(who: str, request: pytest.FixtureRequest) -> None:
     http = _signed_in(request.getfixturevalue(who))
-    assert http.get(reverse(PAGE)).status_code == 404
+    assert http.get(reverse(PAGE)).status_code == 403
 
 
 @pytest.mark.django_db
@@ -169,7 +169,7 @@ def test_a_therapist_cannot_enable_the_pack(alice: User) -> None:
     digest = pack_terms_digest(licensed_pack())
     assert (
         http.post(reverse("licensed_pack_accept"), {"terms_digest": digest, "accept": "on"}).status_code
-        == 404
+        == 403
     )
     assert not PackAcceptance.objects.exists()
 
