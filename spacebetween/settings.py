@@ -137,6 +137,7 @@ INSTALLED_APPS = [
     "spacebetween.measures",
     "spacebetween.web",
     "spacebetween.demo",
+    "spacebetween.notifications",
 ]
 
 MIDDLEWARE = [
@@ -271,6 +272,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds before an SMTP connect or reply is given up; keep well under the worker's lease (300 s).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Space Between <no-reply@localhost>")
 
 # Logs carry no health data: only request metadata, never bodies or query strings with content.

@@ -1,0 +1,97 @@
+"""`spacebetween worker`: send the e-mail outbox over SMTP.
+
+Loops: claim due messages, send each through Django's SMTP backend (EMAIL_HOST, EMAIL_PORT, ...), sleep.
+`--once` sends what is due and exits. SIGTERM or SIGINT finishes the message in hand, hands the rest of
+the claimed batch back, and exits. Logs counts only, never addresses or content.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import signal
+import smtplib
+import socket
+import threading
+import uuid
+from types import FrameType
+from typing import Any
+
+from django.conf import settings
+from django.core.mail.backends.smtp import EmailBackend
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
+
+from spacebetween.notifications.models import OutboxMessage
+from spacebetween.notifications.services import outbox_claim, outbox_release, outbox_send_one
+
+logger = logging.getLogger("spacebetween.notifications")
+
+
+class Command(BaseCommand):
+    help = "Send queued e-mail notifications. Runs until stopped, or with --once until nothing is due."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--once", action="store_true", help="send what is due now, then exit")
+        parser.add_argument("--interval", type=float, default=5.0, help="seconds to sleep when idle (5)")
+        parser.add_argument("--batch", type=int, default=10, help="messages claimed at a time (10)")
+        parser.add_argument(
+            "--lease",
+            type=float,
+            default=300.0,
+            help="seconds a claim lasts before another worker may retry (300)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.stopping = threading.Event()
+        worker_id = f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        lease = dt.timedelta(seconds=options["lease"])
+        previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        totals = {"sent": 0, "retry": 0, "failed": 0}
+        try:
+            while not self.stopping.is_set():
+                claimed = outbox_claim(
+                    worker_id=worker_id, now=timezone.now(), lease=lease, limit=options["batch"]
+                )
+                if claimed:
+                    counts = self._send(claimed, worker_id)
+                    for key in totals:
+                        totals[key] += counts[key]
+                    logger.info("outbox: %(sent)d sent, %(retry)d to retry, %(failed)d failed", counts)
+                elif options["once"]:
+                    break
+                else:
+                    self.stopping.wait(options["interval"])
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        self.stdout.write("outbox: {sent} sent, {retry} to retry, {failed} failed".format(**totals))
+
+    def _stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stopping.set()
+
+    def _send(self, claimed: list[OutboxMessage], worker_id: str) -> dict[str, int]:
+        counts = {"sent": 0, "retry": 0, "failed": 0}
+        connection = EmailBackend(timeout=settings.EMAIL_TIMEOUT, fail_silently=False)
+        try:
+            for index, message in enumerate(claimed):
+                if self.stopping.is_set():
+                    outbox_release(messages=claimed[index:], worker_id=worker_id)
+                    break
+                result = outbox_send_one(message, connection)
+                counts["sent"] += result.sent
+                counts["retry"] += result.retry
+                counts["failed"] += result.failed
+                if result.retry:
+                    _close(connection)  # a broken connection is not reused for the next message
+        finally:
+            _close(connection)
+        return counts
+
+
+def _close(connection: EmailBackend) -> None:
+    try:
+        connection.close()
+    except (smtplib.SMTPException, OSError):
+        connection.connection = None
