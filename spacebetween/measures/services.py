@@ -4,23 +4,43 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import math
+from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 
 from spacebetween.accounts.models import Role, User
-from spacebetween.audit.models import Action, Purpose
+from spacebetween.audit.models import Action, Outcome, Purpose
 from spacebetween.audit.services import record
+from spacebetween.clients.access import episodes_for
+from spacebetween.clients.models import Episode
 from spacebetween.core import instruments as catalogue
-from spacebetween.core.instruments import InstrumentDefinitionError
-from spacebetween.measures.models import ImportedInstrument, PackAcceptance
+from spacebetween.core.instruments import Instrument, InstrumentDefinitionError, RiskRule
+from spacebetween.core.scoring import ResponseScore, ScoringError, score_response
+from spacebetween.measures import selectors
+from spacebetween.measures.models import (
+    Assignment,
+    AssignmentStatus,
+    ImportedInstrument,
+    PackAcceptance,
+    Response,
+    RiskFlag,
+    RiskNotification,
+    RiskNotificationKind,
+    SubmittedVia,
+)
 from spacebetween.measures.selectors import (
     LICENSED_PACK,
     current_acceptance,
     licensed_pack,
     pack_terms_digest,
 )
+
+logger = logging.getLogger(__name__)
 
 ADMIN_ONLY = "Only the practice admin can change which instruments the practice uses."
 TERMS_CHANGED = (
@@ -135,3 +155,491 @@ def instrument_import(
             request=request,
         )
     return imported
+
+
+# ------------------------------------------------------------------------------ the measurement loop
+#
+# Assign a questionnaire, take the client's answers, score them with core.scoring and raise any risk
+# flag, all in one durable transaction with its audit rows; acknowledge and escalate flags.
+#
+# Risk answers are never dropped (shared/research/security.md §4.3). When the answers cannot be scored
+# (a value that is not an answer option, an unknown item, too many missing), the response is refused
+# and nothing of it is stored, so the client can correct it; but any risk rule that the answers given
+# meet is recorded first, in its own transaction: a RiskFlag without a response and the therapist's
+# notification. The corrected submission then attaches that same flag (one flag per assignment and
+# rule) instead of raising a second one. The refusal (`AnswersRefused`) carries the flags so that the
+# page can still show the crisis resources.
+
+ASSIGN_NOT_ALLOWED = "Only the episode's therapist can assign or withdraw a questionnaire."
+EPISODE_ENDED = "This episode has ended; questionnaires can only be assigned in an open episode."
+INSTRUMENT_NOT_AVAILABLE = "{id!r} is not an instrument this practice uses."
+NAIVE_TIME = "Give the time with its time zone."
+EXPIRY_NOT_AFTER_DUE = "The questionnaire must expire after it is due."
+EXPIRY_PASSED = "The expiry time has already passed."
+ALREADY_SUBMITTED = "This questionnaire has already been answered; the first answers were kept."
+EXPIRED = "This questionnaire has expired; ask your therapist to send a new one."
+REVOKED = "This questionnaire was withdrawn by your therapist."
+ALREADY_REVOKED = "This questionnaire has already been withdrawn."
+INSTRUMENT_WITHDRAWN = (
+    "This questionnaire is no longer available in this practice; ask your therapist to send a new one."
+)
+SUBMIT_NOT_ALLOWED = "You cannot submit answers to this questionnaire."
+UNKNOWN_VIA = "{via!r} is not a way of submitting answers."
+ANSWERS_NOT_A_MAPPING = "The answers must map each item to its answer."
+NOT_AN_OPTION = "Item {item}: {value} is not one of its answer options ({allowed})."
+NOT_AN_ANSWER = "Item {item}: {value!r} is not an answer to this questionnaire."
+ANSWER_MISSING = "Item {item} has no answer; scale {scale} cannot be scored without it."
+ACTION_REQUIRED = "Say what was done about this risk answer."
+ALREADY_ACKNOWLEDGED = "This risk flag has already been acknowledged."
+ACKNOWLEDGE_NOT_ALLOWED = (
+    "Only the treating therapist, their supervisor or a practice admin can acknowledge this risk flag."
+)
+
+# shared/research/security.md §1.8: a questionnaire link expires 7 days after issue.
+DEFAULT_EXPIRY = dt.timedelta(days=7)
+
+
+class AnswersRefused(ValidationError):
+    """The answers cannot be scored and nothing of the response was stored; `risk_flags` lists the
+    flags the refused answers raised (or had already raised), which *were* stored."""
+
+    def __init__(self, message: Any, *, risk_flags: list[RiskFlag]) -> None:
+        super().__init__(message)
+        self.risk_flags = risk_flags
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(when: dt.datetime, field: str) -> None:
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValidationError({field: NAIVE_TIME})
+
+
+def _can_write_episode(actor: User, episode: Episode) -> bool:
+    return episodes_for(actor, write=True).filter(pk=episode.pk).exists()
+
+
+def _denied(actor: User | None, entity_type: str, pk: object, practice_id: int, detail: str) -> None:
+    record(
+        action=Action.UPDATE,
+        event_type="access-denied",
+        actor=actor,
+        entity_type=entity_type,
+        entity_id=pk,
+        outcome=Outcome.MINOR_FAILURE,
+        practice_id=practice_id,
+        detail=detail,
+    )
+
+
+def assignment_create(
+    *,
+    actor: User,
+    episode: Episode,
+    instrument_id: str,
+    due_at: dt.datetime,
+    expires_at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+    request: Any = None,
+) -> Assignment:
+    """Ask the episode's client to answer `instrument_id` (in its current version) from `due_at`;
+    the questionnaire expires 7 days later unless `expires_at` says otherwise."""
+    now = now or _now()
+    if not _can_write_episode(actor, episode):
+        _denied(actor, "Episode", episode.pk, actor.practice_id, "assign-questionnaire")
+        raise PermissionDenied(ASSIGN_NOT_ALLOWED)
+    if episode.ended_on is not None:
+        raise ValidationError(EPISODE_ENDED)
+    _aware(due_at, "due_at")
+    if expires_at is None:
+        expires_at = due_at + DEFAULT_EXPIRY
+    _aware(expires_at, "expires_at")
+    if expires_at <= due_at:
+        raise ValidationError({"expires_at": EXPIRY_NOT_AFTER_DUE})
+    if expires_at <= now:
+        raise ValidationError({"expires_at": EXPIRY_PASSED})
+    instrument = selectors.instruments_for(episode.client.practice).get(instrument_id)
+    if instrument is None:
+        raise ValidationError({"instrument_id": INSTRUMENT_NOT_AVAILABLE.format(id=instrument_id)})
+    with transaction.atomic(durable=True):
+        assignment = Assignment.objects.create(
+            episode=episode,
+            instrument_id=instrument.id,
+            instrument_version=instrument.version,
+            due_at=due_at,
+            expires_at=expires_at,
+            status=AssignmentStatus.DUE,
+            created_by=actor,
+            created_at=now,
+        )
+        record(
+            action=Action.CREATE,
+            actor=actor,
+            entity_type="Assignment",
+            entity_id=assignment.pk,
+            purpose=Purpose.TREATMENT,
+            request=request,
+        )
+    return assignment
+
+
+def assignment_revoke(
+    *, actor: User, assignment: Assignment, now: dt.datetime | None = None, request: Any = None
+) -> Assignment:
+    """Withdraw an unanswered questionnaire; its link stops working."""
+    now = now or _now()
+    if not _can_write_episode(actor, assignment.episode):
+        _denied(actor, "Assignment", assignment.pk, actor.practice_id, "revoke-questionnaire")
+        raise PermissionDenied(ASSIGN_NOT_ALLOWED)
+    with transaction.atomic(durable=True):
+        locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
+        if locked.status == AssignmentStatus.ANSWERED:
+            raise ValidationError(ALREADY_SUBMITTED)
+        if locked.status == AssignmentStatus.REVOKED:
+            raise ValidationError(ALREADY_REVOKED)
+        locked.status = AssignmentStatus.REVOKED
+        locked.revoked_at = now
+        locked.save(update_fields=["status", "revoked_at"])
+        record(
+            action=Action.UPDATE,
+            actor=actor,
+            entity_type="Assignment",
+            entity_id=locked.pk,
+            purpose=Purpose.TREATMENT,
+            request=request,
+            detail="revoked",
+        )
+    return locked
+
+
+def _refuse_if_closed(assignment: Assignment, now: dt.datetime) -> None:
+    if assignment.status == AssignmentStatus.ANSWERED:
+        raise ValidationError(ALREADY_SUBMITTED)
+    if assignment.status == AssignmentStatus.REVOKED:
+        raise ValidationError(REVOKED)
+    if assignment.status == AssignmentStatus.EXPIRED or now >= assignment.expires_at:
+        raise ValidationError(EXPIRED)
+
+
+def _check_submitter(actor: User | None, assignment: Assignment, via: str) -> None:
+    if via not in SubmittedVia.values:
+        raise ValidationError({"via": UNKNOWN_VIA.format(via=via)})
+    episode = assignment.episode
+    if via == SubmittedVia.LINK:
+        # The one-time link is the credential; the link page checked it before calling.
+        allowed = actor is None or actor.pk == episode.client.portal_user_id
+    elif actor is None or actor.practice_id != episode.client.practice_id:
+        allowed = False
+    else:
+        is_client = actor.role == Role.CLIENT and actor.pk == episode.client.portal_user_id
+        if via == SubmittedVia.PORTAL:
+            allowed = is_client
+        elif via == SubmittedVia.STAFF:
+            allowed = _can_write_episode(actor, episode)
+        else:
+            allowed = is_client or _can_write_episode(actor, episode)
+    if not allowed:
+        if actor is not None:
+            _denied(actor, "Assignment", assignment.pk, episode.client.practice_id, f"submit-{via}")
+        raise PermissionDenied(SUBMIT_NOT_ALLOWED)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _risk_rules_met(
+    instrument: Instrument, answers: Mapping[str, object], score: ResponseScore | None
+) -> list[tuple[RiskRule, float]]:
+    """The risk rules the raw answers meet, with the answer that met each.
+
+    Read by core.scoring, on the raw answers, apart from whether the rest can be scored: unknown items
+    and non-numbers are left out, so one bad answer elsewhere cannot hide a risk answer."""
+    if score is None:
+        known = {k: v for k, v in answers.items() if k in instrument.item_ids and _is_number(v)}
+        try:
+            score = score_response(instrument, known, incomplete="nan")  # type: ignore[arg-type]
+            fired = {rule_id for rule_id, met in score.risk.items() if met}
+        except ScoringError as exc:  # an answer outside its item's options; flags still computed
+            fired = {rule.id for rule in instrument.risk_rules if rule.label in exc.risk_flags}
+    else:
+        fired = {rule_id for rule_id, met in score.risk.items() if met}
+    return [
+        (rule, float(answers[rule.item]))  # type: ignore[arg-type]
+        for rule in instrument.risk_rules
+        if rule.id in fired
+    ]
+
+
+def _refusal_message(instrument: Instrument, exc: ScoringError) -> ValidationError:
+    item = exc.item or "answers"
+    if exc.scale is not None:
+        message = ANSWER_MISSING.format(item=item, scale=exc.scale)
+    elif exc.item in instrument.item_ids and _is_number(exc.value):
+        values = instrument.item(exc.item).values
+        message = NOT_AN_OPTION.format(
+            item=item, value=_plain(exc.value), allowed=", ".join(str(_plain(v)) for v in values)
+        )
+    else:
+        message = NOT_AN_ANSWER.format(item=item, value=exc.value)
+    return ValidationError({item: message})
+
+
+def _plain(value: Any) -> int | float:
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
+def _audit_system(
+    action: Action, entity_type: str, pk: object, practice_id: int, detail: str, actor: User | None = None
+) -> None:
+    record(
+        action=action,
+        actor=actor,
+        entity_type=entity_type,
+        entity_id=pk,
+        practice_id=practice_id,
+        purpose=Purpose.TREATMENT,
+        detail=detail,
+        actor_role="" if actor is not None else "system",
+    )
+
+
+def _raise_flags(
+    *,
+    assignment: Assignment,
+    response: Response | None,
+    met: list[tuple[RiskRule, float]],
+    now: dt.datetime,
+    actor: User | None,
+) -> list[RiskFlag]:
+    """Create (or, after a refused submission, attach) one flag per rule met, each with the treating
+    therapist's notification. Runs inside the caller's transaction."""
+    episode = assignment.episode
+    practice_id = episode.client.practice_id
+    flags: list[RiskFlag] = []
+    for rule, value in met:
+        flag = RiskFlag.objects.filter(assignment=assignment, rule_id=rule.id).first()
+        if flag is None:
+            flag = RiskFlag.objects.create(
+                assignment=assignment,
+                response=response,
+                episode=episode,
+                rule_id=rule.id,
+                item_id=rule.item,
+                answer_value=value,
+                raised_at=now,
+            )
+            notice = RiskNotification.objects.create(
+                flag=flag, recipient=episode.therapist, kind=RiskNotificationKind.RAISED, created_at=now
+            )
+            _audit_system(Action.CREATE, "RiskFlag", flag.pk, practice_id, "raised", actor)
+            _audit_system(Action.CREATE, "RiskNotification", notice.pk, practice_id, "therapist", actor)
+        else:
+            if response is not None and flag.response_id is None:
+                flag.response = response
+            flag.answer_value = max(flag.answer_value, value)
+            flag.save(update_fields=["response", "answer_value"])
+            _audit_system(Action.UPDATE, "RiskFlag", flag.pk, practice_id, "answered-again", actor)
+        flags.append(flag)
+    return flags
+
+
+def _record_refused_risk(
+    *, assignment: Assignment, met: list[tuple[RiskRule, float]], now: dt.datetime, actor: User | None
+) -> list[RiskFlag]:
+    for attempt in range(2):  # a concurrent refused submission may create the same flag first
+        try:
+            with transaction.atomic(durable=True):
+                return _raise_flags(assignment=assignment, response=None, met=met, now=now, actor=actor)
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _scores_json(score: ResponseScore) -> dict[str, dict[str, Any]]:
+    return {
+        scale_id: {
+            "score": s.score,
+            "band": s.band,
+            "band_index": s.band_index,
+            "caseness": s.caseness,
+            "prorated": s.prorated,
+            "n_missing": s.n_missing,
+        }
+        for scale_id, s in score.scales.items()
+    }
+
+
+def response_submit(
+    *,
+    assignment: Assignment,
+    answers: Mapping[str, int | float | None],
+    via: str,
+    actor: User | None = None,
+    now: dt.datetime | None = None,
+    request: Any = None,
+) -> Response:
+    """Store a client's answers, scored by core.scoring, with any risk flag and the therapist's
+    notification, in one transaction. Refused, changing nothing: an answered, revoked or expired
+    questionnaire (`ALREADY_SUBMITTED`, `REVOKED`, `EXPIRED`). Refused as `AnswersRefused` (naming the
+    item and value): answers that cannot be scored, after recording any risk answer among them."""
+    now = now or _now()
+    _aware(now, "now")
+    assignment = Assignment.objects.select_related("episode__client__practice", "episode__therapist").get(
+        pk=assignment.pk
+    )
+    _check_submitter(actor, assignment, via)
+    _refuse_if_closed(assignment, now)
+    instrument = selectors.assignment_instrument(assignment, assignment.episode.client.practice)
+    if instrument is None:
+        raise ValidationError(INSTRUMENT_WITHDRAWN)
+    if not isinstance(answers, Mapping):
+        raise ValidationError(ANSWERS_NOT_A_MAPPING)
+    try:
+        score = score_response(instrument, answers, respondent_id=f"assignment {assignment.pk}")
+    except ScoringError as exc:
+        met = _risk_rules_met(instrument, answers, None)
+        flags = _record_refused_risk(assignment=assignment, met=met, now=now, actor=actor) if met else []
+        raise AnswersRefused(_refusal_message(instrument, exc).message_dict, risk_flags=flags) from exc
+    met = _risk_rules_met(instrument, answers, score)
+    practice_id = assignment.episode.client.practice_id
+    try:
+        with transaction.atomic(durable=True):
+            locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
+            _refuse_if_closed(locked, now)
+            locked.episode = assignment.episode
+            response = Response.objects.create(
+                assignment=locked,
+                instrument_id=instrument.id,
+                instrument_version=instrument.version,
+                instrument_language=instrument.language,
+                answers={k: None if v is None else _plain(v) for k, v in answers.items()},
+                submitted_at=now,
+                submitted_via=via,
+                submitted_by=actor,
+                scores=_scores_json(score),
+                risk=dict(score.risk),
+                any_risk=bool(met),
+            )
+            _raise_flags(assignment=locked, response=response, met=met, now=now, actor=actor)
+            locked.status = AssignmentStatus.ANSWERED
+            locked.answered_at = now
+            locked.save(update_fields=["status", "answered_at"])
+            record(
+                action=Action.CREATE,
+                actor=actor,
+                entity_type="Response",
+                entity_id=response.pk,
+                practice_id=practice_id,
+                purpose=Purpose.TREATMENT,
+                request=request,
+                detail=f"via-{via}",
+                actor_role="" if actor is not None else "client",
+            )
+    except IntegrityError as exc:
+        if Response.objects.filter(assignment_id=assignment.pk).exists():
+            raise ValidationError(ALREADY_SUBMITTED) from exc
+        raise
+    return response
+
+
+def _may_acknowledge(actor: User, flag: RiskFlag) -> bool:
+    therapist = flag.episode.therapist
+    if not actor.is_active or actor.practice_id != flag.episode.client.practice_id:
+        return False
+    if actor.pk in (therapist.pk, flag.escalated_to_id):
+        return True
+    if actor.role in (Role.THERAPIST, Role.SUPERVISOR) and therapist.supervisor_id == actor.pk:
+        return True
+    return actor.role == Role.ADMIN
+
+
+def risk_flag_acknowledge(
+    *,
+    actor: User,
+    flag: RiskFlag,
+    action_taken: str,
+    now: dt.datetime | None = None,
+    request: Any = None,
+) -> RiskFlag:
+    """Record who acknowledged a risk flag, when, and what was done. Once only."""
+    now = now or _now()
+    flag = RiskFlag.objects.select_related("episode__therapist", "episode__client").get(pk=flag.pk)
+    if not _may_acknowledge(actor, flag):
+        _denied(actor, "RiskFlag", flag.pk, actor.practice_id, "acknowledge")
+        raise PermissionDenied(ACKNOWLEDGE_NOT_ALLOWED)
+    action_taken = action_taken.strip()
+    if not action_taken:
+        raise ValidationError({"action_taken": ACTION_REQUIRED})
+    with transaction.atomic(durable=True):
+        updated = RiskFlag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(
+            acknowledged_at=now, acknowledged_by=actor, action_taken=action_taken
+        )
+        if not updated:
+            raise ValidationError(ALREADY_ACKNOWLEDGED)
+        record(
+            action=Action.UPDATE,
+            actor=actor,
+            entity_type="RiskFlag",
+            entity_id=flag.pk,
+            purpose=Purpose.TREATMENT,
+            request=request,
+            detail="acknowledged",
+        )
+    flag.refresh_from_db()
+    return flag
+
+
+def _backup_for(flag: RiskFlag) -> User | None:
+    """Who a flag goes to when the treating therapist has not acknowledged it: their supervisor,
+    else the practice's first active admin."""
+    therapist = flag.episode.therapist
+    practice_id = flag.episode.client.practice_id
+    supervisor = therapist.supervisor
+    if (
+        supervisor is not None
+        and supervisor.is_active
+        and supervisor.practice_id == practice_id
+        and supervisor.role in (Role.THERAPIST, Role.SUPERVISOR)
+    ):
+        return supervisor
+    admins = User.objects.filter(practice_id=practice_id, role=Role.ADMIN, is_active=True)
+    return admins.order_by("pk").first()
+
+
+def risk_escalate_due(*, now: dt.datetime, after: dt.timedelta | None = None) -> list[RiskFlag]:
+    """Escalate every flag still unacknowledged `after` (default: settings.RISK_ESCALATION_MINUTES)
+    since it was raised to the therapist's backup, with a notification. Idempotent: a flag is
+    escalated once, claimed by a conditional UPDATE so that concurrent workers cannot both send it.
+    A flag whose practice has no backup stays due (and is logged) until one exists."""
+    _aware(now, "now")
+    if after is None:
+        after = dt.timedelta(minutes=settings.RISK_ESCALATION_MINUTES)
+    due = RiskFlag.objects.filter(
+        acknowledged_at__isnull=True, escalated_at__isnull=True, raised_at__lte=now - after
+    ).select_related("episode__therapist__supervisor", "episode__client")
+    escalated: list[RiskFlag] = []
+    for flag in due:
+        backup = _backup_for(flag)
+        if backup is None:
+            logger.warning("risk flag %s is overdue and its practice has no supervisor or admin", flag.pk)
+            continue
+        with transaction.atomic(durable=True):
+            claimed = RiskFlag.objects.filter(
+                pk=flag.pk, acknowledged_at__isnull=True, escalated_at__isnull=True
+            ).update(escalated_at=now, escalated_to=backup)
+            if not claimed:
+                continue
+            notice = RiskNotification.objects.create(
+                flag=flag, recipient=backup, kind=RiskNotificationKind.ESCALATED, created_at=now
+            )
+            practice_id = flag.episode.client.practice_id
+            _audit_system(Action.UPDATE, "RiskFlag", flag.pk, practice_id, "escalated")
+            _audit_system(Action.CREATE, "RiskNotification", notice.pk, practice_id, "escalated")
+        flag.escalated_at, flag.escalated_to = now, backup
+        escalated.append(flag)
+    return escalated
