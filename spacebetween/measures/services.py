@@ -39,6 +39,7 @@ from spacebetween.measures.selectors import (
     licensed_pack,
     pack_terms_digest,
 )
+from spacebetween.notifications.services import outbox_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -194,6 +195,10 @@ ALREADY_ACKNOWLEDGED = "This risk flag has already been acknowledged."
 ACKNOWLEDGE_NOT_ALLOWED = (
     "Only the treating therapist, their supervisor or a practice admin can acknowledge this risk flag."
 )
+
+# Minimal PHI (shared/research/security.md §4.3): no name, instrument, score or answer.
+RISK_EMAIL_SUBJECT = "A client response needs review"
+RISK_EMAIL_BODY = "A client response in Space Between needs your review. Sign in to see it."
 
 # shared/research/security.md §1.8: a questionnaire link expires 7 days after issue.
 DEFAULT_EXPIRY = dt.timedelta(days=7)
@@ -407,6 +412,19 @@ def _audit_system(
     )
 
 
+def _notify(*, flag: RiskFlag, recipient: User, kind: str, now: dt.datetime, practice_id: int) -> None:
+    """The in-app notice and its e-mail, both committed with the flag (transactional outbox)."""
+    notice = RiskNotification.objects.create(flag=flag, recipient=recipient, kind=kind, created_at=now)
+    outbox_enqueue(
+        practice_id=practice_id,
+        to_address=recipient.email,
+        subject=RISK_EMAIL_SUBJECT,
+        body_text=RISK_EMAIL_BODY,
+        kind=f"risk-{kind}",
+    )
+    _audit_system(Action.CREATE, "RiskNotification", notice.pk, practice_id, kind)
+
+
 def _raise_flags(
     *,
     assignment: Assignment,
@@ -432,11 +450,14 @@ def _raise_flags(
                 answer_value=value,
                 raised_at=now,
             )
-            notice = RiskNotification.objects.create(
-                flag=flag, recipient=episode.therapist, kind=RiskNotificationKind.RAISED, created_at=now
-            )
             _audit_system(Action.CREATE, "RiskFlag", flag.pk, practice_id, "raised", actor)
-            _audit_system(Action.CREATE, "RiskNotification", notice.pk, practice_id, "therapist", actor)
+            _notify(
+                flag=flag,
+                recipient=episode.therapist,
+                kind=RiskNotificationKind.RAISED,
+                now=now,
+                practice_id=practice_id,
+            )
         else:
             if response is not None and flag.response_id is None:
                 flag.response = response
@@ -634,12 +655,15 @@ def risk_escalate_due(*, now: dt.datetime, after: dt.timedelta | None = None) ->
             ).update(escalated_at=now, escalated_to=backup)
             if not claimed:
                 continue
-            notice = RiskNotification.objects.create(
-                flag=flag, recipient=backup, kind=RiskNotificationKind.ESCALATED, created_at=now
-            )
             practice_id = flag.episode.client.practice_id
             _audit_system(Action.UPDATE, "RiskFlag", flag.pk, practice_id, "escalated")
-            _audit_system(Action.CREATE, "RiskNotification", notice.pk, practice_id, "escalated")
+            _notify(
+                flag=flag,
+                recipient=backup,
+                kind=RiskNotificationKind.ESCALATED,
+                now=now,
+                practice_id=practice_id,
+            )
         flag.escalated_at, flag.escalated_to = now, backup
         escalated.append(flag)
     return escalated

@@ -26,6 +26,7 @@ from spacebetween.measures.models import (
     RiskNotificationKind,
 )
 from spacebetween.measures.selectors import open_risk_flags_for
+from spacebetween.notifications.models import OutboxMessage
 
 NOW = dt.datetime(2026, 9, 10, 9, 0, tzinfo=dt.UTC)
 AFTER = dt.timedelta(hours=4)
@@ -80,6 +81,12 @@ def test_item_9_of_1_raises_exactly_one_flag_for_the_treating_therapist(
         RiskNotificationKind.RAISED,
     )
     assert Response.objects.get().any_risk is True
+    mail = OutboxMessage.objects.get()
+    assert (mail.to_address, mail.subject, mail.body_text) == (
+        alice.email,
+        services.RISK_EMAIL_SUBJECT,
+        services.RISK_EMAIL_BODY,
+    )
 
 
 def test_item_9_of_0_raises_no_flag(assignment: Assignment) -> None:
@@ -91,7 +98,7 @@ def test_item_9_of_0_raises_no_flag(assignment: Assignment) -> None:
 
 def test_raising_a_flag_is_audited(flag: RiskFlag) -> None:
     assert AuditEvent.objects.filter(entity_type="RiskFlag", entity_id=str(flag.pk), detail="raised").exists()
-    assert AuditEvent.objects.filter(entity_type="RiskNotification", detail="therapist").exists()
+    assert AuditEvent.objects.filter(entity_type="RiskNotification", detail="raised").exists()
 
 
 def _with_risk_rules() -> list[Instrument]:
@@ -140,6 +147,7 @@ def test_a_failure_after_scoring_rolls_back_the_response_and_its_flag_together(
     assert not Response.objects.exists()
     assert not RiskFlag.objects.exists()
     assert not RiskNotification.objects.exists()
+    assert not OutboxMessage.objects.exists()
     assert AuditEvent.objects.count() == audit_rows
     assignment.refresh_from_db()
     assert assignment.status == AssignmentStatus.DUE
@@ -276,6 +284,7 @@ def test_at_the_time_it_escalates_to_the_supervisor(flag: RiskFlag, sam: User) -
     assert (flag.escalated_at, flag.escalated_to_id) == (NOW + AFTER, sam.pk)
     notice = RiskNotification.objects.get(kind=RiskNotificationKind.ESCALATED)
     assert notice.recipient_id == sam.pk
+    assert OutboxMessage.objects.filter(to_address=sam.email, kind="risk-escalated").count() == 1
     assert AuditEvent.objects.filter(
         entity_type="RiskFlag", entity_id=str(flag.pk), detail="escalated"
     ).exists()
