@@ -13,7 +13,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.test import Client as HttpClient
 
+from spacebetween.accounts import signin
 from spacebetween.accounts.models import Role, User
 from spacebetween.accounts.services import user_create
 from spacebetween.clients import services as clinical
@@ -22,6 +24,24 @@ from spacebetween.practice.models import Practice
 from spacebetween.practice.services import practice_create
 
 PASSWORD = "correct horse battery staple 42"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: pytest.FixtureRequest) -> None:
+    """Argon2 costs ~200 ms and 100 MiB per hash: right for production, too slow for a cast of seven
+    users per test. tests/accounts/test_login.py checks that Argon2 is the configured hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def signed_in(user: User, http: HttpClient | None = None) -> HttpClient:
+    """A browser session for `user` that is past MFA: for tests about pages, not about signing in
+    (tests/accounts signs in through the real login and MFA steps)."""
+    http = http or HttpClient()
+    http.force_login(user)
+    session = http.session
+    session[signin.SESSION_MFA_DONE] = True
+    session.save()
+    return http
 
 
 @pytest.fixture
@@ -36,7 +56,12 @@ def other_practice(db: None) -> Practice:
 
 def _user(practice: Practice, name: str, role: Role, **kw: object) -> User:
     return user_create(
-        practice=practice, email=f"{name}@example.org", full_name=name.title(), role=role, password=PASSWORD, **kw
+        practice=practice,
+        email=f"{name}@example.org",
+        full_name=name.title(),
+        role=role,
+        password=PASSWORD,
+        **kw,
     )
 
 
@@ -72,14 +97,19 @@ def carol_user(practice: Practice) -> User:
 
 @pytest.fixture
 def client_record(alice: User, carol_user: User) -> Client:
-    client = clinical.client_create(actor=alice, given_name="Carol", family_name="Jones", email="carol@example.org")
+    client = clinical.client_create(
+        actor=alice, given_name="Carol", family_name="Jones", email="carol@example.org"
+    )
     return clinical.client_portal_link(actor=alice, client=client, portal_user=carol_user)
 
 
 @pytest.fixture
 def episode(alice: User, client_record: Client) -> Episode:
     return clinical.episode_open(
-        actor=alice, client=client_record, referral_reason="Low mood after bereavement", started_on=dt.date(2026, 9, 1)
+        actor=alice,
+        client=client_record,
+        referral_reason="Low mood after bereavement",
+        started_on=dt.date(2026, 9, 1),
     )
 
 

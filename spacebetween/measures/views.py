@@ -37,14 +37,14 @@ def _apply_errors(form: AcceptTermsForm | ImportDefinitionForm, exc: ValidationE
         form.add_error(None, exc.messages)
 
 
-@require_GET
 @admin_required
+@require_GET
 def instruments(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _page(request)
 
 
-@require_POST
 @admin_required
+@require_POST
 def licensed_pack_accept(request: AuthenticatedHttpRequest) -> HttpResponse:
     admin = request.user
     form = AcceptTermsForm(request.POST)
@@ -64,8 +64,8 @@ def licensed_pack_accept(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _page(request, accept_form=form, status=400)
 
 
-@require_POST
 @admin_required
+@require_POST
 def licensed_pack_withdraw(request: AuthenticatedHttpRequest) -> HttpResponse:
     admin = request.user
     try:
@@ -77,8 +77,8 @@ def licensed_pack_withdraw(request: AuthenticatedHttpRequest) -> HttpResponse:
     return redirect("instrument_settings")
 
 
-@require_POST
 @admin_required
+@require_POST
 def instrument_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     admin = request.user
     form = ImportDefinitionForm(request.POST, request.FILES)

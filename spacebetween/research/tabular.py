@@ -82,7 +82,9 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, summary: dict[str, Any] | None = None) -> str:
+def render(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, summary: dict[str, Any] | None = None
+) -> str:
     """CSV (one row per record) or JSON (`{"rows": [...], "summary": {...}}`)."""
     if fmt == "json":
         doc: dict[str, Any] = {"rows": [{c: _json_value(r.get(c)) for c in columns} for r in rows]}

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 
 import pyotp
 import pytest
 from django.test import Client as HttpClient
-from django.test import override_settings
 
 from spacebetween.accounts import signin
 from spacebetween.accounts.models import TotpDevice, User
@@ -31,13 +29,6 @@ class FakeClock:
 
     def advance(self, **delta: float) -> None:
         self.now += dt.timedelta(**delta)
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing() -> Iterator[None]:
-    # Argon2 at Django's parameters costs ~200 ms and 100 MiB per hash: too slow for hundreds of sign-ins.
-    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
-        yield
 
 
 @pytest.fixture

@@ -58,7 +58,8 @@ def test_it_detects_reordered_rows(session: object) -> None:
     a, b = AuditEvent.objects.filter(seq__in=[2, 3]).order_by("seq")
     # Swap every hashed field of two rows, keeping their positions: the links no longer match.
     _without_triggers(
-        "UPDATE audit_auditevent SET entity_type = %s, entity_id = %s, prev_hash = %s, hash = %s WHERE seq = %s",
+        "UPDATE audit_auditevent SET entity_type = %s, entity_id = %s, prev_hash = %s, hash = %s "
+        "WHERE seq = %s",
         [b.entity_type, b.entity_id, b.prev_hash, "f" * 64, 2],
     )
     report = verify_chain()

@@ -10,29 +10,20 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client as HttpClient
 from django.urls import reverse
 
-from spacebetween.accounts import signin
 from spacebetween.accounts.models import User
 from spacebetween.audit.models import AuditEvent
 from spacebetween.core import instruments as catalogue
 from spacebetween.measures import services
 from spacebetween.measures.models import ImportedInstrument, PackAcceptance
 from spacebetween.measures.selectors import instruments_for, licensed_pack, pack_terms_digest
+from tests.conftest import signed_in
 
 PAGE = "instrument_settings"
 
 
-def _signed_in(user: User) -> HttpClient:
-    http = HttpClient()
-    http.force_login(user)
-    session = http.session
-    session[signin.SESSION_MFA_DONE] = True
-    session.save()
-    return http
-
-
 @pytest.fixture
 def as_admin(admin: User) -> HttpClient:
-    return _signed_in(admin)
+    return signed_in(admin)
 
 
 def _own_definition(instrument_id: str = "practice-mood", version: str = "1.0.0") -> dict[str, object]:
@@ -159,13 +150,13 @@ def test_it_refuses_the_same_version_twice(admin: User) -> None:
 @pytest.mark.django_db
 @pytest.mark.parametrize("who", ["alice", "sam", "carol_user", "oscar"])
 def test_only_the_practice_admin_may_see_it(who: str, request: pytest.FixtureRequest) -> None:
-    http = _signed_in(request.getfixturevalue(who))
+    http = signed_in(request.getfixturevalue(who))
     assert http.get(reverse(PAGE)).status_code == 403
 
 
 @pytest.mark.django_db
 def test_a_therapist_cannot_enable_the_pack(alice: User) -> None:
-    http = _signed_in(alice)
+    http = signed_in(alice)
     digest = pack_terms_digest(licensed_pack())
     assert (
         http.post(reverse("licensed_pack_accept"), {"terms_digest": digest, "accept": "on"}).status_code

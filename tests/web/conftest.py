@@ -15,25 +15,15 @@ from typing import NamedTuple
 import pytest
 from django.test import Client as HttpClient
 
-from spacebetween.accounts import signin
 from spacebetween.accounts.models import User
 from spacebetween.audit.models import AuditEvent
 from spacebetween.clients import services as clinical
 from spacebetween.clients.models import Client, Episode, Session
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
-    """Argon2 is the point in production and a second per test user here; these tests sign in without it."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+from tests.conftest import signed_in
 
 
 def sign_in(http: HttpClient, user: User) -> HttpClient:
-    http.force_login(user)
-    session = http.session
-    session[signin.SESSION_MFA_DONE] = True
-    session.save()
-    return http
+    return signed_in(user, http)
 
 
 @pytest.fixture

@@ -1,0 +1,148 @@
+"""Every URL route, every method, every kind of user: the expected answer is written down here.
+
+A route that is not in MATRIX fails the test, so a new page cannot ship without its row. The cast
+(tests/conftest.py): alice is the treating therapist of Carol (the record under test); bob a
+colleague in the same practice; sam alice's supervisor (the episode is *not* shared with him);
+admin the practice admin; carol_user Carol's own portal login; oscar a therapist of another practice.
+Records are 404 to anyone outside their scope; a page outside a user's role is 403; anonymous users
+are sent to sign in (302) unless the method is refused first (405).
+
+Besides the status code, no answer to anyone but alice may contain Carol's clinical content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.test import Client as HttpClient
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from spacebetween.clients.models import Client, Episode, Session
+from tests.conftest import signed_in
+
+ROLES = ("anonymous", "alice", "bob", "sam", "admin", "carol_user", "oscar")
+
+# route              method  anonymous alice bob sam admin carol_user oscar
+MATRIX_TABLE = """
+home                   GET    302 302 302 302 302 302 302
+home                   POST   405 405 405 405 405 405 405
+login                  GET    200 302 302 302 302 302 302
+login                  POST   200 302 302 302 302 302 302
+logout                 GET    405 405 405 405 405 405 405
+logout                 POST   302 302 302 302 302 302 302
+mfa_enrol              GET    302 302 302 302 302 302 302
+mfa_enrol              POST   302 302 302 302 302 302 302
+mfa_verify             GET    302 302 302 302 302 302 302
+mfa_verify             POST   302 302 302 302 302 302 302
+password_change        GET    302 200 200 200 200 200 200
+password_change        POST   302 200 200 200 200 200 200
+caseload               GET    302 200 200 200 403 403 200
+caseload               POST   405 405 405 405 405 405 405
+client_new             GET    302 200 200 200 403 403 200
+client_new             POST   302 200 200 200 403 403 200
+client_detail          GET    302 200 404 404 403 403 404
+client_detail          POST   405 405 405 405 405 405 405
+client_edit            GET    302 200 404 404 403 403 404
+client_edit            POST   302 200 404 404 403 403 404
+episode_new            GET    302 200 404 404 403 403 404
+episode_new            POST   302 200 404 404 403 403 404
+episode_edit           GET    302 200 404 404 403 403 404
+episode_edit           POST   302 200 404 404 403 403 404
+session_new            GET    302 200 404 404 403 403 404
+session_new            POST   302 200 404 404 403 403 404
+session_edit           GET    302 200 404 404 403 403 404
+session_edit           POST   302 200 404 404 403 403 404
+portal                 GET    302 403 403 403 403 200 403
+portal                 POST   405 405 405 405 405 405 405
+practice_overview      GET    302 403 403 403 200 403 403
+practice_overview      POST   405 405 405 405 405 405 405
+staff_list             GET    302 403 403 403 200 403 403
+staff_list             POST   302 403 403 403 405 403 403
+staff_add              GET    302 403 403 403 200 403 403
+staff_add              POST   302 403 403 403 200 403 403
+staff_edit             GET    302 403 403 403 200 403 403
+staff_edit             POST   302 403 403 403 200 403 403
+staff_deactivate       GET    302 403 403 403 405 403 403
+staff_deactivate       POST   302 403 403 403 302 403 403
+staff_reactivate       GET    302 403 403 403 405 403 403
+staff_reactivate       POST   302 403 403 403 302 403 403
+staff_mfa_reset        GET    302 403 403 403 405 403 403
+staff_mfa_reset        POST   302 403 403 403 200 403 403
+instrument_settings    GET    302 403 403 403 200 403 403
+instrument_settings    POST   302 403 403 403 405 403 403
+licensed_pack_accept   GET    302 403 403 403 405 403 403
+licensed_pack_accept   POST   302 403 403 403 400 403 403
+licensed_pack_withdraw GET    302 403 403 403 405 403 403
+licensed_pack_withdraw POST   302 403 403 403 302 403 403
+instrument_import      GET    302 403 403 403 405 403 403
+instrument_import      POST   302 403 403 403 400 403 403
+"""
+
+
+def _parse(table: str) -> dict[tuple[str, str], dict[str, int]]:
+    matrix: dict[tuple[str, str], dict[str, int]] = {}
+    for line in table.strip().splitlines():
+        name, method, *codes = line.split()
+        assert len(codes) == len(ROLES), f"row {name} {method} needs {len(ROLES)} codes"
+        assert (name, method) not in matrix, f"row {name} {method} is listed twice"
+        matrix[(name, method)] = dict(zip(ROLES, map(int, codes), strict=True))
+    return matrix
+
+
+MATRIX = _parse(MATRIX_TABLE)
+METHODS = ("GET", "POST")
+# Who may see Carol's clinical content at all (alice treats her; sam only if she were shared).
+MAY_SEE_CAROL = {"alice"}
+CAROL_CLINICAL = ("Low mood after bereavement",)
+
+
+def _routes(patterns: list[URLPattern | URLResolver] | None = None) -> Iterator[URLPattern]:
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _routes(pattern.url_patterns)
+        else:
+            yield pattern
+
+
+ROUTES = {p.name: p for p in _routes()}
+
+
+def test_every_route_and_method_has_a_row() -> None:
+    unnamed = [str(p.pattern) for p in _routes() if not p.name]
+    assert not unnamed, f"routes without a name cannot be listed: {unnamed}"
+    missing = [(name, m) for name in ROUTES for m in METHODS if (name, m) not in MATRIX]
+    stale = sorted({name for name, _ in MATRIX} - set(ROUTES))
+    assert not missing, f"routes the authorization matrix does not list: {missing}"
+    assert not stale, f"matrix rows for routes that no longer exist: {stale}"
+
+
+@pytest.fixture
+def record_under_test(client_record: Client, episode: Episode, session: Session) -> dict[str, int]:
+    return {
+        "client_id": client_record.pk,
+        "episode_id": episode.pk,
+        "session_id": session.pk,
+        "pk": client_record.primary_therapist_id,
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "method"), sorted(MATRIX))
+@pytest.mark.parametrize("role", ROLES)
+def test_the_answer_is_the_one_in_the_matrix(
+    name: str, method: str, role: str, record_under_test: dict[str, int], request: pytest.FixtureRequest
+) -> None:
+    pattern = ROUTES[name]
+    url = reverse(name, kwargs={k: record_under_test[k] for k in pattern.pattern.converters})
+    # Past MFA: the matrix is about authorization, not signing in.
+    http = HttpClient() if role == "anonymous" else signed_in(request.getfixturevalue(role))
+    response = http.get(url) if method == "GET" else http.post(url)
+    assert response.status_code == MATRIX[(name, method)][role], f"{method} {url} as {role}"
+    if response.status_code == 302:
+        assert "Carol" not in response["Location"], "no client data in redirect URLs"
+    if role not in MAY_SEE_CAROL:
+        body = response.content.decode(errors="replace")
+        assert not any(text in body for text in CAROL_CLINICAL), (
+            f"{method} {url} shows Carol's record to {role}"
+        )
