@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
@@ -45,7 +45,7 @@ def record(
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(
             id=1, defaults={"hash": GENESIS_HASH}
         )
-        fields = {
+        fields: dict[str, Any] = {
             "seq": head.seq + 1,
             "recorded_at": dt.datetime.now(dt.UTC),
             "event_type": event_type,
@@ -62,7 +62,7 @@ def record(
         }
         digest = row_hash(head.hash, fields)
         event = AuditEvent.objects.create(prev_hash=head.hash, hash=digest, **fields)
-        head.seq = fields["seq"]
+        head.seq = int(fields["seq"])
         head.hash = digest
         head.save(update_fields=["seq", "hash"])
     return event

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
@@ -66,7 +67,7 @@ def caseload_page(user: User, *, now: dt.datetime | None = None) -> CaseloadPage
 @dataclass(frozen=True)
 class ClientRecord:
     client: Client
-    episodes: list[Episode]
+    episodes: Sequence[Episode]
     can_edit: bool
     # Episodes this user may change (their own); a supervisor reads shared ones only.
     editable_episode_ids: frozenset[int] = frozenset()

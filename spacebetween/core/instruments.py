@@ -386,7 +386,7 @@ class _Builder:
             seen[sc.id] = i
         risks = self._risks(by_id)
         used = {i for sc in scales for i in sc.items} | {r.item for r in risks}
-        items = tuple(
+        marked = tuple(
             Item(it.id, it.text, it.options, it.code, it.code_system, it.required, scored=it.id in used)
             for it in items
         )
@@ -403,7 +403,7 @@ class _Builder:
             citations=tuple(
                 Citation(c["key"], c["text"], c.get("doi"), c.get("url")) for c in doc["citations"]
             ),
-            items=items,
+            items=marked,
             scales=scales,
             risk_rules=risks,
             instructions=tuple(instructions),

@@ -148,7 +148,7 @@ def describe(inst: Instrument) -> str:
         for r in inst.risk_rules:
             lines.append(f"  {r.item} {r.operator} {_n(r.value)}: {r.label} — {r.source}")
     lines += ["", "Sources"]
-    for c in inst.citations:
-        ref = f" doi:{c.doi}" if c.doi else (f" {c.url}" if c.url else "")
-        lines.append(f"  [{c.key}] {c.text}{ref}")
+    for cite in inst.citations:
+        ref = f" doi:{cite.doi}" if cite.doi else (f" {cite.url}" if cite.url else "")
+        lines.append(f"  [{cite.key}] {cite.text}{ref}")
     return "\n".join(lines) + "\n"

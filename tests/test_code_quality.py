@@ -1,0 +1,25 @@
+"""The linters are part of the suite: ruff (style, imports, common bugs, Django and security rules)
+and mypy with the Django plugin, over the package, the tests and the benchmarks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def _run(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+
+
+def test_ruff_finds_nothing() -> None:
+    result = _run(str(BIN / "ruff"), "check", "--no-cache", "spacebetween", "tests", "bench")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_finds_nothing_in_the_package() -> None:
+    result = _run(str(BIN / "mypy"), "--no-incremental", "spacebetween")
+    assert result.returncode == 0, result.stdout + result.stderr
