@@ -76,6 +76,18 @@ def test_supervisor_reads_a_shared_episode_without_edit_links(
     assert "/sessions/new/" not in body
 
 
+def test_supervisor_does_not_see_the_clients_contact_details(
+    as_user, sam, client_record, shared_episode
+) -> None:
+    body = as_user(sam).get(url(client_record)).content.decode()
+    assert client_record.email and client_record.email not in body
+    assert "treating therapist only" in body
+
+
+def test_the_treating_therapist_sees_the_contact_details(as_user, alice, client_record) -> None:
+    assert client_record.email in as_user(alice).get(url(client_record)).content.decode()
+
+
 def test_supervisor_gets_404_for_an_unshared_episode(as_user, sam, client_record, episode) -> None:
     assert as_user(sam).get(url(client_record)).status_code == 404
 
