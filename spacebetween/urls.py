@@ -4,4 +4,8 @@ urlpatterns = [
     path("", include("spacebetween.accounts.urls")),
     path("", include("spacebetween.web.urls")),
     path("", include("spacebetween.measures.urls")),
+    path("", include("spacebetween.delivery.urls")),
+    path("", include("spacebetween.relationship.urls")),
+    path("", include("spacebetween.safety.urls")),
+    path("api/", include("spacebetween.api.urls")),
 ]

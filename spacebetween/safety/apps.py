@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class SafetyConfig(AppConfig):
+    name = "spacebetween.safety"
