@@ -10,8 +10,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
 from spacebetween.accounts.models import STAFF_ROLES, Role, User
-from spacebetween.audit.models import Action, Outcome
-from spacebetween.audit.services import record
+from spacebetween.audit.services import record_denied
 
 NOT_FOUND = "Not found."
 
@@ -32,13 +31,10 @@ def managed_staff(request: HttpRequest, pk: int | None = None) -> QuerySet[User]
     if pk is not None:
         staff = staff.filter(pk=pk)
     if user.role != Role.ADMIN or (pk is not None and not staff.exists()):
-        record(
-            action=Action.READ,
-            event_type="access-denied",
+        record_denied(
             actor=user,
             entity_type="User",
             entity_id=pk if pk is not None else "staff-list",
-            outcome=Outcome.MINOR_FAILURE,
             request=request,
             detail="not-in-scope",
         )

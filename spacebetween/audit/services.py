@@ -66,3 +66,27 @@ def record(
         head.hash = digest
         head.save(update_fields=["seq", "hash"])
     return event
+
+
+def record_denied(
+    *,
+    actor: User | None,
+    entity_type: str,
+    entity_id: object = "",
+    detail: str,
+    request: HttpRequest | None = None,
+    action: Action = Action.READ,
+    practice_id: int | None = None,
+) -> AuditEvent:
+    """An access-denied event (ONC 170.315(d)(2): failed access attempts are auditable)."""
+    return record(
+        action=action,
+        event_type="access-denied",
+        actor=actor,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        outcome=Outcome.MINOR_FAILURE,
+        request=request,
+        detail=detail,
+        practice_id=practice_id,
+    )

@@ -16,8 +16,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from spacebetween.accounts.models import Role, User
-from spacebetween.audit.models import Action, Outcome
-from spacebetween.audit.services import record
+from spacebetween.audit.services import record_denied
 from spacebetween.clients.models import Client, Episode, Session
 
 M = TypeVar("M", Client, Episode, Session)
@@ -59,13 +58,10 @@ def sessions_for(user: User, *, write: bool = False) -> QuerySet[Session]:
 
 
 def _deny(request: HttpRequest | None, user: User, entity_type: str, pk: object, *, forbidden: bool) -> None:
-    record(
-        action=Action.READ,
-        event_type="access-denied",
+    record_denied(
         actor=user,
         entity_type=entity_type,
         entity_id=pk,
-        outcome=Outcome.MINOR_FAILURE,
         request=request,
         detail="read-only" if forbidden else "not-in-scope",
     )

@@ -11,8 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 from spacebetween.accounts.models import Role, User
-from spacebetween.audit.models import Action, Outcome
-from spacebetween.audit.services import record
+from spacebetween.audit.services import record_denied
 
 ROLE_DENIED = "This page is not part of your role."
 
@@ -30,13 +29,10 @@ def role_required(*roles: Role) -> Callable[[V], V]:
         @wraps(view)
         def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.user.role not in roles:
-                record(
-                    action=Action.READ,
-                    event_type="access-denied",
+                record_denied(
                     actor=request.user,
                     entity_type="Page",
                     entity_id=request.resolver_match.url_name if request.resolver_match else "",
-                    outcome=Outcome.MINOR_FAILURE,
                     request=request,
                     detail="role",
                 )
