@@ -6,9 +6,9 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import PasswordChangeForm
-from django.forms.utils import ErrorList
 
 from spacebetween.accounts.models import Role, User
+from spacebetween.web.forms import PageForm, PageFormMixin
 
 STAFF_ROLE_CHOICES = [(r.value, r.label) for r in (Role.THERAPIST, Role.SUPERVISOR, Role.ADMIN)]
 IDENTITY_CHECK = (
@@ -17,30 +17,11 @@ IDENTITY_CHECK = (
 )
 
 
-class FieldErrors(ErrorList):
-    template_name = "web/forms/errors.html"
+AccountForm = PageForm
 
 
-class AccountForm(forms.Form):
-    """Rendered like every other page form (web/forms/): errors summarised on top and next to each field."""
-
-    template_name = "web/forms/form.html"
-    error_css_class = "has-error"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("error_class", FieldErrors)
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-
-
-class NewPasswordForm(PasswordChangeForm):
-    template_name = AccountForm.template_name
-    error_css_class = AccountForm.error_css_class
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("error_class", FieldErrors)
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
+class NewPasswordForm(PageFormMixin, PasswordChangeForm):
+    pass
 
 
 class LoginForm(AccountForm):

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.forms.utils import ErrorList
 from django.utils import timezone
 
 from spacebetween.clients.models import Attendance, Client, EndReason, Episode, SessionFormat
-
-T = TypeVar("T")
+from spacebetween.web.forms import PageForm
 
 DATE_OF_BIRTH_IN_FUTURE = "The date of birth cannot be in the future."
 INDIVIDUAL_WITH_OTHERS = "An individual session has no other participants: choose couple, family or group."
@@ -31,41 +28,6 @@ AMBIGUOUS_TIME = "This time does not exist or happens twice in {time_zone} becau
 
 MIN_SESSION_MINUTES = 5
 MAX_SESSION_MINUTES = 480
-
-
-class FieldErrors(ErrorList):
-    """Error lists that say "Error:" to screen readers and carry the id the field's aria-describedby names."""
-
-    template_name = "web/forms/errors.html"
-
-
-class PageForm(forms.Form):
-    template_name = "web/forms/form.html"
-    error_css_class = "has-error"
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("error_class", FieldErrors)
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-
-    def add_service_errors(self, exc: ValidationError) -> None:
-        """Put a service's ValidationError on the fields it names; the rest above the form."""
-        if not hasattr(exc, "error_dict"):
-            self.add_error(None, exc)
-            return
-        for name, errors in exc.error_dict.items():
-            self.add_error(name if name in self.fields else None, errors)
-
-
-def submit(form: PageForm, operation: Callable[..., T], **context: Any) -> T | None:
-    """Validate the form, then run the service on its data; None, with errors on the form, if refused."""
-    if not form.is_valid():
-        return None
-    try:
-        return operation(**context, **form.cleaned_data)
-    except ValidationError as exc:
-        form.add_service_errors(exc)
-        return None
 
 
 class ClientForm(PageForm):

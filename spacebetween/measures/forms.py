@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from django import forms
 
+from spacebetween.web.forms import PageForm
 
-class AcceptTermsForm(forms.Form):
+
+class AcceptTermsForm(PageForm):
     terms_digest = forms.CharField(widget=forms.HiddenInput, max_length=64)
     accept = forms.BooleanField(
         required=False,
@@ -11,7 +13,7 @@ class AcceptTermsForm(forms.Form):
     )
 
 
-class ImportDefinitionForm(forms.Form):
+class ImportDefinitionForm(PageForm):
     definition = forms.FileField(
         label="Instrument definition file (JSON)",
         help_text="A definition in the format of docs/instrument-definitions.md, for an instrument your "

@@ -29,14 +29,6 @@ def _page(
     return render(request, "measures/instruments.html", context, status=status)
 
 
-def _apply_errors(form: AcceptTermsForm | ImportDefinitionForm, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @admin_required
 @require_GET
 def instruments(request: AuthenticatedHttpRequest) -> HttpResponse:
@@ -57,7 +49,7 @@ def licensed_pack_accept(request: AuthenticatedHttpRequest) -> HttpResponse:
                 request=request,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form.add_service_errors(exc)
         else:
             messages.success(request, "The licensed instrument pack is enabled for this practice.")
             return redirect("instrument_settings")
@@ -89,7 +81,7 @@ def instrument_import(request: AuthenticatedHttpRequest) -> HttpResponse:
                 actor=admin, filename=upload.name, content=upload.read(), request=request
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            form.add_service_errors(exc)
         else:
             messages.success(request, f"Imported {imported.title} (version {imported.version}).")
             return redirect("instrument_settings")

@@ -20,7 +20,7 @@ from spacebetween.audit.models import Action, Purpose
 from spacebetween.audit.services import record
 from spacebetween.clients import selectors, services
 from spacebetween.clients.access import clients_for, get_client_for, get_episode_for, get_session_for
-from spacebetween.clients.forms import ClientForm, EpisodeForm, EpisodeOpenForm, SessionForm, submit
+from spacebetween.clients.forms import ClientForm, EpisodeForm, EpisodeOpenForm, SessionForm
 from spacebetween.clients.models import Client, Episode, Session
 from spacebetween.web.decorators import (
     AuthenticatedHttpRequest,
@@ -28,6 +28,7 @@ from spacebetween.web.decorators import (
     client_required,
     clinician_required,
 )
+from spacebetween.web.forms import submit
 
 HOME_BY_ROLE = {
     Role.THERAPIST: "caseload",
