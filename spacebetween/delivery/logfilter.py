@@ -1,0 +1,42 @@
+"""Keeps link tokens out of the logs (ASVS 5.0 16.2.5; shared/research/security.md §1.8).
+
+A link's path carries its token, and Django logs the path of every 4xx/5xx answer ("Not Found:
+/a/<token>/" on `django.request`), of refused CSRF checks and, under runserver, of every request. This
+filter, attached to those loggers when the app loads, replaces the token before any handler sees it.
+Reverse proxies and WSGI servers keep their own access logs: docs/measurement-loop.md says how to
+strip the token there."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+# The link paths (`/a/<token>/` and `/a/<token>/start/`), wherever they appear in a message.
+LINK_PATH = re.compile(r"/a/[A-Za-z0-9_\-%.~]+")
+REDACTED = "/a/[token]"
+LOGGERS = ("django.request", "django.server", "django.security.csrf", "django.security")
+
+
+def redact(text: str) -> str:
+    return LINK_PATH.sub(REDACTED, text)
+
+
+class RedactLinkTokens(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
+        # Handlers that format the request themselves (AdminEmailHandler) must not see the path.
+        if hasattr(record, "request"):
+            record.request = None
+        return True
+
+
+def install() -> None:
+    for name in LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactLinkTokens) for f in logger.filters):
+            logger.addFilter(RedactLinkTokens())
