@@ -39,6 +39,7 @@ from spacebetween.research.tabular import (
     read_csv,
     render,
     require_columns,
+    unique_id,
 )
 
 COLUMNS = ["id", "pre", "post", "change", "rc", "reliable_change", "class"]
@@ -150,7 +151,7 @@ def read_wide(path: str, id_column: str) -> tuple[list[str], np.ndarray, np.ndar
     seen: dict[str, int] = {}
     for i, row in enumerate(rows):
         line = i + 2
-        ident = _id(row, id_column, path, line, seen)
+        ident = unique_id(row, id_column, path=path, line=line, seen=seen)
         ids.append(ident)
         pre[i] = parse_number(row["pre"], path=path, row=line, column="pre", allow_missing=True)
         post[i] = parse_number(row["post"], path=path, row=line, column="post", allow_missing=True)
@@ -187,18 +188,6 @@ def read_long(
     pre = np.array([values.get((k, pre_time), math.nan) for k in ids], dtype=np.float64)
     post = np.array([values.get((k, post_time), math.nan) for k in ids], dtype=np.float64)
     return ids, pre, post
-
-
-def _id(row: dict[str, str], column: str, path: str, line: int, seen: dict[str, int]) -> str:
-    ident = row[column]
-    if ident == "":
-        raise UsageError(f"{path}: row {line}, column {column}: value is missing")
-    if ident in seen:
-        raise UsageError(
-            f"{path}: row {line}, column {column}: {ident!r} already appears in row {seen[ident]}"
-        )
-    seen[ident] = line
-    return ident
 
 
 def analyse(

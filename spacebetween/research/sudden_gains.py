@@ -34,6 +34,7 @@ from spacebetween.research.tabular import (
     read_csv,
     render,
     require_columns,
+    unique_id,
 )
 
 COLUMNS = [
@@ -102,15 +103,7 @@ def read_series(path: str, id_column: str, sessions: str | None) -> tuple[list[s
     seen: dict[str, int] = {}
     for i, row in enumerate(rows):
         line = i + 2
-        ident = row[id_column]
-        if ident == "":
-            raise UsageError(f"{path}: row {line}, column {id_column}: value is missing")
-        if ident in seen:
-            raise UsageError(
-                f"{path}: row {line}, column {id_column}: {ident!r} already appears in row {seen[ident]}"
-            )
-        seen[ident] = line
-        ids.append(ident)
+        ids.append(unique_id(row, id_column, path=path, line=line, seen=seen))
         for j, column in enumerate(columns):
             scores[i, j] = parse_number(row[column], path=path, row=line, column=column, allow_missing=True)
     return ids, columns, scores

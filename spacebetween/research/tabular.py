@@ -55,6 +55,18 @@ def require_columns(path: str | Path, header: Sequence[str], required: Iterable[
         raise UsageError(f"{path}: missing column(s) {', '.join(missing)}")
 
 
+def unique_id(row: dict[str, str], column: str, *, path: str | Path, line: int, seen: dict[str, int]) -> str:
+    """The row's identifier: present, and not already used by an earlier row (`seen` maps id -> row)."""
+    ident = row[column]
+    if ident == "":
+        raise UsageError(f"{path}: row {line}, column {column}: value is missing")
+    if ident in seen:
+        earlier = seen[ident]
+        raise UsageError(f"{path}: row {line}, column {column}: {ident!r} already appears in row {earlier}")
+    seen[ident] = line
+    return ident
+
+
 def parse_number(value: str, *, path: str | Path, row: int, column: str, allow_missing: bool) -> float:
     """A numeric cell; an empty cell is NaN where missing values are allowed."""
     if value == "":
