@@ -1,3 +1,7 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from spacebetween.relationship import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("sessions/<int:session_id>/reflection/", views.session_reflection, name="session_reflection"),
+]

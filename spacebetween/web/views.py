@@ -22,6 +22,8 @@ from spacebetween.clients import selectors, services
 from spacebetween.clients.access import clients_for, get_client_for, get_episode_for, get_session_for
 from spacebetween.clients.forms import ClientForm, EpisodeForm, EpisodeOpenForm, SessionForm
 from spacebetween.clients.models import Client, Episode, Session
+from spacebetween.relationship.selectors import reflection_status
+from spacebetween.safety.selectors import caseload_risk_flags
 from spacebetween.web.decorators import (
     AuthenticatedHttpRequest,
     admin_required,
@@ -78,8 +80,9 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 @clinician_required
 def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = selectors.caseload_page(request.user)
+    risk_flags = caseload_risk_flags(request.user)
     _audit_read(request, "Caseload")
-    return render(request, "web/caseload.html", {"page": page})
+    return render(request, "web/caseload.html", {"page": page, "risk_flags": risk_flags})
 
 
 @require_GET
@@ -87,8 +90,10 @@ def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
 def client_detail(request: AuthenticatedHttpRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request, request.user, client_id)
     client_record = selectors.client_record(request.user, client)
+    reflections = reflection_status(request.user, client_record.episodes)
     _audit_read(request, client, *client_record.episodes)
-    return render(request, "web/client_detail.html", {"record": client_record})
+    context = {"record": client_record, "reflection_status": reflections}
+    return render(request, "web/client_detail.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,0 +1,80 @@
+"""The after-session form: one short page, typed from the keyboard (numbers for the rating, one
+checkbox per feeling, the intensity as radio buttons). Rules live in `relationship.services`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from spacebetween.clients.forms import PageForm
+from spacebetween.core.instruments import Instrument
+from spacebetween.relationship.measures import MAX_NOTE_LENGTH, SESSION_RATING, Feeling, Intensity
+
+
+class ReflectionForm(PageForm):
+    feelings = forms.MultipleChoiceField(
+        label="What did you feel toward the client?",
+        choices=Feeling.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Tick any that fit; leave all empty if none did.",
+    )
+    intensity = forms.TypedChoiceField(
+        label="How strong were these feelings?",
+        choices=Intensity.choices,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label="Anything else you noticed in yourself",
+        required=False,
+        max_length=MAX_NOTE_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=(
+            "Private: seen by you, and by your supervisor only if you share this episode. Stored encrypted."
+        ),
+    )
+
+    def __init__(self, *args: Any, instrument: Instrument | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.instrument = instrument
+        measure: dict[str, forms.Field] = {}
+        if instrument is None:
+            for item in SESSION_RATING.items:
+                measure[item.id] = forms.IntegerField(
+                    label=item.text,
+                    min_value=SESSION_RATING.minimum,
+                    max_value=SESSION_RATING.maximum,
+                    widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "rating"}),
+                    help_text=f"{SESSION_RATING.minimum} not at all to {SESSION_RATING.maximum} completely",
+                )
+        else:
+            for it in instrument.items:
+                measure[it.id] = forms.TypedChoiceField(
+                    label=it.text,
+                    choices=[(o.value, o.display) for o in it.options],
+                    coerce=float,
+                    required=it.required,
+                    empty_value=None,
+                    widget=forms.RadioSelect,
+                )
+        # The relationship first, then the check-in.
+        self.fields = {**measure, **self.fields}
+        self.measure_fields = list(measure)
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        answers = {name: data[name] for name in self.measure_fields}
+        if self.instrument is not None:
+            answers = {
+                k: int(v) if v is not None and float(v).is_integer() else v for k, v in answers.items()
+            }
+        return {
+            "answers": answers,
+            "feelings": data["feelings"],
+            "intensity": data["intensity"],
+            "note": data["note"],
+        }

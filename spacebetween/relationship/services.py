@@ -1,0 +1,171 @@
+"""Writes: the treating therapist records their side of a session."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from spacebetween import crypto
+from spacebetween.accounts.models import User
+from spacebetween.audit.models import Action, Purpose
+from spacebetween.audit.services import record, record_denied
+from spacebetween.clients.access import sessions_for
+from spacebetween.clients.models import Attendance, Session
+from spacebetween.core.instruments import Instrument
+from spacebetween.core.scoring import ScoringError, score_response
+from spacebetween.relationship.measures import (
+    MAX_NOTE_LENGTH,
+    SESSION_RATING,
+    Feeling,
+    Intensity,
+    therapist_alliance_instrument,
+)
+from spacebetween.relationship.models import NOTE_CONTEXT, MeasureKind, SessionReflection
+
+NOT_ALLOWED = "Only the session's treating therapist can record a reflection on it."
+NOT_YET = "This session has not taken place yet; reflect on it afterwards."
+NO_SESSION = "The client did not attend this session, so there is no session to reflect on."
+ANSWER_REQUIRED = "Give a rating from {minimum} to {maximum}."
+NOT_AN_OPTION = "Choose one of the answers."
+UNKNOWN_FEELING = "{value!r} is not one of the listed feelings."
+INTENSITY_REQUIRED = "Say how strong the feelings were."
+UNKNOWN_INTENSITY = "Choose an intensity from 1 (slight) to 5 (very strong)."
+INTENSITY_WITHOUT_FEELING = "Choose at least one feeling, or leave the intensity empty."
+NOTE_TOO_LONG = f"Keep the note under {MAX_NOTE_LENGTH} characters."
+
+
+def note_context(session_id: int) -> str:
+    return NOTE_CONTEXT.format(session_id=session_id)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _rating_answers(answers: Mapping[str, object]) -> dict[str, int]:
+    errors: dict[str, str] = {}
+    clean: dict[str, int] = {}
+    for item in SESSION_RATING.items:
+        value = answers.get(item.id)
+        if not _is_int(value) or not SESSION_RATING.minimum <= value <= SESSION_RATING.maximum:  # type: ignore[operator]
+            errors[item.id] = ANSWER_REQUIRED.format(
+                minimum=SESSION_RATING.minimum, maximum=SESSION_RATING.maximum
+            )
+        else:
+            clean[item.id] = value  # type: ignore[assignment]
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def _instrument_answers(instrument: Instrument, answers: Mapping[str, object]) -> dict[str, float]:
+    errors: dict[str, str] = {}
+    clean: dict[str, float] = {}
+    for item in instrument.items:
+        value = answers.get(item.id)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value not in item.values:
+            if item.required or value is not None:
+                errors[item.id] = NOT_AN_OPTION
+            continue
+        clean[item.id] = value
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def _check_feelings(feelings: Sequence[str], intensity: int | None, note: str) -> list[str]:
+    unknown = [f for f in feelings if f not in Feeling.values]
+    if unknown:
+        raise ValidationError({"feelings": UNKNOWN_FEELING.format(value=unknown[0])})
+    if intensity is not None and intensity not in Intensity.values:
+        raise ValidationError({"intensity": UNKNOWN_INTENSITY})
+    if feelings and intensity is None:
+        raise ValidationError({"intensity": INTENSITY_REQUIRED})
+    if intensity is not None and not feelings:
+        raise ValidationError({"intensity": INTENSITY_WITHOUT_FEELING})
+    if len(note) > MAX_NOTE_LENGTH:
+        raise ValidationError({"note": NOTE_TOO_LONG})
+    return [f for f in Feeling.values if f in set(feelings)]
+
+
+def reflection_record(
+    *,
+    actor: User,
+    session: Session,
+    answers: Mapping[str, object],
+    feelings: Sequence[str] = (),
+    intensity: int | None = None,
+    note: str = "",
+    now: dt.datetime | None = None,
+    request: Any = None,
+) -> SessionReflection:
+    """Record (or correct) the treating therapist's view of the relationship in `session` and their
+    counter-transference check-in. The note is encrypted before it reaches the database. Refused,
+    writing nothing: anyone but the treating therapist (PermissionDenied, audited), a session that has
+    not happened, and any answer out of range (ValidationError naming the field)."""
+    now = now or dt.datetime.now(dt.UTC)
+    session = Session.objects.select_related("episode__client__practice").get(pk=session.pk)
+    if not sessions_for(actor, write=True).filter(pk=session.pk).exists():
+        record_denied(
+            actor=actor,
+            entity_type="Session",
+            entity_id=session.pk,
+            detail="reflection",
+            action=Action.UPDATE,
+        )
+        raise PermissionDenied(NOT_ALLOWED)
+    if session.starts_at > now:
+        raise ValidationError(NOT_YET)
+    if session.attendance in (Attendance.CANCELLED, Attendance.DID_NOT_ATTEND):
+        raise ValidationError(NO_SESSION)
+    note = note.strip()
+    feelings = _check_feelings(feelings, intensity, note)
+    instrument = therapist_alliance_instrument(session.episode.client.practice)
+    if instrument is None:
+        measure = {
+            "measure_kind": MeasureKind.SESSION_RATING,
+            "measure_id": SESSION_RATING.id,
+            "measure_version": SESSION_RATING.version,
+            "validated": False,
+            "answers": _rating_answers(answers),
+            "scores": {},
+        }
+    else:
+        clean = _instrument_answers(instrument, answers)
+        try:
+            score = score_response(instrument, clean, respondent_id=f"session {session.pk}")
+        except ScoringError as exc:
+            raise ValidationError({exc.item or "__all__": NOT_AN_OPTION}) from exc
+        measure = {
+            "measure_kind": MeasureKind.INSTRUMENT,
+            "measure_id": instrument.id,
+            "measure_version": instrument.version,
+            "validated": True,
+            "answers": clean,
+            "scores": {k: s.score for k, s in score.scales.items()},
+        }
+    fields = {
+        **measure,
+        "feelings": feelings,
+        "intensity": intensity,
+        "feelings_note": crypto.encrypt(note, context=note_context(session.pk)) if note else "",
+        "therapist": actor,
+        "updated_at": now,
+    }
+    with transaction.atomic(durable=True):
+        reflection, created = SessionReflection.objects.select_for_update().update_or_create(
+            session=session, defaults=fields, create_defaults={**fields, "recorded_at": now}
+        )
+        record(
+            action=Action.CREATE if created else Action.UPDATE,
+            actor=actor,
+            entity_type="SessionReflection",
+            entity_id=reflection.pk,
+            purpose=Purpose.TREATMENT,
+            request=request,
+        )
+    return reflection

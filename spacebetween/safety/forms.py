@@ -1,0 +1,30 @@
+"""The acknowledgement form: what was done, as a category and in the clinician's words."""
+
+from __future__ import annotations
+
+from django import forms
+from django.db import models
+
+from spacebetween.clients.forms import PageForm
+
+
+class ActionKind(models.TextChoices):
+    CONTACTED_CLIENT = "contacted_client", "Contacted the client"
+    SAFETY_PLAN = "safety_plan", "Reviewed the safety plan with the client"
+    CRISIS_TEAM = "crisis_team", "Referred to the crisis team"
+    EMERGENCY = "emergency", "Called emergency services"
+    OTHER = "other", "Other"
+
+
+class AcknowledgeForm(PageForm):
+    action = forms.ChoiceField(label="What was done", choices=ActionKind.choices, widget=forms.RadioSelect)
+    details = forms.CharField(
+        label="Details",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What you did and what you agreed, so a colleague can follow it.",
+    )
+
+    def action_taken(self) -> str:
+        """The text the flag keeps: the category in words, then the clinician's own."""
+        return f"{ActionKind(self.cleaned_data['action']).label}: {self.cleaned_data['details'].strip()}"
