@@ -1,0 +1,176 @@
+"""Writes: creating and revoking API keys, authenticating a presented key, counting its requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from spacebetween.accounts.models import Role, User
+from spacebetween.api.models import ApiKey, ApiKeyWindow
+from spacebetween.audit.models import Action, Outcome, Purpose
+from spacebetween.audit.services import record
+
+ADMIN_ONLY = "Only the practice admin can manage API keys."
+NAME_REQUIRED = "Give the key a name that says which integration uses it."
+ALREADY_REVOKED = "This API key has already been revoked."
+
+KEY_SCHEME = "sb"
+ACTOR_ROLE = "api-key"
+# shared/research/security.md: rate limits on every credential. Overridable per deployment.
+DEFAULT_RATE_PER_MINUTE = 120
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def secret_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _require_admin(actor: User, practice_id: int) -> None:
+    if actor.role != Role.ADMIN or actor.practice_id != practice_id or not actor.is_active:
+        raise ValidationError(ADMIN_ONLY)
+
+
+def api_key_create(
+    *, actor: User, name: str, now: dt.datetime | None = None, request: Any = None
+) -> tuple[ApiKey, str]:
+    """A new key for the actor's practice. Returns the key and its plaintext, which is never stored
+    and cannot be shown again."""
+    _require_admin(actor, actor.practice_id)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": NAME_REQUIRED})
+    prefix = secrets.token_hex(4)
+    secret = secrets.token_urlsafe(32)  # 256 bits
+    with transaction.atomic(durable=True):
+        key = ApiKey.objects.create(
+            practice_id=actor.practice_id,
+            name=name,
+            prefix=prefix,
+            secret_hash=secret_digest(secret),
+            created_by=actor,
+            created_at=now or _now(),
+        )
+        record(
+            action=Action.CREATE,
+            actor=actor,
+            entity_type="ApiKey",
+            entity_id=key.pk,
+            purpose=Purpose.OPERATIONS,
+            request=request,
+            detail=f"key:{prefix}",
+        )
+    return key, f"{KEY_SCHEME}_{prefix}_{secret}"
+
+
+def api_key_revoke(
+    *, actor: User, key: ApiKey, now: dt.datetime | None = None, request: Any = None
+) -> ApiKey:
+    _require_admin(actor, key.practice_id)
+    with transaction.atomic(durable=True):
+        updated = ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
+            revoked_at=now or _now(), revoked_by=actor
+        )
+        if not updated:
+            raise ValidationError(ALREADY_REVOKED)
+        record(
+            action=Action.UPDATE,
+            actor=actor,
+            entity_type="ApiKey",
+            entity_id=key.pk,
+            purpose=Purpose.OPERATIONS,
+            request=request,
+            detail=f"revoked key:{key.prefix}",
+        )
+    key.refresh_from_db()
+    return key
+
+
+def api_key_authenticate(
+    *, presented: str, now: dt.datetime | None = None, request: Any = None
+) -> ApiKey | None:
+    """The live key `presented` belongs to, with `last_used_at` updated; else None. A revoked key's
+    use is audited (it is attributable to its practice); an unknown string is not, so that garbage
+    cannot flood the audit chain."""
+    scheme, _, rest = presented.partition("_")
+    prefix, _, secret = rest.partition("_")
+    if scheme != KEY_SCHEME or not prefix or not secret:
+        return None
+    key = ApiKey.objects.filter(prefix=prefix).first()
+    if key is None or not hmac.compare_digest(key.secret_hash, secret_digest(secret)):
+        return None
+    if key.revoked_at is not None:
+        record(
+            action=Action.READ,
+            event_type="access-denied",
+            entity_type="ApiKey",
+            entity_id=key.pk,
+            outcome=Outcome.MINOR_FAILURE,
+            practice_id=key.practice_id,
+            request=request,
+            detail=f"revoked key:{key.prefix}",
+            actor_role=ACTOR_ROLE,
+        )
+        return None
+    now = now or _now()
+    ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    key.last_used_at = now
+    return key
+
+
+def rate_limit_take(*, key: ApiKey, now: dt.datetime | None = None) -> bool:
+    """Count one request in the current minute; False when the key has used up its allowance.
+    A conditional UPDATE, so concurrent requests on SQLite or PostgreSQL cannot both take the last one."""
+    limit = int(getattr(settings, "API_KEY_RATE_PER_MINUTE", DEFAULT_RATE_PER_MINUTE))
+    window = (now or _now()).replace(second=0, microsecond=0)
+    for _attempt in range(2):
+        taken = ApiKeyWindow.objects.filter(key=key, window_start=window, count__lt=limit).update(
+            count=F("count") + 1
+        )
+        if taken:
+            return True
+        if ApiKeyWindow.objects.filter(key=key, window_start=window).exists():
+            return False
+        try:
+            with transaction.atomic():
+                ApiKeyWindow.objects.create(key=key, window_start=window, count=1)
+            return limit > 0
+        except IntegrityError:
+            continue  # another request created the window first; count against it
+    return False
+
+
+def api_call_record(
+    *,
+    key: ApiKey,
+    action: Action,
+    entity_type: str,
+    entity_id: object,
+    request: Any,
+    outcome: Outcome = Outcome.SUCCESS,
+    event_type: str = "api",
+    purpose: Purpose = Purpose.TREATMENT,
+) -> None:
+    """One audit row per API call: the key's practice, the key (by id and prefix), what was touched."""
+    record(
+        action=action,
+        event_type=event_type,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        outcome=outcome,
+        practice_id=key.practice_id,
+        request=request,
+        purpose=purpose,
+        detail=f"key:{key.prefix} id:{key.pk}",
+        actor_role=ACTOR_ROLE,
+    )

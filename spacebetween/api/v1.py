@@ -1,0 +1,269 @@
+"""API v1: what an integration or the mobile app needs to run the measurement loop. Takes only API
+keys (`Authorization: Bearer <key>`), never session cookies; every call is audited against the key;
+another practice's objects are 404. The OpenAPI schema is published at /api/v1/openapi.json; the
+docs page is off because ninja's loads scripts from a CDN, which our CSP forbids."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+from ninja import NinjaAPI, Query, Status
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as RequestInvalid
+from ninja.security import HttpBearer
+
+from spacebetween.api import selectors, services
+from spacebetween.api.models import ApiKey
+from spacebetween.api.schemas import (
+    AssignmentListIn,
+    AssignmentListOut,
+    ErrorOut,
+    QuestionnaireOut,
+    ResponseSubmitIn,
+    ResponseSubmitOut,
+)
+from spacebetween.audit.models import Action, Outcome, Purpose
+from spacebetween.core.fhir import questionnaire_resource
+from spacebetween.measures import services as measures
+from spacebetween.measures.models import SubmittedVia
+from spacebetween.measures.selectors import instruments_for
+
+UNAUTHORIZED = "A valid API key is required: send 'Authorization: Bearer <key>'."
+RATE_LIMITED = "Too many requests with this API key; try again in a minute."
+NOT_FOUND = "Not found."
+INVALID_REQUEST = "The request is not valid."
+ANSWERS_REFUSED = "The answers cannot be scored; nothing was stored except any risk answer."
+CANNOT_SUBMIT = "These answers cannot be submitted through the API."
+
+# measures.services refusals (module constants) and the status each is answered with.
+STATUS_FOR_REFUSAL = {
+    measures.ALREADY_SUBMITTED: 409,
+    measures.EXPIRED: 410,
+    measures.REVOKED: 410,
+    measures.INSTRUMENT_WITHDRAWN: 410,
+}
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(RATE_LIMITED)
+        self.retry_after = retry_after
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, detail: str, errors: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.errors = status, detail, errors or []
+
+
+class ApiKeyAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
+        now = dt.datetime.now(dt.UTC)
+        key = services.api_key_authenticate(presented=token, now=now, request=request)
+        if key is None:
+            return None
+        if not services.rate_limit_take(key=key, now=now):
+            raise RateLimited(retry_after=60 - now.second)
+        return key
+
+
+api = NinjaAPI(
+    title="Space Between API",
+    version="1",
+    description="Measurement-based care: due questionnaires, their FHIR definitions, and answers.",
+    urls_namespace="api-v1",
+    auth=ApiKeyAuth(),
+    docs_url=None,
+    docs_decorator=require_GET,
+)
+
+COMMON_ERRORS: dict[int, type[ErrorOut]] = {401: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+
+
+def _key(request: HttpRequest) -> ApiKey:
+    key = request.auth  # type: ignore[attr-defined]
+    assert isinstance(key, ApiKey)
+    return key
+
+
+def _error(request: HttpRequest, status: int, detail: str, errors: list[dict[str, Any]]) -> HttpResponse:
+    return api.create_response(request, {"detail": detail, "errors": errors}, status=status)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorized(request: HttpRequest, exc: Exception) -> HttpResponse:
+    response = _error(request, 401, UNAUTHORIZED, [])
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(RateLimited)
+def _rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
+    response = _error(request, 429, RATE_LIMITED, [])
+    response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+@api.exception_handler(RequestInvalid)
+def _request_invalid(request: HttpRequest, exc: RequestInvalid) -> HttpResponse:
+    errors = []
+    for error in exc.errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        value = error.get("input")
+        errors.append(
+            {
+                "field": ".".join(loc[2:] if loc[:1] == ["body"] else loc[1:]) or ".".join(loc),
+                "message": str(error.get("msg", "")),
+                "value": value if isinstance(value, str | int | float | bool) else None,
+            }
+        )
+    return _error(request, 422, INVALID_REQUEST, errors)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return _error(request, 404, NOT_FOUND, [])
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, str(exc), [])
+
+
+@api.exception_handler(ApiError)
+def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+    return _error(request, exc.status, exc.detail, exc.errors)
+
+
+def _not_found_for(request: HttpRequest, key: ApiKey, entity_type: str, entity_id: object) -> ApiError:
+    services.api_call_record(
+        key=key,
+        action=Action.READ,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        request=request,
+        outcome=Outcome.MINOR_FAILURE,
+        event_type="access-denied",
+    )
+    return ApiError(404, NOT_FOUND)
+
+
+@api.get(
+    "/assignments",
+    response={200: AssignmentListOut, **COMMON_ERRORS},
+    url_name="api_assignment_list",
+    operation_id="listAssignments",
+    summary="The practice's questionnaires in one status (default: due)",
+)
+def assignment_list(request: HttpRequest, filters: Query[AssignmentListIn]) -> dict[str, Any]:
+    key = _key(request)
+    now = dt.datetime.now(dt.UTC)
+    items = selectors.assignments_listed(
+        key, status=filters.status, now=now, limit=filters.limit, offset=filters.offset
+    )
+    services.api_call_record(
+        key=key, action=Action.READ, entity_type="Assignment", entity_id="", request=request
+    )
+    return {"items": items, "limit": filters.limit, "offset": filters.offset}
+
+
+@api.get(
+    "/instruments/{instrument_id}",
+    response={200: QuestionnaireOut, 404: ErrorOut, **COMMON_ERRORS},
+    url_name="api_instrument_detail",
+    operation_id="getInstrument",
+    summary="An instrument the practice uses, as a FHIR R4 Questionnaire",
+)
+def instrument_detail(request: HttpRequest, instrument_id: str) -> dict[str, Any]:
+    key = _key(request)
+    instrument = instruments_for(key.practice).get(instrument_id)
+    if instrument is None:
+        raise _not_found_for(request, key, "Instrument", instrument_id[:64])
+    services.api_call_record(
+        key=key,
+        action=Action.READ,
+        entity_type="Instrument",
+        entity_id=instrument.id,
+        request=request,
+        purpose=Purpose.OPERATIONS,
+    )
+    return questionnaire_resource(instrument)
+
+
+def _refusal(exc: ValidationError, answers: dict[str, Any]) -> ApiError:
+    for message in exc.messages:
+        if message in STATUS_FOR_REFUSAL:
+            return ApiError(STATUS_FOR_REFUSAL[message], message)
+    if hasattr(exc, "error_dict"):
+        errors = [
+            {"field": field, "message": message, "value": answers.get(field)}
+            for field, messages in exc.message_dict.items()
+            for message in messages
+        ]
+    else:
+        errors = [{"field": "", "message": message, "value": None} for message in exc.messages]
+    detail = ANSWERS_REFUSED if isinstance(exc, measures.AnswersRefused) else INVALID_REQUEST
+    return ApiError(422, detail, errors)
+
+
+@api.post(
+    "/assignments/{assignment_id}/responses",
+    response={
+        201: ResponseSubmitOut,
+        403: ErrorOut,
+        404: ErrorOut,
+        409: ErrorOut,
+        410: ErrorOut,
+        **COMMON_ERRORS,
+    },
+    url_name="api_response_submit",
+    operation_id="submitResponse",
+    summary="Submit a client's answers; they are scored at once and risk answers are flagged",
+)
+def response_submit(request: HttpRequest, assignment_id: int, payload: ResponseSubmitIn) -> Status:
+    key = _key(request)
+    assignment = selectors.assignment_for_key(key, assignment_id)
+    if assignment is None:
+        raise _not_found_for(request, key, "Assignment", assignment_id)
+    answers = dict(payload.answers)
+    outcome = Outcome.MINOR_FAILURE
+    try:
+        # The service takes a user who may write the episode: the key acts for the practice on
+        # behalf of the treating therapist; this call's own audit row names the key.
+        response = measures.response_submit(
+            assignment=assignment,
+            answers=answers,
+            via=SubmittedVia.API,
+            actor=assignment.episode.therapist,
+            request=request,
+        )
+        outcome = Outcome.SUCCESS
+    except PermissionDenied as exc:
+        raise ApiError(403, CANNOT_SUBMIT) from exc
+    except ValidationError as exc:
+        raise _refusal(exc, answers) from exc
+    finally:
+        services.api_call_record(
+            key=key,
+            action=Action.CREATE,
+            entity_type="Assignment",
+            entity_id=assignment.pk,
+            request=request,
+            outcome=outcome,
+        )
+    return Status(
+        201,
+        {
+            "response_id": response.pk,
+            "assignment_id": assignment.pk,
+            "instrument_id": response.instrument_id,
+            "instrument_version": response.instrument_version,
+            "submitted_at": response.submitted_at,
+            "scores": response.scores,
+            "any_risk": response.any_risk,
+        },
+    )
