@@ -7,5 +7,6 @@ urlpatterns = [
     path("", include("spacebetween.delivery.urls")),
     path("", include("spacebetween.relationship.urls")),
     path("", include("spacebetween.safety.urls")),
+    path("", include("spacebetween.api.page_urls")),
     path("api/", include("spacebetween.api.urls")),
 ]
