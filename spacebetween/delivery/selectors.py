@@ -37,6 +37,12 @@ class Resource:
     text: str
     url: str = ""
 
+    @property
+    def tel(self) -> str:
+        """The number for a tel: link, when the phone field is one number."""
+        digits = self.phone.replace(" ", "")
+        return digits if digits.isdigit() else ""
+
 
 # Built in, always shown: a practice adds its own entries but cannot remove these
 # (shared/research/security.md §4.3: the crisis page can never be switched off). [knowledge]: UK numbers

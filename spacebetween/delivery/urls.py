@@ -1,3 +1,14 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from spacebetween.delivery import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("a/<str:token>/", views.link_start_page, name="link_start_page"),
+    path("a/<str:token>/start/", views.link_start, name="link_start"),
+    path("answer/", views.link_answer, name="link_answer"),
+    path("answer/review/", views.link_review, name="link_review"),
+    path("answer/done/", views.link_done, name="link_done"),
+    path("me/questionnaires/<int:assignment_id>/", views.portal_answer, name="portal_answer"),
+    path("me/questionnaires/<int:assignment_id>/review/", views.portal_review, name="portal_review"),
+    path("me/questionnaires/<int:assignment_id>/done/", views.portal_done, name="portal_done"),
+]

@@ -1,0 +1,349 @@
+"""The client's side of the measurement loop: a one-time link's start page and its exchange for an
+answering session, then the answering pages (one question per page, a review, submission, and the
+crisis resources or a thank-you). A client signed in to the portal answers through the same views
+and templates; only how the assignment is found differs (`_link_answering`, `_portal_answering`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from spacebetween.accounts.models import User
+from spacebetween.audit.services import record_denied
+from spacebetween.core.instruments import Instrument
+from spacebetween.delivery import selectors, services
+from spacebetween.measures import services as measures
+from spacebetween.measures.models import Assignment, AssignmentStatus, RiskFlag, SubmittedVia
+from spacebetween.web.decorators import AuthenticatedHttpRequest, client_required
+
+V = TypeVar("V", bound=Callable[..., HttpResponse])
+
+LINK_UNKNOWN = "This link does not work."
+LINK_GONE = (
+    "This link does not work any more. It may have been used already, replaced by a newer link, or "
+    "have expired."
+)
+TOO_MANY = "Too many attempts with links that do not work. Wait 15 minutes, then try again."
+SESSION_ENDED = (
+    "Your answering session has ended or was never started. Open the link in your email again; if it "
+    "no longer works, ask your therapist for a new one. Answers you saved are kept."
+)
+ANSWERS_MISSING = "Some questions still need an answer: {items}."
+
+
+def private_page(view: V) -> V:
+    """No caching, no Referer, no indexing on every page of this app (security.md §1.8 point 5)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    return cast(V, never_cache(wrapper))
+
+
+# --- The link -----------------------------------------------------------------------------------
+
+
+def _link_problem(request: HttpRequest, exc: Exception) -> HttpResponse:
+    if isinstance(exc, services.TooManyAttempts):
+        return render(request, "delivery/link_problem.html", {"message": TOO_MANY}, status=429)
+    gone = isinstance(exc, services.LinkRefused) and exc.gone
+    message = LINK_GONE if gone else LINK_UNKNOWN
+    return render(request, "delivery/link_problem.html", {"message": message}, status=410 if gone else 404)
+
+
+@require_GET
+@private_page
+def link_start_page(request: HttpRequest, token: str) -> HttpResponse:
+    """Opening the link consumes nothing (mail scanners fetch links): it only offers to start."""
+    try:
+        assignment = services.link_check(request=request, token=token)
+    except (services.LinkRefused, services.TooManyAttempts) as exc:
+        return _link_problem(request, exc)
+    instrument = services.instrument_for(assignment)
+    return render(
+        request,
+        "delivery/start.html",
+        {"instrument": instrument, "token": token, "expires_at": assignment.expires_at},
+    )
+
+
+@require_POST
+@private_page
+def link_start(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        services.link_exchange(request=request, token=token)
+    except (services.LinkRefused, services.TooManyAttempts) as exc:
+        return _link_problem(request, exc)
+    return redirect("link_answer")
+
+
+# --- Finding the assignment ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answering:
+    assignment: Assignment
+    instrument: Instrument | None
+    via: str
+    actor: User | None
+    answer_url: str
+    review_url: str
+    done_url: str
+
+
+class NoAnsweringSession(Exception):
+    pass
+
+
+def _assignments() -> Any:
+    return Assignment.objects.select_related("episode__client__practice", "episode__therapist")
+
+
+def _link_answering(request: HttpRequest) -> Answering:
+    pk = services.answering_assignment_id(request)
+    assignment = _assignments().filter(pk=pk).first() if pk is not None else None
+    if assignment is None:
+        raise NoAnsweringSession
+    return Answering(
+        assignment=assignment,
+        instrument=services.instrument_for(assignment),
+        via=SubmittedVia.LINK,
+        actor=None,
+        answer_url=reverse("link_answer"),
+        review_url=reverse("link_review"),
+        done_url=reverse("link_done"),
+    )
+
+
+def _portal_answering(request: AuthenticatedHttpRequest, assignment_id: int) -> Answering:
+    """The signed-in client's own assignment; anyone else's is 404 (its existence is not revealed)."""
+    assignment = (
+        _assignments().filter(pk=assignment_id, episode__client__portal_user_id=request.user.pk).first()
+    )
+    if assignment is None:
+        record_denied(
+            actor=request.user,
+            entity_type="Assignment",
+            entity_id=assignment_id,
+            detail="not own",
+            request=request,
+        )
+        raise Http404
+    kwargs = {"assignment_id": assignment.pk}
+    return Answering(
+        assignment=assignment,
+        instrument=services.instrument_for(assignment),
+        via=SubmittedVia.PORTAL,
+        actor=request.user,
+        answer_url=reverse("portal_answer", kwargs=kwargs),
+        review_url=reverse("portal_review", kwargs=kwargs),
+        done_url=reverse("portal_done", kwargs=kwargs),
+    )
+
+
+def _closed(request: HttpRequest, a: Answering) -> HttpResponse | None:
+    """The page for an assignment that can no longer be answered, or None while it can."""
+    assignment = a.assignment
+    if assignment.status == AssignmentStatus.ANSWERED:
+        return redirect(a.done_url)
+    message = None
+    if assignment.status == AssignmentStatus.REVOKED:
+        message = measures.REVOKED
+    elif assignment.status == AssignmentStatus.EXPIRED or services.current_time() >= assignment.expires_at:
+        message = measures.EXPIRED
+    elif a.instrument is None:
+        message = measures.INSTRUMENT_WITHDRAWN
+    if message is None:
+        return None
+    return render(request, "delivery/closed.html", {"message": message}, status=410)
+
+
+# --- The answering pages, shared ----------------------------------------------------------------
+
+
+def _number(raw: str | None, count: int) -> int | None:
+    try:
+        number = int(raw or "")
+    except ValueError:
+        return None
+    return number if 1 <= number <= count else None
+
+
+def _question(request: HttpRequest, a: Answering) -> HttpResponse:
+    closed = _closed(request, a)
+    if closed is not None:
+        return closed
+    assert a.instrument is not None
+    items = a.instrument.items
+    answers = selectors.draft_answers(a.assignment)
+    source = request.POST if request.method == "POST" else request.GET
+    number = _number(source.get("q"), len(items))
+    if number is None:
+        unanswered = [n for n, item in enumerate(items, 1) if item.id not in answers]
+        if not unanswered and request.method == "GET":
+            return redirect(a.review_url)
+        number = unanswered[0] if unanswered else 1
+    item = items[number - 1]
+    then_review = source.get("then") == "review"
+    error = None
+    if request.method == "POST":
+        try:
+            value = services.parse_answer(a.instrument, item.id, source.get("answer"))
+        except ValidationError as exc:
+            error = exc.messages[0]
+        else:
+            services.draft_save(assignment=a.assignment, item_id=item.id, value=value)
+            if then_review or number == len(items):
+                return redirect(a.review_url)
+            return redirect(f"{a.answer_url}?q={number + 1}")
+    context = {
+        "a": a,
+        "instrument": a.instrument,
+        "item": item,
+        "number": number,
+        "count": len(items),
+        "chosen": "" if answers.get(item.id) is None else str(answers[item.id]),
+        "error": error,
+        "then_review": then_review,
+        "previous_url": f"{a.answer_url}?q={number - 1}" if number > 1 else None,
+    }
+    return render(request, "delivery/question.html", context, status=400 if error else 200)
+
+
+def _review_rows(instrument: Instrument, answers: dict[str, Any], answer_url: str) -> list[dict[str, Any]]:
+    rows = []
+    for number, item in enumerate(instrument.items, 1):
+        value = answers.get(item.id)
+        option = item.option_for(value) if value is not None else None
+        rows.append(
+            {
+                "number": number,
+                "item": item,
+                "answer": option.display if option is not None else None,
+                "missing": item.required and option is None,
+                "change_url": f"{answer_url}?q={number}&then=review",
+            }
+        )
+    return rows
+
+
+def _crisis(request: HttpRequest, a: Answering, *, error: str | None = None) -> HttpResponse:
+    resources = selectors.crisis_resources_for(a.assignment.episode.client.practice)
+    answered = a.assignment.status == AssignmentStatus.ANSWERED
+    context = {"resources": resources, "answered": answered, "error": error, "a": a}
+    return render(request, "delivery/crisis.html", context)
+
+
+def _review(request: HttpRequest, a: Answering) -> HttpResponse:
+    closed = _closed(request, a)
+    if closed is not None:
+        return closed
+    assert a.instrument is not None
+    answers = selectors.draft_answers(a.assignment)
+    rows = _review_rows(a.instrument, answers, a.answer_url)
+    missing = [str(r["number"]) for r in rows if r["missing"]]
+    errors: list[str] = []
+    if request.method == "POST":
+        if missing:
+            errors = [ANSWERS_MISSING.format(items=", ".join(missing))]
+        else:
+            submitted = {item.id: answers.get(item.id) for item in a.instrument.items}
+            try:
+                measures.response_submit(
+                    assignment=a.assignment, answers=submitted, via=a.via, actor=a.actor, request=request
+                )
+            except measures.AnswersRefused as exc:
+                if exc.risk_flags:
+                    return _crisis(request, a, error=" ".join(exc.messages))
+                errors = exc.messages
+            except ValidationError as exc:  # answered meanwhile (a second tab), expired, withdrawn
+                return render(
+                    request, "delivery/closed.html", {"message": exc.messages[0], "a": a}, status=409
+                )
+            else:
+                services.draft_discard(assignment=a.assignment)
+                return redirect(a.done_url)
+    context = {"a": a, "instrument": a.instrument, "rows": rows, "missing": missing, "errors": errors}
+    return render(request, "delivery/review.html", context, status=400 if errors else 200)
+
+
+def _done(request: HttpRequest, a: Answering) -> HttpResponse:
+    """The crisis resources whenever the answers raised a risk flag (they cannot be skipped or turned
+    off, shared/research/security.md §4.3); a thank-you otherwise."""
+    if RiskFlag.objects.filter(assignment=a.assignment).exists():
+        return _crisis(request, a)
+    if a.assignment.status != AssignmentStatus.ANSWERED:
+        return redirect(a.answer_url)
+    return render(request, "delivery/thanks.html", {"a": a})
+
+
+# --- Routes -------------------------------------------------------------------------------------
+
+
+def link_session(
+    view: Callable[[HttpRequest, Answering], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest) -> HttpResponse:
+        try:
+            answering = _link_answering(request)
+        except NoAnsweringSession:
+            return render(request, "delivery/link_problem.html", {"message": SESSION_ENDED}, status=403)
+        return view(request, answering)
+
+    return wrapper
+
+
+@require_http_methods(["GET", "POST"])
+@private_page
+@link_session
+def link_answer(request: HttpRequest, a: Answering) -> HttpResponse:
+    return _question(request, a)
+
+
+@require_http_methods(["GET", "POST"])
+@private_page
+@link_session
+def link_review(request: HttpRequest, a: Answering) -> HttpResponse:
+    return _review(request, a)
+
+
+@require_GET
+@private_page
+@link_session
+def link_done(request: HttpRequest, a: Answering) -> HttpResponse:
+    return _done(request, a)
+
+
+@require_http_methods(["GET", "POST"])
+@private_page
+@client_required
+def portal_answer(request: AuthenticatedHttpRequest, assignment_id: int) -> HttpResponse:
+    return _question(request, _portal_answering(request, assignment_id))
+
+
+@require_http_methods(["GET", "POST"])
+@private_page
+@client_required
+def portal_review(request: AuthenticatedHttpRequest, assignment_id: int) -> HttpResponse:
+    return _review(request, _portal_answering(request, assignment_id))
+
+
+@require_GET
+@private_page
+@client_required
+def portal_done(request: AuthenticatedHttpRequest, assignment_id: int) -> HttpResponse:
+    return _done(request, _portal_answering(request, assignment_id))
