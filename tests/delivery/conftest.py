@@ -1,0 +1,23 @@
+"""Fixtures for links and answering: Carol's PHQ-9 assignment (from tests/conftest.py's cast) and a link
+to it; helpers.py answers through the pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from spacebetween.accounts.models import User
+from spacebetween.clients.models import Episode
+from spacebetween.delivery import services
+from spacebetween.measures.models import Assignment
+from spacebetween.measures.services import assignment_create
+
+
+@pytest.fixture
+def assignment(alice: User, episode: Episode) -> Assignment:
+    now = services.current_time()
+    return assignment_create(actor=alice, episode=episode, instrument_id="phq9", due_at=now)
+
+
+@pytest.fixture
+def token(alice: User, assignment: Assignment) -> str:
+    return services.link_issue(actor=alice, assignment=assignment)
