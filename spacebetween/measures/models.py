@@ -207,3 +207,107 @@ class RiskNotification(models.Model):
 
     def __str__(self) -> str:
         return f"Risk notification ({self.kind}) for user {self.recipient_id}"
+
+
+# ------------------------------------------------------------------------------ measurement plans
+# Which questionnaires an episode asks for, and when (core.schedule computes the dates). A practice
+# has one default plan; each episode gets its own copy on first use, which its therapist may change.
+
+
+class PlanWhen(models.TextChoices):
+    INTAKE = "intake", "At intake"
+    EVERY_SESSION = "every_session", "Before every session"
+    EVERY_NTH_SESSION = "every_nth_session", "Before every n-th session"
+    END_OF_EPISODE = "end_of_episode", "At the end of the episode"
+    FOLLOW_UP = "follow_up", "Follow-up after the episode"
+
+
+class MeasurementPlan(models.Model):
+    """A practice's default plan (no episode) or one episode's plan."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="measurement_plans")
+    episode = models.OneToOneField(
+        "clients.Episode", null=True, blank=True, on_delete=models.PROTECT, related_name="measurement_plan"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )  # empty when copied from the practice default by the scheduler
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice"],
+                condition=models.Q(episode__isnull=True),
+                name="measurement_plan_one_default_per_practice",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return "Practice default plan" if self.episode_id is None else f"Plan for episode {self.episode_id}"
+
+
+class MeasurementPlanItem(models.Model):
+    """One row of a plan: an instrument and when it is asked for (see core.schedule.PlanRow)."""
+
+    plan = models.ForeignKey(MeasurementPlan, on_delete=models.CASCADE, related_name="items")
+    instrument_id = models.CharField(max_length=64)
+    when = models.CharField(max_length=24, choices=PlanWhen.choices)
+    every_n = models.PositiveSmallIntegerField(null=True, blank=True)
+    months = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["instrument_id", "when", "every_n", "months", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(when__in=PlanWhen.values), name="plan_item_when_valid"),
+            models.CheckConstraint(
+                condition=models.Q(when=PlanWhen.EVERY_NTH_SESSION, every_n__gte=2)
+                | ~models.Q(when=PlanWhen.EVERY_NTH_SESSION) & models.Q(every_n__isnull=True),
+                name="plan_item_every_n_with_nth",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(when=PlanWhen.FOLLOW_UP, months__in=[3, 6, 12])
+                | ~models.Q(when=PlanWhen.FOLLOW_UP) & models.Q(months__isnull=True),
+                name="plan_item_months_with_follow_up",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id} {self.when}"
+
+
+class PlannedMeasure(models.Model):
+    """What the plan made due: one row per occasion, created with its assignment in one transaction.
+
+    The unique key (episode, instrument, reason, occasion) is what makes the scheduler idempotent,
+    also when two workers run it at once. `occasion` is the session id for a session measure, the
+    months for a follow-up, and empty for intake and end of episode."""
+
+    episode = models.ForeignKey("clients.Episode", on_delete=models.PROTECT, related_name="planned_measures")
+    instrument_id = models.CharField(max_length=64)
+    reason = models.CharField(max_length=24)
+    occasion = models.CharField(max_length=32, blank=True)
+    assignment = models.OneToOneField(Assignment, on_delete=models.PROTECT, related_name="planned")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["episode", "instrument_id", "reason", "occasion"], name="planned_measure_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id} {self.reason} {self.occasion}".strip()
+
+
+class AssignmentReminder(models.Model):
+    """The one reminder e-mail queued for an assignment (unique: never twice)."""
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.PROTECT, related_name="reminder")
+    queued_at = models.DateTimeField()
+    send_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Reminder for assignment {self.assignment_id}"

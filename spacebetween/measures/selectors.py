@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -13,7 +13,14 @@ from spacebetween.accounts.models import User
 from spacebetween.clients.models import Episode
 from spacebetween.core import instruments as catalogue
 from spacebetween.core.instruments import Instrument
-from spacebetween.measures.models import Assignment, ImportedInstrument, PackAcceptance, RiskFlag
+from spacebetween.core.schedule import FOLLOW_UP_MONTHS, PlanRow, When
+from spacebetween.measures.models import (
+    Assignment,
+    ImportedInstrument,
+    MeasurementPlan,
+    PackAcceptance,
+    RiskFlag,
+)
 from spacebetween.practice.models import Practice
 
 LICENSED_PACK = "licensed"
@@ -116,3 +123,83 @@ def open_risk_flags_for(user: User) -> QuerySet[RiskFlag]:
         .select_related("episode", "assignment")
         .order_by("raised_at", "id")
     )
+
+
+# ------------------------------------------------------------------------------ measurement plans
+
+# The plan a practice starts with until its admin saves its own: depression and anxiety at intake,
+# before every session and at the end, and follow-ups 3, 6 and 12 months later, because durable
+# change is the aim (PRODUCT.md, "change should last"). PHQ-9 and GAD-7 are free to use and are the
+# NHS Talking Therapies session-by-session pair.
+DEFAULT_PLAN_INSTRUMENTS = ("phq9", "gad7")
+DEFAULT_PLAN: tuple[PlanRow, ...] = tuple(
+    row
+    for iid in DEFAULT_PLAN_INSTRUMENTS
+    for row in (
+        PlanRow(iid, When.INTAKE),
+        PlanRow(iid, When.EVERY_SESSION),
+        PlanRow(iid, When.END_OF_EPISODE),
+        *(PlanRow(iid, When.FOLLOW_UP, months=m) for m in FOLLOW_UP_MONTHS),
+    )
+)
+
+
+def plan_rows(plan: MeasurementPlan) -> list[PlanRow]:
+    """A stored plan's rows (uses `items` prefetched by the caller when there)."""
+    return sorted(
+        PlanRow(item.instrument_id, When(item.when), n=item.every_n, months=item.months)
+        for item in plan.items.all()
+    )
+
+
+def practice_plan(practice: Practice) -> MeasurementPlan | None:
+    return (
+        MeasurementPlan.objects.filter(practice=practice, episode__isnull=True)
+        .prefetch_related("items")
+        .first()
+    )
+
+
+def practice_plan_rows(practice: Practice) -> list[PlanRow]:
+    """The practice's default plan, or the built-in one until its admin saves one."""
+    plan = practice_plan(practice)
+    return plan_rows(plan) if plan is not None else sorted(DEFAULT_PLAN)
+
+
+def episode_plan(episode: Episode) -> MeasurementPlan | None:
+    return MeasurementPlan.objects.filter(episode=episode).prefetch_related("items").first()
+
+
+def episode_plan_rows(episode: Episode) -> list[PlanRow]:
+    """The episode's own plan, else the practice default it will be copied from on first use.
+    The caller has fetched the episode through `clients.access`."""
+    plan = episode_plan(episode)
+    return plan_rows(plan) if plan is not None else practice_plan_rows(episode.client.practice)
+
+
+@dataclass(frozen=True)
+class EpisodeMeasures:
+    rows: list[PlanRow]
+    own_plan: bool  # False: the practice default, not yet copied to the episode
+    assignments: list[Assignment]
+
+
+def episode_measures(episodes: Sequence[Episode], practice: Practice) -> dict[int, EpisodeMeasures]:
+    """Plan and questionnaires of each episode, by episode id, in a fixed number of queries
+    (for the client page). The caller has fetched the episodes through `clients.access`."""
+    ids = [e.pk for e in episodes]
+    plans = {
+        p.episode_id: p for p in MeasurementPlan.objects.filter(episode_id__in=ids).prefetch_related("items")
+    }
+    by_episode: dict[int, list[Assignment]] = {pk: [] for pk in ids}
+    for assignment in Assignment.objects.filter(episode_id__in=ids).select_related("planned"):
+        by_episode[assignment.episode_id].append(assignment)
+    default = practice_plan_rows(practice) if len(plans) < len(ids) else []
+    return {
+        pk: EpisodeMeasures(
+            rows=plan_rows(plans[pk]) if pk in plans else default,
+            own_plan=pk in plans,
+            assignments=by_episode[pk],
+        )
+        for pk in ids
+    }
