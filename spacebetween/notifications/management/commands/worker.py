@@ -1,4 +1,5 @@
-"""`spacebetween worker`: send the e-mail outbox over SMTP.
+"""`spacebetween worker`: send the e-mail outbox over SMTP, and run the minute jobs of the measurement
+loop (measures.services.plan_apply and risk_escalate_due) every `--jobs-every` seconds.
 
 Loops: claim due messages, send each through Django's SMTP backend (EMAIL_HOST, EMAIL_PORT, ...), sleep.
 `--once` sends what is due and exits. SIGTERM or SIGINT finishes the message in hand, hands the rest of
@@ -14,6 +15,7 @@ import signal
 import smtplib
 import socket
 import threading
+import time
 import uuid
 from types import FrameType
 from typing import Any
@@ -23,6 +25,7 @@ from django.core.mail.backends.smtp import EmailBackend
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
+from spacebetween.measures.services import plan_apply, risk_escalate_due
 from spacebetween.notifications.models import OutboxMessage
 from spacebetween.notifications.services import outbox_claim, outbox_release, outbox_send_one
 
@@ -42,6 +45,12 @@ class Command(BaseCommand):
             default=300.0,
             help="seconds a claim lasts before another worker may retry (300)",
         )
+        parser.add_argument(
+            "--jobs-every",
+            type=float,
+            default=60.0,
+            help="seconds between runs of the measurement plan and risk escalation jobs (60)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.stopping = threading.Event()
@@ -49,8 +58,12 @@ class Command(BaseCommand):
         lease = dt.timedelta(seconds=options["lease"])
         previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         totals = {"sent": 0, "retry": 0, "failed": 0}
+        jobs_due_at = 0.0
         try:
             while not self.stopping.is_set():
+                if time.monotonic() >= jobs_due_at:
+                    _run_jobs()
+                    jobs_due_at = time.monotonic() + options["jobs_every"]
                 claimed = outbox_claim(
                     worker_id=worker_id, now=timezone.now(), lease=lease, limit=options["batch"]
                 )
@@ -88,6 +101,15 @@ class Command(BaseCommand):
         finally:
             _close(connection)
         return counts
+
+
+def _run_jobs() -> None:
+    """The minute jobs; one failing is logged and does not stop the outbox (or the other job)."""
+    for job in (plan_apply, risk_escalate_due):
+        try:
+            job(now=timezone.now())
+        except Exception:
+            logger.exception("worker: %s failed", job.__name__)
 
 
 def _close(connection: EmailBackend) -> None:
