@@ -1,0 +1,51 @@
+"""Reflection helpers on top of the fixed cast (tests/conftest.py).
+
+- `shared_episode`: Alice's episode of Carol, shared with Sam for supervision.
+- `therapist_alliance_form`: the practice imports a therapist-rated alliance form (the WAI-SR file
+  relabelled as a therapist form, standing in for a licensed text) and enables the licensed pack.
+- `RATING`: a valid session rating.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from spacebetween.accounts.models import User
+from spacebetween.clients import services as clinical
+from spacebetween.clients.models import Episode
+from spacebetween.core import instruments as catalogue
+from spacebetween.measures import services as measures
+from spacebetween.measures.selectors import licensed_pack, pack_terms_digest
+
+RATING = {"bond": 7, "goals": 6, "tasks": 5, "overall": 8}
+NOTE = "Wanted to rescue her when she spoke about her mother"
+
+
+@pytest.fixture
+def shared_episode(alice: User, episode: Episode) -> Episode:
+    return clinical.episode_update(
+        actor=alice,
+        episode=episode,
+        referral_reason=episode.referral_reason,
+        started_on=episode.started_on,
+        ended_on=None,
+        end_reason="",
+        shared_for_supervision=True,
+    )
+
+
+def therapist_form_definition() -> dict[str, object]:
+    doc = json.loads(catalogue.get("wai-sr", include_licensed=True).path.read_text(encoding="utf-8"))  # type: ignore[union-attr]
+    doc["id"], doc["respondent"], doc["title"] = "practice-wai-t", "therapist", "Our therapist alliance form"
+    return doc
+
+
+@pytest.fixture
+def therapist_alliance_form(admin: User) -> str:
+    measures.instrument_import(
+        actor=admin, filename="wai-t.json", content=json.dumps(therapist_form_definition()).encode()
+    )
+    measures.licensed_pack_accept(actor=admin, terms_digest=pack_terms_digest(licensed_pack()), accepted=True)
+    return "practice-wai-t"
