@@ -178,28 +178,69 @@ def episode_plan_rows(episode: Episode) -> list[PlanRow]:
 
 
 @dataclass(frozen=True)
+class PlanLine:
+    """One instrument of a plan and its occasions, in words a clinician reads at a glance."""
+
+    instrument_id: str
+    title: str
+    occasions: str
+
+
+_ORDINAL = {2: "2nd", 3: "3rd"}
+
+
+def _occasion(row: PlanRow) -> str:
+    if row.when == When.EVERY_NTH_SESSION:
+        return f"before every {_ORDINAL.get(row.n or 0, f'{row.n}th')} session"
+    if row.when == When.FOLLOW_UP:
+        return f"{row.months} months after the end"
+    return {
+        When.INTAKE: "at intake",
+        When.EVERY_SESSION: "before every session",
+        When.END_OF_EPISODE: "at the end",
+    }[row.when]
+
+
+def plan_lines(rows: Sequence[PlanRow], titles: Mapping[str, str]) -> list[PlanLine]:
+    by_instrument: dict[str, list[PlanRow]] = {}
+    for row in sorted(
+        rows, key=lambda r: (r.instrument_id, list(When).index(r.when), r.n or 0, r.months or 0)
+    ):
+        by_instrument.setdefault(row.instrument_id, []).append(row)
+    return [
+        PlanLine(iid, titles.get(iid, iid), ", ".join(_occasion(r) for r in instrument_rows))
+        for iid, instrument_rows in sorted(by_instrument.items())
+    ]
+
+
+@dataclass(frozen=True)
 class EpisodeMeasures:
-    rows: list[PlanRow]
-    own_plan: bool  # False: the practice default, not yet copied to the episode
+    episode_id: int
+    plan: list[PlanLine]
+    own_plan: bool  # False: the practice default, copied to the episode on first use
     assignments: list[Assignment]
 
 
-def episode_measures(episodes: Sequence[Episode], practice: Practice) -> dict[int, EpisodeMeasures]:
-    """Plan and questionnaires of each episode, by episode id, in a fixed number of queries
-    (for the client page). The caller has fetched the episodes through `clients.access`."""
+def episode_measures(episodes: Sequence[Episode], practice: Practice) -> list[EpisodeMeasures]:
+    """Each episode's plan and questionnaires (for the client page), in a fixed number of queries
+    whatever the number of episodes. The caller has fetched the episodes through `clients.access`."""
     ids = [e.pk for e in episodes]
+    if not ids:
+        return []
     plans = {
         p.episode_id: p for p in MeasurementPlan.objects.filter(episode_id__in=ids).prefetch_related("items")
     }
     by_episode: dict[int, list[Assignment]] = {pk: [] for pk in ids}
-    for assignment in Assignment.objects.filter(episode_id__in=ids).select_related("planned"):
+    for assignment in Assignment.objects.filter(episode_id__in=ids).order_by("due_at", "id"):
         by_episode[assignment.episode_id].append(assignment)
     default = practice_plan_rows(practice) if len(plans) < len(ids) else []
-    return {
-        pk: EpisodeMeasures(
-            rows=plan_rows(plans[pk]) if pk in plans else default,
+    titles = {i.id: i.title for i in catalogue.registry(include_licensed=True).values()}
+    return [
+        EpisodeMeasures(
+            episode_id=pk,
+            plan=plan_lines(plan_rows(plans[pk]) if pk in plans else default, titles),
             own_plan=pk in plans,
             assignments=by_episode[pk],
         )
         for pk in ids
-    }
+    ]

@@ -22,6 +22,7 @@ from spacebetween.clients import selectors, services
 from spacebetween.clients.access import clients_for, get_client_for, get_episode_for, get_session_for
 from spacebetween.clients.forms import ClientForm, EpisodeForm, EpisodeOpenForm, SessionForm
 from spacebetween.clients.models import Client, Episode, Session
+from spacebetween.measures.selectors import episode_measures
 from spacebetween.relationship.selectors import reflection_status
 from spacebetween.safety.selectors import caseload_risk_flags
 from spacebetween.web.decorators import (
@@ -92,7 +93,11 @@ def client_detail(request: AuthenticatedHttpRequest, client_id: int) -> HttpResp
     client_record = selectors.client_record(request.user, client)
     reflections = reflection_status(request.user, client_record.episodes)
     _audit_read(request, client, *client_record.episodes)
-    context = {"record": client_record, "reflection_status": reflections}
+    context = {
+        "record": client_record,
+        "reflection_status": reflections,
+        "episode_measures": episode_measures(client_record.episodes, client.practice),
+    }
     return render(request, "web/client_detail.html", context)
 
 
