@@ -41,12 +41,14 @@ ANSWERS_MISSING = "Some questions still need an answer: {items}."
 
 
 def private_page(view: V) -> V:
-    """No caching, no Referer, no indexing on every page of this app (security.md §1.8 point 5)."""
+    """No caching, no indexing, and a Referer of the origin at most on every page of this app
+    (security.md §1.8 point 5). Not `no-referrer`: browsers then send `Origin: null` with the Start
+    form, which Django's CSRF check rightly refuses; `strict-origin` never sends the path."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = view(request, *args, **kwargs)
-        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Referrer-Policy"] = "strict-origin"
         response.headers["X-Robots-Tag"] = "noindex, nofollow"
         return response
 

@@ -11,6 +11,10 @@ from spacebetween.delivery import services
 from spacebetween.measures.models import Assignment
 from spacebetween.measures.services import assignment_create
 
+# The browser (tests/browser) and SMTP sink (tests/notifications) fixtures, for test_browser_link.py.
+from tests.browser.conftest import browser_page, chromium, live_site, screenshot  # noqa: F401
+from tests.notifications.conftest import smtp_down, smtp_sink  # noqa: F401
+
 
 @pytest.fixture
 def assignment(alice: User, episode: Episode) -> Assignment:

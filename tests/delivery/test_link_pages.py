@@ -23,8 +23,8 @@ def test_the_start_page_shows_the_title_and_item_count_only(token: str) -> None:
     assert "Patient Health Questionnaire-9" in body
     assert "10 short questions" in body
     assert "Little interest or pleasure" not in body
-    assert response["Referrer-Policy"] == "no-referrer"
-    assert '<meta name="referrer" content="no-referrer">' in body
+    assert response["Referrer-Policy"] == "strict-origin"
+    assert '<meta name="referrer" content="strict-origin">' in body
     assert "no-store" in response["Cache-Control"]
     assert response["X-Robots-Tag"].startswith("noindex")
 
@@ -53,7 +53,7 @@ def test_no_page_after_the_start_carries_the_token(token: str) -> None:
     for url in (answer_url, reverse("link_review")):
         response = http.get(url)
         assert token not in response.content.decode()
-        assert response["Referrer-Policy"] == "no-referrer"
+        assert response["Referrer-Policy"] == "strict-origin"
     response = http.post(reverse("link_review"))
     assert token not in response["Location"]
     assert token not in http.get(response["Location"]).content.decode()
