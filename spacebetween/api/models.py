@@ -33,7 +33,8 @@ class ApiKey(models.Model):
 
 
 class ApiKeyWindow(models.Model):
-    """How many requests a key made in one clock minute (UTC). Old rows are harmless and small."""
+    """How many requests a key made in one clock minute (UTC); a key's earlier minutes are deleted when
+    its next one starts."""
 
     key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="+")
     window_start = models.DateTimeField()

@@ -144,6 +144,8 @@ def rate_limit_take(*, key: ApiKey, now: dt.datetime | None = None) -> bool:
         try:
             with transaction.atomic():
                 ApiKeyWindow.objects.create(key=key, window_start=window, count=1)
+                # Only the current minute counts; earlier windows of this key are dead weight.
+                ApiKeyWindow.objects.filter(key=key, window_start__lt=window).delete()
             return limit > 0
         except IntegrityError:
             continue  # another request created the window first; count against it

@@ -121,6 +121,17 @@ def _request_invalid(request: HttpRequest, exc: RequestInvalid) -> HttpResponse:
                 "value": value if isinstance(value, str | int | float | bool) else None,
             }
         )
+    key = getattr(request, "auth", None)
+    if isinstance(key, ApiKey):  # refused before the operation ran; still a call by this key
+        match = request.resolver_match
+        services.api_call_record(
+            key=key,
+            action=Action.READ if request.method == "GET" else Action.CREATE,
+            entity_type="ApiRequest",
+            entity_id=match.url_name if match else "",
+            request=request,
+            outcome=Outcome.MINOR_FAILURE,
+        )
     return _error(request, 422, INVALID_REQUEST, errors)
 
 

@@ -3,6 +3,7 @@ revoked keys and session cookies get 401; a key is limited to N requests a minut
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import pytest
@@ -11,7 +12,7 @@ from django.urls import reverse
 
 from spacebetween.accounts.models import User
 from spacebetween.api import services
-from spacebetween.api.models import ApiKey
+from spacebetween.api.models import ApiKey, ApiKeyWindow
 from spacebetween.audit.models import AuditEvent
 from tests.api.conftest import IssuedKey, bearer
 from tests.conftest import signed_in
@@ -127,3 +128,11 @@ def test_revoking_twice_is_refused(admin: User, api_key: IssuedKey) -> None:
     services.api_key_revoke(actor=admin, key=api_key.key)
     with pytest.raises(Exception, match="already been revoked"):
         services.api_key_revoke(actor=admin, key=api_key.key)
+
+
+def test_only_the_current_minute_is_counted_and_kept(api_key: IssuedKey) -> None:
+    minute = dt.datetime(2026, 11, 1, 9, 0, 30, tzinfo=dt.UTC)
+    assert services.rate_limit_take(key=api_key.key, now=minute)
+    assert services.rate_limit_take(key=api_key.key, now=minute + dt.timedelta(minutes=1))
+    [window] = ApiKeyWindow.objects.filter(key=api_key.key)
+    assert (window.window_start, window.count) == (dt.datetime(2026, 11, 1, 9, 1, tzinfo=dt.UTC), 1)

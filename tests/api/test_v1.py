@@ -223,3 +223,10 @@ def test_submitting_is_audited_against_the_key(
         actor_role="api-key",
         detail__startswith=f"key:{api_key.key.prefix}",
     ).exists()
+
+
+def test_a_request_refused_as_invalid_is_audited_against_the_key(api: HttpClient, api_key: IssuedKey) -> None:
+    api.get(ASSIGNMENTS, {"status": "lost"})
+    event = AuditEvent.objects.filter(entity_type="ApiRequest").get()
+    assert (event.entity_id, event.outcome, event.actor_role) == ("api_assignment_list", 4, "api-key")
+    assert event.detail.startswith(f"key:{api_key.key.prefix}")
