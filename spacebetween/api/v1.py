@@ -243,14 +243,10 @@ def response_submit(request: HttpRequest, assignment_id: int, payload: ResponseS
     answers = dict(payload.answers)
     outcome = Outcome.MINOR_FAILURE
     try:
-        # The service takes a user who may write the episode: the key acts for the practice on
-        # behalf of the treating therapist; this call's own audit row names the key.
+        # No user: the key (already scoped to this practice) is the credential, and this call's
+        # audit row names it; the response is not credited to any person.
         response = measures.response_submit(
-            assignment=assignment,
-            answers=answers,
-            via=SubmittedVia.API,
-            actor=assignment.episode.therapist,
-            request=request,
+            assignment=assignment, answers=answers, via=SubmittedVia.API, actor=None, request=request
         )
         outcome = Outcome.SUCCESS
     except PermissionDenied as exc:

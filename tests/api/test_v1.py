@@ -120,6 +120,7 @@ def test_submitted_answers_are_scored_by_core_scoring(api: HttpClient, due_phq9:
     stored = Response.objects.get(assignment=due_phq9)
     assert stored.pk == body["response_id"]
     assert stored.submitted_via == "api"
+    assert stored.submitted_by_id is None, "an API key submits for the client, not as any staff member"
     due_phq9.refresh_from_db()
     assert due_phq9.status == AssignmentStatus.ANSWERED
 
