@@ -8,6 +8,7 @@ Records are 404 to anyone outside their scope; a page outside a user's role is 4
 are sent to sign in (302) unless the method is refused first (405).
 
 Besides the status code, no answer to anyone but alice may contain Carol's clinical content.
+The API routes take only API keys: a browser session, whoever's, gets 401.
 """
 
 from __future__ import annotations
@@ -17,8 +18,15 @@ from collections.abc import Iterator
 import pytest
 from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
+from spacebetween.accounts.models import User
+from spacebetween.api.services import api_key_create
 from spacebetween.clients.models import Client, Episode, Session
+from spacebetween.core import instruments as catalogue
+from spacebetween.delivery.services import link_issue
+from spacebetween.measures import services as measures
+from spacebetween.measures.models import RiskFlag
 from tests.conftest import signed_in
 
 ROLES = ("anonymous", "alice", "bob", "sam", "admin", "carol_user", "oscar")
@@ -77,6 +85,46 @@ licensed_pack_withdraw GET    302 403 403 403 405 403 403
 licensed_pack_withdraw POST   302 403 403 403 302 403 403
 instrument_import      GET    302 403 403 403 405 403 403
 instrument_import      POST   302 403 403 403 400 403 403
+episode_plan           GET    302 200 404 404 403 403 404
+episode_plan           POST   302 400 404 404 403 403 404
+practice_plan          GET    302 403 403 403 200 403 403
+practice_plan          POST   302 403 403 403 400 403 403
+session_reflection     GET    302 200 404 404 403 403 404
+session_reflection     POST   302 200 404 404 403 403 404
+risk_flag              GET    302 200 404 404 404 403 404
+risk_flag              POST   405 405 405 405 405 405 405
+risk_flag_acknowledge  GET    405 405 405 405 405 405 405
+risk_flag_acknowledge  POST   302 200 404 404 404 403 404
+link_start_page        GET    200 200 200 200 200 200 200
+link_start_page        POST   405 405 405 405 405 405 405
+link_start             GET    405 405 405 405 405 405 405
+link_start             POST   302 302 302 302 302 302 302
+link_answer            GET    403 403 403 403 403 403 403
+link_answer            POST   403 403 403 403 403 403 403
+link_review            GET    403 403 403 403 403 403 403
+link_review            POST   403 403 403 403 403 403 403
+link_done              GET    403 403 403 403 403 403 403
+link_done              POST   405 405 405 405 405 405 405
+portal_answer          GET    302 403 403 403 403 200 403
+portal_answer          POST   302 403 403 403 403 400 403
+portal_review          GET    302 403 403 403 403 200 403
+portal_review          POST   302 403 403 403 403 400 403
+portal_done            GET    302 403 403 403 403 302 403
+portal_done            POST   405 405 405 405 405 405 405
+api_keys               GET    302 403 403 403 200 403 403
+api_keys               POST   302 403 403 403 400 403 403
+api_key_revoke         GET    302 403 403 403 405 403 403
+api_key_revoke         POST   302 403 403 403 302 403 403
+api-v1:openapi-json    GET    200 200 200 200 200 200 200
+api-v1:openapi-json    POST   405 405 405 405 405 405 405
+api-v1:api-root        GET    404 404 404 404 404 404 404
+api-v1:api-root        POST   404 404 404 404 404 404 404
+api-v1:api_assignment_list   GET  401 401 401 401 401 401 401
+api-v1:api_assignment_list   POST 405 405 405 405 405 405 405
+api-v1:api_instrument_detail GET  401 401 401 401 401 401 401
+api-v1:api_instrument_detail POST 405 405 405 405 405 405 405
+api-v1:api_response_submit   GET  405 405 405 405 405 405 405
+api-v1:api_response_submit   POST 401 401 401 401 401 401 401
 """
 
 
@@ -97,19 +145,23 @@ MAY_SEE_CAROL = {"alice"}
 CAROL_CLINICAL = ("Low mood after bereavement",)
 
 
-def _routes(patterns: list[URLPattern | URLResolver] | None = None) -> Iterator[URLPattern]:
+def _routes(
+    patterns: list[URLPattern | URLResolver] | None = None, namespace: str = ""
+) -> Iterator[tuple[str, URLPattern]]:
+    """(name as `reverse` takes it, pattern) for every route, namespaces included."""
     for pattern in patterns if patterns is not None else get_resolver().url_patterns:
         if isinstance(pattern, URLResolver):
-            yield from _routes(pattern.url_patterns)
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from _routes(pattern.url_patterns, inner)
         else:
-            yield pattern
+            yield (f"{namespace}{pattern.name}" if pattern.name else ""), pattern
 
 
-ROUTES = {p.name: p for p in _routes()}
+ROUTES = {name: p for name, p in _routes() if name}
 
 
 def test_every_route_and_method_has_a_row() -> None:
-    unnamed = [str(p.pattern) for p in _routes() if not p.name]
+    unnamed = [str(p.pattern) for name, p in _routes() if not name]
     assert not unnamed, f"routes without a name cannot be listed: {unnamed}"
     missing = [(name, m) for name in ROUTES for m in METHODS if (name, m) not in MATRIX]
     stale = sorted({name for name, _ in MATRIX} - set(ROUTES))
@@ -118,12 +170,29 @@ def test_every_route_and_method_has_a_row() -> None:
 
 
 @pytest.fixture
-def record_under_test(client_record: Client, episode: Episode, session: Session) -> dict[str, int]:
+def record_under_test(
+    alice: User, admin: User, client_record: Client, episode: Episode, session: Session
+) -> dict[str, object]:
+    """One of each protected object, all in Carol's episode (alice's caseload)."""
+    now = timezone.now()
+    due = measures.assignment_create(actor=alice, episode=episode, instrument_id="phq9", due_at=now, now=now)
+    flagged = measures.assignment_create(
+        actor=alice, episode=episode, instrument_id="phq9", due_at=now, now=now
+    )
+    # Every item 1, so item 9 ("thoughts that you would be better off dead...") raises a risk flag.
+    answers = {item: 1 for item in catalogue.get("phq9").scored_item_ids}
+    measures.response_submit(assignment=flagged, answers=answers, via="link", now=now)
+    key, _ = api_key_create(actor=admin, name="matrix")
     return {
         "client_id": client_record.pk,
         "episode_id": episode.pk,
         "session_id": session.pk,
         "pk": client_record.primary_therapist_id,
+        "assignment_id": due.pk,
+        "token": link_issue(actor=alice, assignment=due, now=now),
+        "flag_id": RiskFlag.objects.get(assignment=flagged).pk,
+        "key_id": key.pk,
+        "instrument_id": "phq9",
     }
 
 
@@ -131,7 +200,7 @@ def record_under_test(client_record: Client, episode: Episode, session: Session)
 @pytest.mark.parametrize(("name", "method"), sorted(MATRIX))
 @pytest.mark.parametrize("role", ROLES)
 def test_the_answer_is_the_one_in_the_matrix(
-    name: str, method: str, role: str, record_under_test: dict[str, int], request: pytest.FixtureRequest
+    name: str, method: str, role: str, record_under_test: dict[str, object], request: pytest.FixtureRequest
 ) -> None:
     pattern = ROUTES[name]
     url = reverse(name, kwargs={k: record_under_test[k] for k in pattern.pattern.converters})
