@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -9,13 +10,14 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from spacebetween.accounts.models import User
+from spacebetween.accounts.models import Role, User
 from spacebetween.clients.models import Episode
 from spacebetween.core import instruments as catalogue
 from spacebetween.core.instruments import Instrument
 from spacebetween.core.schedule import FOLLOW_UP_MONTHS, PlanRow, When
 from spacebetween.measures.models import (
     Assignment,
+    AssignmentStatus,
     ImportedInstrument,
     MeasurementPlan,
     PackAcceptance,
@@ -244,3 +246,34 @@ def episode_measures(episodes: Sequence[Episode], practice: Practice) -> list[Ep
         )
         for pk in ids
     ]
+
+
+@dataclass(frozen=True)
+class OpenQuestionnaire:
+    assignment: Assignment
+    title: str
+
+
+def open_questionnaires_for_client(user: User, *, now: dt.datetime | None = None) -> list[OpenQuestionnaire]:
+    """A signed-in client's questionnaires still to answer (due, sent or opened, not yet expired), in
+    their own episodes only, soonest due first."""
+    now = now or dt.datetime.now(dt.UTC)
+    if user.role != Role.CLIENT:
+        return []
+    open_now = (
+        Assignment.objects.filter(
+            episode__client__portal_user_id=user.pk,
+            episode__client__practice_id=user.practice_id,
+            status__in=[AssignmentStatus.DUE, AssignmentStatus.SENT, AssignmentStatus.OPENED],
+            due_at__lte=now,
+            expires_at__gt=now,
+        )
+        .select_related("episode__client__practice")
+        .order_by("expires_at", "id")
+    )
+    found = []
+    for assignment in open_now:
+        instrument = assignment_instrument(assignment, assignment.episode.client.practice)
+        if instrument is not None:
+            found.append(OpenQuestionnaire(assignment=assignment, title=instrument.title))
+    return found

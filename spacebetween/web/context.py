@@ -15,6 +15,7 @@ NAV_BY_ROLE: dict[str, list[tuple[str, str]]] = {
         ("practice_overview", "Practice"),
         ("staff_list", "Staff"),
         ("instrument_settings", "Instruments"),
+        ("practice_plan", "Measurement plan"),
         ("api_keys", "API keys"),
         ("password_change", "Password"),
     ],

@@ -22,7 +22,7 @@ from spacebetween.clients import selectors, services
 from spacebetween.clients.access import clients_for, get_client_for, get_episode_for, get_session_for
 from spacebetween.clients.forms import ClientForm, EpisodeForm, EpisodeOpenForm, SessionForm
 from spacebetween.clients.models import Client, Episode, Session
-from spacebetween.measures.selectors import episode_measures
+from spacebetween.measures.selectors import episode_measures, open_questionnaires_for_client
 from spacebetween.relationship.selectors import reflection_status
 from spacebetween.safety.selectors import caseload_risk_flags
 from spacebetween.web.decorators import (
@@ -208,7 +208,8 @@ def portal(request: AuthenticatedHttpRequest) -> HttpResponse:
     if own.client is not None:
         # A client reading their own record: HL7 PurposeOfUse "patient requested".
         _audit_read(request, own.client, purpose=Purpose.PATIENT_REQUEST)
-    return render(request, "web/portal.html", {"own": own})
+    questionnaires = open_questionnaires_for_client(request.user)
+    return render(request, "web/portal.html", {"own": own, "questionnaires": questionnaires})
 
 
 @require_GET
