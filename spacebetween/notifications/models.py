@@ -10,6 +10,12 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from spacebetween import crypto
+
+
+def body_context(message_id: str) -> str:
+    return f"notifications.OutboxMessage.body_text:{message_id}"
+
 
 class Status(models.TextChoices):
     PENDING = "pending", "Pending"
@@ -22,6 +28,8 @@ class OutboxMessage(models.Model):
     practice = models.ForeignKey("practice.Practice", on_delete=models.PROTECT, related_name="+")
     to_address = models.EmailField(max_length=254)
     subject = models.CharField(max_length=200)
+    # Encrypted (spacebetween.crypto, bound to message_id) and emptied once sent: a body can carry a
+    # one-time questionnaire link, which must not be readable from the database or a backup.
     body_text = models.TextField()
     kind = models.SlugField(max_length=32)  # e.g. "reminder", "alert"; for counts, never content
     not_before = models.DateTimeField(default=timezone.now)
@@ -45,3 +53,9 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"outbox #{self.pk} {self.kind} {self.status}"
+
+    def body(self) -> str:
+        """The plain text to send; empty once the message has been sent."""
+        if not self.body_text:
+            return ""
+        return crypto.decrypt(self.body_text, context=body_context(self.message_id))

@@ -24,9 +24,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from spacebetween import crypto
 from spacebetween.audit.models import Action, Outcome, Purpose
 from spacebetween.audit.services import record
-from spacebetween.notifications.models import OutboxMessage, Status
+from spacebetween.notifications.models import OutboxMessage, Status, body_context
 
 logger = logging.getLogger(__name__)
 
@@ -75,14 +76,15 @@ def outbox_enqueue(
     if not kind or len(kind) > 32 or not kind.replace("-", "").replace("_", "").isalnum():
         raise ValueError(ERROR_BAD_KIND)
     now = timezone.now()
+    message_id = _message_id()
     return OutboxMessage.objects.create(
         practice_id=practice_id,
         to_address=to_address,
         subject=subject,
-        body_text=body_text,
+        body_text=crypto.encrypt(body_text, context=body_context(message_id)),
         kind=kind,
         not_before=not_before or now,
-        message_id=_message_id(),
+        message_id=message_id,
         created_at=now,
     )
 
@@ -186,7 +188,7 @@ def outbox_send_one(
         return SendResult(skipped=True)
     email = EmailMessage(
         subject=message.subject,
-        body=message.body_text,
+        body=message.body(),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.to_address],
         headers={"Message-ID": message.message_id, "Auto-Submitted": "auto-generated"},
@@ -210,6 +212,6 @@ def outbox_send_one(
         return SendResult(retry=True)
     # Sent is final even if the lease lapsed meanwhile: the server has the message.
     OutboxMessage.objects.filter(pk=message.pk).exclude(status=Status.SENT).update(
-        status=Status.SENT, sent_at=timezone.now(), lease_until=None, last_error=""
+        status=Status.SENT, sent_at=timezone.now(), lease_until=None, last_error="", body_text=""
     )
     return SendResult(sent=True)

@@ -186,7 +186,7 @@ def test_one_reminder_per_assignment_with_no_instrument_named(episode: Episode, 
     assert messages.count() == AssignmentReminder.objects.count() == 4
     assert set(messages.values_list("to_address", "not_before")) == {("carol@example.org", NOW)}
     for message in messages:
-        text = f"{message.subject} {message.body_text}".lower()
+        text = f"{message.subject} {message.body()}".lower()
         assert not any(word in text for word in ("phq", "gad", "depression", "anxiety", "carol", "alice"))
 
 

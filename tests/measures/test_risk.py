@@ -82,7 +82,7 @@ def test_item_9_of_1_raises_exactly_one_flag_for_the_treating_therapist(
     )
     assert Response.objects.get().any_risk is True
     mail = OutboxMessage.objects.get()
-    assert (mail.to_address, mail.subject, mail.body_text) == (
+    assert (mail.to_address, mail.subject, mail.body()) == (
         alice.email,
         services.RISK_EMAIL_SUBJECT,
         services.RISK_EMAIL_BODY,

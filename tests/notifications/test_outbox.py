@@ -196,3 +196,14 @@ def test_it_refuses_a_malformed_message(practice: Practice, field: str, value: s
     with pytest.raises(ValueError, match=error):
         outbox_enqueue(practice_id=practice.pk, body_text=BODY, **fields)
     assert OutboxMessage.objects.count() == 0
+
+
+def test_the_body_is_encrypted_at_rest_and_emptied_once_sent(practice: Practice, smtp_sink: SmtpSink) -> None:
+    message = enqueue(practice, not_before=None)
+    raw = OutboxMessage.objects.values_list("body_text", flat=True).get(pk=message.pk)
+    assert raw and "Sign in" not in raw, "a body (which may hold a one-time link) is never stored in clear"
+    assert message.body() == BODY
+    call_command("worker", "--once")
+    assert BODY.split(".")[0] in smtp_sink.envelopes[0].content.decode()
+    message.refresh_from_db()
+    assert (message.status, message.body_text, message.body()) == (Status.SENT, "", "")
