@@ -28,6 +28,7 @@ from spacebetween.audit.models import Action, Outcome, Purpose
 from spacebetween.audit.services import client_address, record
 from spacebetween.clients.access import episodes_for
 from spacebetween.core.instruments import Instrument
+from spacebetween.core.schedule import reminder_at
 from spacebetween.delivery.models import Draft, LinkFailure, QuestionnaireLink
 from spacebetween.delivery.selectors import link_for_token, token_hash
 from spacebetween.measures import selectors as measures
@@ -144,10 +145,16 @@ def link_url(token: str) -> str:
 
 
 def link_send(
-    *, actor: User | None, assignment: Assignment, now: dt.datetime | None = None, request: Any = None
+    *,
+    actor: User | None,
+    assignment: Assignment,
+    now: dt.datetime | None = None,
+    not_before: dt.datetime | None = None,
+    request: Any = None,
 ) -> OutboxMessage:
     """Issue a new link and queue the email carrying it, in one transaction; the assignment is marked
-    sent. The email names no instrument and carries no health content."""
+    sent. The email names no instrument and carries no health content. `not_before` holds the email
+    back (e.g. past the client's quiet hours)."""
     when = now or current_time()
     assignment = Assignment.objects.select_related("episode__client__practice").get(pk=assignment.pk)
     _check_issuer(actor, assignment, when)
@@ -163,11 +170,36 @@ def link_send(
             subject=EMAIL_SUBJECT,
             body_text=EMAIL_BODY.format(url=link_url(token), expires=f"{expires:%-d %B %Y at %H:%M}"),
             kind="questionnaire-link",
+            not_before=not_before,
         )
         Assignment.objects.filter(pk=assignment.pk, status=AssignmentStatus.DUE).update(
             status=AssignmentStatus.SENT, sent_at=when
         )
     return message
+
+
+def links_send_due(*, now: dt.datetime) -> int:
+    """The scheduled send: each client without a portal login gets a one-time link by email for every
+    questionnaire that has become due (clients with a login get a sign-in reminder from
+    measures.services.plan_apply instead). Sent outside the client's quiet hours; each assignment once,
+    because a sent assignment is no longer `due`."""
+    due = Assignment.objects.filter(
+        status=AssignmentStatus.DUE,
+        due_at__lte=now,
+        expires_at__gt=now,
+        episode__client__portal_user__isnull=True,
+    ).exclude(episode__client__email="").select_related("episode__client__practice")
+    sent = 0
+    for assignment in due:
+        send_at = reminder_at(now, assignment.episode.client.practice.time_zone)
+        if send_at >= assignment.expires_at:
+            continue
+        try:
+            link_send(actor=None, assignment=assignment, now=now, not_before=send_at)
+        except (ValidationError, ValueError):  # closed meanwhile, or an address the outbox refuses
+            continue
+        sent += 1
+    return sent
 
 
 # --- The per-IP limit ---------------------------------------------------------------------------

@@ -923,9 +923,12 @@ def _assign_planned(*, now: dt.datetime, practice: Practice | None) -> tuple[int
 
 
 def _queue_reminders(*, now: dt.datetime, practice: Practice | None) -> int:
-    """One reminder per open questionnaire once it is due, sent outside the quiet hours."""
+    """One sign-in reminder per open questionnaire of a client with a portal login, once it is due,
+    sent outside the quiet hours. Clients without a login get a one-time link instead
+    (delivery.services.links_send_due)."""
     waiting = Assignment.objects.filter(
         _in_practice(practice),
+        episode__client__portal_user__isnull=False,
         status__in=OPEN_STATUSES,
         due_at__lte=now,
         expires_at__gt=now,
@@ -934,7 +937,7 @@ def _queue_reminders(*, now: dt.datetime, practice: Practice | None) -> int:
     count = 0
     for assignment in waiting:
         client = assignment.episode.client
-        address = client.email or (client.portal_user.email if client.portal_user else "")
+        address = client.email or client.portal_user.email  # type: ignore[union-attr]
         send_at = schedule.reminder_at(now, client.practice.time_zone)
         if not address or send_at >= assignment.expires_at:
             continue
