@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+
 from spacebetween.delivery.models import CrisisResource, Draft, QuestionnaireLink
 from spacebetween.measures.models import Assignment
 from spacebetween.practice.models import Practice
@@ -90,4 +92,15 @@ def crisis_resources_for(practice: Practice) -> list[Resource]:
         Resource(r.name, r.phone, r.text, r.url)
         for r in CrisisResource.objects.filter(practice=practice, country=practice.country)
     ]
-    return own + list(BUILT_IN.get(practice.country, GENERIC))
+    return own + list(built_in_for(practice.country))
+
+
+def built_in_for(country: str) -> tuple[Resource, ...]:
+    """The entries always shown for `country`, whatever the practice adds (the generic ones where
+    none are built in)."""
+    return BUILT_IN.get(country, GENERIC)
+
+
+def practice_crisis_resources(practice: Practice) -> QuerySet[CrisisResource]:
+    """The practice's own entries, every country, for its admin page."""
+    return CrisisResource.objects.filter(practice=practice)

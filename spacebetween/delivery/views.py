@@ -1,7 +1,9 @@
 """The client's side of the measurement loop: a one-time link's start page and its exchange for an
 answering session, then the answering pages (one question per page, a review, submission, and the
 crisis resources or a thank-you). A client signed in to the portal answers through the same views
-and templates; only how the assignment is found differs (`_link_answering`, `_portal_answering`)."""
+and templates; only how the assignment is found differs (`_link_answering`, `_portal_answering`).
+
+At the end, the practice admin's page for the practice's own crisis resources."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar, cast
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,9 +24,10 @@ from spacebetween.accounts.models import User
 from spacebetween.audit.services import record_denied
 from spacebetween.core.instruments import Instrument
 from spacebetween.delivery import selectors, services
+from spacebetween.delivery.forms import CrisisResourceForm
 from spacebetween.measures import services as measures
 from spacebetween.measures.models import Assignment, AssignmentStatus, RiskFlag, SubmittedVia
-from spacebetween.web.decorators import AuthenticatedHttpRequest, client_required
+from spacebetween.web.decorators import AuthenticatedHttpRequest, admin_required, client_required
 
 V = TypeVar("V", bound=Callable[..., HttpResponse])
 
@@ -349,3 +353,51 @@ def portal_review(request: AuthenticatedHttpRequest, assignment_id: int) -> Http
 @client_required
 def portal_done(request: AuthenticatedHttpRequest, assignment_id: int) -> HttpResponse:
     return _done(request, _portal_answering(request, assignment_id))
+
+
+# ------------------------------------------------------------------------------ crisis resources (admin)
+
+
+def _crisis_settings_page(
+    request: AuthenticatedHttpRequest, form: CrisisResourceForm | None = None, status: int = 200
+) -> HttpResponse:
+    practice = request.user.practice
+    context = {
+        "practice": practice,
+        "own": selectors.practice_crisis_resources(practice),
+        "built_in": selectors.built_in_for(practice.country),
+        "form": form or CrisisResourceForm(initial={"country": practice.country}),
+    }
+    return render(request, "delivery/crisis_resources.html", context, status=status)
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def crisis_resources(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _crisis_settings_page(request)
+    form = CrisisResourceForm(request.POST)
+    if form.is_valid():
+        try:
+            resource = services.crisis_resource_add(actor=request.user, request=request, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, f"Added {resource.name} ({resource.country}).")
+            return redirect("crisis_resources")
+    return _crisis_settings_page(request, form=form, status=400)
+
+
+@admin_required
+@require_POST
+def crisis_resource_delete(request: AuthenticatedHttpRequest, resource_id: int) -> HttpResponse:
+    resource = selectors.practice_crisis_resources(request.user.practice).filter(pk=resource_id).first()
+    if resource is None:
+        raise Http404("Not found.")
+    try:
+        services.crisis_resource_remove(actor=request.user, resource=resource, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Removed {resource.name} ({resource.country}).")
+    return redirect("crisis_resources")

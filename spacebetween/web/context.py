@@ -16,6 +16,7 @@ NAV_BY_ROLE: dict[str, list[tuple[str, str]]] = {
         ("staff_list", "Staff"),
         ("instrument_settings", "Instruments"),
         ("practice_plan", "Measurement plan"),
+        ("crisis_resources", "Crisis resources"),
         ("api_keys", "API keys"),
         ("password_change", "Password"),
     ],

@@ -24,7 +24,7 @@ from spacebetween.accounts.models import User
 from spacebetween.api.services import api_key_create
 from spacebetween.clients.models import Client, Episode, Session
 from spacebetween.core import instruments as catalogue
-from spacebetween.delivery.services import link_issue
+from spacebetween.delivery.services import crisis_resource_add, link_issue
 from spacebetween.measures import services as measures
 from spacebetween.measures.models import RiskFlag
 from tests.conftest import signed_in
@@ -111,6 +111,10 @@ portal_review          GET    302 403 403 403 403 200 403
 portal_review          POST   302 403 403 403 403 400 403
 portal_done            GET    302 403 403 403 403 302 403
 portal_done            POST   405 405 405 405 405 405 405
+crisis_resources       GET    302 403 403 403 200 403 403
+crisis_resources       POST   302 403 403 403 400 403 403
+crisis_resource_delete GET    302 403 403 403 405 403 403
+crisis_resource_delete POST   302 403 403 403 302 403 403
 api_keys               GET    302 403 403 403 200 403 403
 api_keys               POST   302 403 403 403 400 403 403
 api_key_revoke         GET    302 403 403 403 405 403 403
@@ -183,6 +187,9 @@ def record_under_test(
     answers = {item: 1 for item in catalogue.get("phq9").scored_item_ids}
     measures.response_submit(assignment=flagged, answers=answers, via="link", now=now)
     key, _ = api_key_create(actor=admin, name="matrix")
+    crisis_line = crisis_resource_add(
+        actor=admin, country="GB", name="Matrix duty line", phone="020 7946 0000", text="Weekdays."
+    )
     return {
         "client_id": client_record.pk,
         "episode_id": episode.pk,
@@ -192,6 +199,7 @@ def record_under_test(
         "token": link_issue(actor=alice, assignment=due, now=now),
         "flag_id": RiskFlag.objects.get(assignment=flagged).pk,
         "key_id": key.pk,
+        "resource_id": crisis_line.pk,
         "instrument_id": "phq9",
     }
 

@@ -1,0 +1,36 @@
+"""The practice admin's crisis-resources form; services.crisis_resource_add checks the values."""
+
+from __future__ import annotations
+
+from django import forms
+
+from spacebetween.delivery.services import CRISIS_MAX
+from spacebetween.web.forms import PageForm
+
+
+class CrisisResourceForm(PageForm):
+    country = forms.CharField(
+        max_length=2,
+        label="Country",
+        help_text="Two-letter ISO 3166-1 code, such as GB. "
+        "Clients see the entries for your practice's country.",
+    )
+    name = forms.CharField(max_length=CRISIS_MAX["name"], label="Name of the service")
+    phone = forms.CharField(
+        max_length=CRISIS_MAX["phone"],
+        required=False,
+        label="Phone number",
+        help_text="Digits, spaces and + - ( ) only. A phone number, a web address or both.",
+    )
+    url = forms.CharField(
+        max_length=CRISIS_MAX["url"],
+        required=False,
+        label="Web address (optional)",
+        help_text="Starting with https://.",
+    )
+    text = forms.CharField(
+        max_length=CRISIS_MAX["text"],
+        label="When to use it",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One or two sentences the client reads, such as opening hours.",
+    )
