@@ -44,6 +44,3 @@ class Cli:
 def cli(demo_env: dict[str, str]) -> Cli:
     return Cli(demo_env)
 
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "e2e: starts the real server in a subprocess (about 10 s)")

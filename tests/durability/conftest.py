@@ -95,6 +95,3 @@ def server_db(tmp_path: Path) -> Iterator[ServerDb]:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
 
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "e2e: starts the real server in a subprocess (about 10 s)")
