@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from playwright.sync_api import Page, expect
 
+from spacebetween.audit.models import AuditEvent
 from spacebetween.clients import services as clinical
 from spacebetween.measures import services as measures
 from spacebetween.measures.models import RiskFlag
@@ -62,3 +63,7 @@ def test_the_therapist_sees_the_flag_first_and_acknowledges_it(
     expect(main).not_to_contain_text("Risk flags to review")
     flagged.refresh_from_db()
     assert flagged.acknowledged_by_id == demo_therapist.pk
+    seen = AuditEvent.objects.filter(
+        entity_type="RiskFlag", entity_id=str(flagged.pk), actor_id=demo_therapist.pk
+    )
+    assert {"R", "U"} <= set(seen.values_list("action", flat=True)), "the review and the acknowledgement"

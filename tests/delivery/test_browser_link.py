@@ -15,6 +15,8 @@ from playwright.sync_api import Page, expect
 
 from spacebetween.accounts.models import Role
 from spacebetween.accounts.services import user_create
+from spacebetween.audit.models import AuditEvent
+from spacebetween.audit.selectors import verify_chain
 from spacebetween.clients import services as clinical
 from spacebetween.delivery import services
 from spacebetween.measures.services import assignment_create
@@ -99,6 +101,20 @@ def test_the_client_answers_from_the_email_link_and_sees_the_crisis_page(
     token = url.rstrip("/").rsplit("/", 1)[1]
     _answer_with_item_9(browser_page, url, token)
     screenshot(browser_page, "delivery-crisis-desktop")
+    # Every step is in the audit log, in order, and the chain is intact.
+    trail = [
+        (e.entity_type, e.action)
+        for e in AuditEvent.objects.order_by("seq")
+        if e.entity_type in {"QuestionnaireLink", "Response", "RiskFlag", "RiskNotification"}
+    ]
+    assert trail == [
+        ("QuestionnaireLink", "C"),  # issued and emailed
+        ("QuestionnaireLink", "E"),  # exchanged for an answering session
+        ("RiskFlag", "C"),  # item 9 endorsed
+        ("RiskNotification", "C"),  # the treating therapist told
+        ("Response", "C"),  # the answers, scored
+    ]
+    assert verify_chain().intact
 
 
 def test_the_same_at_phone_width(
