@@ -69,6 +69,21 @@ TOO_LARGE = "The file is larger than 1 MB; an instrument definition is much smal
 MAX_DEFINITION_BYTES = 1_000_000
 
 
+def _audit_settings(
+    actor: User, action: Action, obj: PackAcceptance | ImportedInstrument, request: Any, detail: str = ""
+) -> None:
+    """A practice-settings change, audited as healthcare operations in the caller's transaction."""
+    record(
+        action=action,
+        actor=actor,
+        entity_type=type(obj).__name__,
+        entity_id=obj.pk,
+        purpose=Purpose.OPERATIONS,
+        request=request,
+        detail=detail,
+    )
+
+
 def _require_admin(actor: User, practice_id: int) -> None:
     if actor.role != Role.ADMIN or actor.practice_id != practice_id:
         raise ValidationError(ADMIN_ONLY)
@@ -94,14 +109,7 @@ def licensed_pack_accept(
             accepted_by=actor,
             accepted_at=dt.datetime.now(dt.UTC),
         )
-        record(
-            action=Action.CREATE,
-            actor=actor,
-            entity_type="PackAcceptance",
-            entity_id=acceptance.pk,
-            purpose=Purpose.OPERATIONS,
-            request=request,
-        )
+        _audit_settings(actor, Action.CREATE, acceptance, request)
     return acceptance
 
 
@@ -113,15 +121,7 @@ def licensed_pack_withdraw(*, actor: User, request: Any = None) -> None:
     with transaction.atomic(durable=True):
         acceptance.withdrawn_at = dt.datetime.now(dt.UTC)
         acceptance.save(update_fields=["withdrawn_at"])
-        record(
-            action=Action.UPDATE,
-            actor=actor,
-            entity_type="PackAcceptance",
-            entity_id=acceptance.pk,
-            purpose=Purpose.OPERATIONS,
-            request=request,
-            detail="withdrawn",
-        )
+        _audit_settings(actor, Action.UPDATE, acceptance, request, detail="withdrawn")
 
 
 def instrument_import(
@@ -157,14 +157,7 @@ def instrument_import(
             imported_by=actor,
             imported_at=dt.datetime.now(dt.UTC),
         )
-        record(
-            action=Action.CREATE,
-            actor=actor,
-            entity_type="ImportedInstrument",
-            entity_id=imported.pk,
-            purpose=Purpose.OPERATIONS,
-            request=request,
-        )
+        _audit_settings(actor, Action.CREATE, imported, request)
     return imported
 
 
