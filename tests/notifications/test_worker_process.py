@@ -6,7 +6,7 @@ import json
 import signal
 import subprocess
 import sys
-import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -53,9 +53,13 @@ import sys, time
 from django.utils import timezone
 from spacebetween.notifications.models import OutboxMessage
 from spacebetween.notifications.services import outbox_claim
+import pathlib
 OutboxMessage.objects.exists()  # connect before the start, so that all four begin together
-start_at = float(sys.argv[1])
-while time.time() < start_at:
+# A barrier, not a clock: on a loaded machine Django's start-up can take longer than any fixed delay.
+barrier, me = pathlib.Path(sys.argv[1]), sys.argv[2]
+(barrier / me).touch()
+deadline = time.time() + 60
+while len(list(barrier.iterdir())) < 4 and time.time() < deadline:
     time.sleep(0.001)
 result, empty = [], 0
 while empty < 3:
@@ -128,13 +132,14 @@ def test_sigterm_hands_back_the_claimed_batch_and_exits_cleanly(
     assert "example.org" not in output
 
 
-def test_concurrent_workers_never_claim_the_same_message(worker_db: WorkerDb) -> None:
+def test_concurrent_workers_never_claim_the_same_message(worker_db: WorkerDb, tmp_path: Path) -> None:
     ids = worker_db.python(ENQUEUE.format(n=60))
-    start_at = time.time() + 3  # all four have started Django by then and claim at the same moment
+    barrier = tmp_path / "barrier"  # each claimer adds a file; all start when the four are there
+    barrier.mkdir()
     script = "import django, json\ndjango.setup()\n" + CLAIMER + "\nprint(json.dumps(result))"
     claimers = [
         subprocess.Popen(  # noqa: S603 - our own test code
-            [sys.executable, "-c", script, str(start_at), f"w{i}"],
+            [sys.executable, "-c", script, str(barrier), f"w{i}"],
             env=worker_db.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
