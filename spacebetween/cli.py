@@ -18,15 +18,26 @@ RESEARCH_COMMANDS = {
     "change": "spacebetween.research.change:main",
     "sudden-gains": "spacebetween.research.sudden_gains:main",
     "fhir": "spacebetween.research.fhir:main",
+    "bench": "spacebetween.benchrunner:main",
+}
+# Subcommands of a platform command that run on the core alone, like the research commands:
+# `spacebetween insights batch FILE.parquet` needs no database; `insights refresh` does.
+RESEARCH_SUBCOMMANDS = {
+    ("insights", "batch"): "spacebetween.research.insights:main",
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    target, rest = None, args[1:]
     if args and args[0] in RESEARCH_COMMANDS:
-        module_name, func_name = RESEARCH_COMMANDS[args[0]].split(":")
+        target = RESEARCH_COMMANDS[args[0]]
+    elif len(args) > 1 and (args[0], args[1]) in RESEARCH_SUBCOMMANDS:
+        target, rest = RESEARCH_SUBCOMMANDS[(args[0], args[1])], args[2:]
+    if target is not None:
+        module_name, func_name = target.split(":")
         func = getattr(importlib.import_module(module_name), func_name)
-        return int(func(args[1:]) or 0)
+        return int(func(rest) or 0)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spacebetween.settings")
     from django.core.management import execute_from_command_line
 

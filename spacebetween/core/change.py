@@ -470,6 +470,16 @@ class ChangeParameters:
     mid: float | None = None
     higher_is_better: bool = False
 
+    def reliable_change_points(self) -> float | None:
+        """The reliable change in raw points: the published figure when the definition gives one, else
+        Jacobson & Truax (1991) from its SD and reliability (as Wiedemann et al. 2020's
+        define_crit1_cutoff); None when the definition gives neither."""
+        if self.rci_points is not None:
+            return self.rci_points
+        if self.sd is not None and self.reliability is not None:
+            return reliable_change_points(sd=self.sd, reliability=self.reliability)
+        return None
+
 
 def definition_field(obj: Any, name: str) -> Any:
     """A field of a definition block, whether the loader gives mappings or attribute objects."""

@@ -119,11 +119,9 @@ def criterion1(args: argparse.Namespace) -> tuple[float, bool]:
         instrument_scale(args.instrument, args.scale, include_licensed=args.include_licensed)
     )
     higher = params.higher_is_better if args.higher_is_better is None else args.higher_is_better
-    if params.rci_points is not None:
-        return params.rci_points, higher
-    if params.sd is not None and params.reliability is not None:
-        # Wiedemann et al. (2020), define_crit1_cutoff: the reliable change index in raw points.
-        return change_core.reliable_change_points(sd=params.sd, reliability=params.reliability), higher
+    points = params.reliable_change_points()
+    if points is not None:
+        return points, higher
     raise UsageError(
         f"instrument {args.instrument!r} gives no reliable change in points and no SD with a reliability; "
         "use --cutoff"
