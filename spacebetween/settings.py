@@ -138,11 +138,13 @@ INSTALLED_APPS = [
     "spacebetween.measures",
     "spacebetween.delivery",
     "spacebetween.relationship",
+    "spacebetween.insights",
     "spacebetween.safety",
     "spacebetween.api",
     "spacebetween.web",
     "spacebetween.demo",
     "spacebetween.notifications",
+    "spacebetween.backup",
 ]
 
 MIDDLEWARE = [

@@ -1,12 +1,16 @@
 from django.urls import include, path
 
+from spacebetween.web.health import healthz
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("", include("spacebetween.accounts.urls")),
     path("", include("spacebetween.web.urls")),
     path("", include("spacebetween.measures.urls")),
     path("", include("spacebetween.delivery.urls")),
     path("", include("spacebetween.relationship.urls")),
     path("", include("spacebetween.safety.urls")),
+    path("", include("spacebetween.insights.urls")),
     path("", include("spacebetween.api.page_urls")),
     path("api/", include("spacebetween.api.urls")),
 ]

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import astuple, dataclass
 from typing import Any
 
@@ -20,12 +20,13 @@ from spacebetween.accounts.models import Role, User
 from spacebetween.audit.models import Action, Outcome, Purpose
 from spacebetween.audit.services import record
 from spacebetween.clients.access import episodes_for
-from spacebetween.clients.models import Attendance, Episode, Session
+from spacebetween.clients.models import Attendance, Client, Episode, Session
 from spacebetween.core import instruments as catalogue
 from spacebetween.core import schedule
 from spacebetween.core.instruments import Instrument, InstrumentDefinitionError, RiskRule
 from spacebetween.core.schedule import Key, PlanRow, Reason, SessionSlot
 from spacebetween.core.scoring import ResponseScore, ScoringError, score_response
+from spacebetween.insights.hooks import refresh_episode_later
 from spacebetween.measures import selectors
 from spacebetween.measures.models import (
     Assignment,
@@ -528,16 +529,28 @@ def response_submit(
     actor: User | None = None,
     now: dt.datetime | None = None,
     request: Any = None,
+    on_stored: Callable[[Response], object] | None = None,
 ) -> Response:
     """Store a client's answers, scored by core.scoring, with any risk flag and the therapist's
     notification, in one transaction. Refused, changing nothing: an answered, revoked or expired
     questionnaire (`ALREADY_SUBMITTED`, `REVOKED`, `EXPIRED`). Refused as `AnswersRefused` (naming the
-    item and value): answers that cannot be scored, after recording any risk answer among them."""
+    item and value): answers that cannot be scored, after recording any risk answer among them.
+    `on_stored(response)` runs last inside that transaction: the caller's own writes that must commit
+    with the response or not at all (the API's audit row of the call), at the cost of no extra commit."""
     now = now or _now()
     _aware(now, "now")
-    assignment = Assignment.objects.select_related("episode__client__practice", "episode__therapist").get(
-        pk=assignment.pk
-    )
+    # The caller's copy does when it was read with what the checks below need (the API's is); its
+    # status is checked again under the row lock in the transaction either way.
+    episode = assignment.episode if Assignment.episode.is_cached(assignment) else None
+    if not (
+        episode is not None
+        and Episode.therapist.is_cached(episode)
+        and Episode.client.is_cached(episode)
+        and Client.practice.is_cached(episode.client)
+    ):
+        assignment = Assignment.objects.select_related(
+            "episode__client__practice", "episode__therapist"
+        ).get(pk=assignment.pk)
     _check_submitter(actor, assignment, via)
     _refuse_if_closed(assignment, now)
     instrument = selectors.assignment_instrument(assignment, assignment.episode.client.practice)
@@ -555,11 +568,16 @@ def response_submit(
     practice_id = assignment.episode.client.practice_id
     try:
         with transaction.atomic(durable=True):
-            locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
-            _refuse_if_closed(locked, now)
-            locked.episode = assignment.episode
+            # Claimed by one conditional UPDATE, which takes the row lock: of two concurrent
+            # submissions only one finds it still open. Why it is closed is read only on refusal.
+            claimed = Assignment.objects.filter(
+                pk=assignment.pk, status__in=OPEN_STATUSES, expires_at__gt=now
+            ).update(status=AssignmentStatus.ANSWERED, answered_at=now)
+            if not claimed:
+                _refuse_if_closed(Assignment.objects.get(pk=assignment.pk), now)
+                raise ValidationError(ALREADY_SUBMITTED)  # closed by a status _refuse_if_closed lacks
             response = Response.objects.create(
-                assignment=locked,
+                assignment=assignment,
                 instrument_id=instrument.id,
                 instrument_version=instrument.version,
                 instrument_language=instrument.language,
@@ -571,10 +589,9 @@ def response_submit(
                 risk=dict(score.risk),
                 any_risk=bool(met),
             )
-            _raise_flags(assignment=locked, response=response, met=met, now=now, actor=actor)
-            locked.status = AssignmentStatus.ANSWERED
-            locked.answered_at = now
-            locked.save(update_fields=["status", "answered_at"])
+            _raise_flags(assignment=assignment, response=response, met=met, now=now, actor=actor)
+            refresh_episode_later(assignment.episode_id)
+            # The audit rows last: they lock the chain's single head row until the commit.
             record(
                 action=Action.CREATE,
                 actor=actor,
@@ -586,10 +603,13 @@ def response_submit(
                 detail=f"via-{via}",
                 actor_role="" if actor is not None else "client",
             )
+            if on_stored is not None:
+                on_stored(response)
     except IntegrityError as exc:
         if Response.objects.filter(assignment_id=assignment.pk).exists():
             raise ValidationError(ALREADY_SUBMITTED) from exc
         raise
+    assignment.status, assignment.answered_at = AssignmentStatus.ANSWERED, now
     return response
 
 

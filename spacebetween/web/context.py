@@ -13,9 +13,11 @@ NAV_BY_ROLE: dict[str, list[tuple[str, str]]] = {
     Role.CLIENT: [("portal", "My page"), ("password_change", "Password")],
     Role.ADMIN: [
         ("practice_overview", "Practice"),
+        ("practice_outcomes", "Outcomes"),
         ("staff_list", "Staff"),
         ("instrument_settings", "Instruments"),
         ("practice_plan", "Measurement plan"),
+        ("insight_settings", "Insight rules"),
         ("crisis_resources", "Crisis resources"),
         ("api_keys", "API keys"),
         ("password_change", "Password"),

@@ -22,6 +22,9 @@ from spacebetween.clients import selectors, services
 from spacebetween.clients.access import clients_for, get_client_for, get_episode_for, get_session_for
 from spacebetween.clients.forms import ClientForm, EpisodeForm, EpisodeOpenForm, SessionForm
 from spacebetween.clients.models import Client, Episode, Session
+from spacebetween.insights.presenters import episode_views
+from spacebetween.insights.selectors import caseload_by_need
+from spacebetween.insights.services import refresh_stale
 from spacebetween.measures.selectors import episode_measures, open_questionnaires_for_client
 from spacebetween.relationship.selectors import reflection_status
 from spacebetween.safety.selectors import caseload_risk_flags
@@ -81,9 +84,19 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 @clinician_required
 def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = selectors.caseload_page(request.user)
+    # Episodes with answers the worker has not yet taken into account are refreshed now, so the order
+    # of need is never behind what clients have said (none stale: no extra queries).
+    refresh_stale(e.pk for e in page.own + page.supervised)
+    needs = caseload_by_need(request.user, page.own + page.supervised, practice=request.user.practice)
     risk_flags = caseload_risk_flags(request.user)
     _audit_read(request, "Caseload")
-    return render(request, "web/caseload.html", {"page": page, "risk_flags": risk_flags})
+    context = {
+        "page": page,
+        "own_needs": [n for n in needs if n.episode.therapist_id == request.user.pk],
+        "supervised_needs": [n for n in needs if n.episode.therapist_id != request.user.pk],
+        "risk_flags": risk_flags,
+    }
+    return render(request, "web/caseload.html", context)
 
 
 @require_GET
@@ -97,6 +110,7 @@ def client_detail(request: AuthenticatedHttpRequest, client_id: int) -> HttpResp
         "record": client_record,
         "reflection_status": reflections,
         "episode_measures": episode_measures(client_record.episodes, client.practice),
+        "insight_views": episode_views(request.user, client_record.episodes, client.practice),
     }
     return render(request, "web/client_detail.html", context)
 

@@ -220,4 +220,5 @@ def test_the_client_page_queries_do_not_grow_with_episodes(
     with CaptureQueriesContext(connection) as ctx:
         http.get(url)
     ours = [q["sql"] for q in ctx.captured_queries if "measures_" in q["sql"]]
-    assert len(ours) <= 4, ours
+    # The plan and the questionnaires (4), and the scores the insights chart (answers and fitted curves).
+    assert len(ours) <= 6, ours

@@ -34,6 +34,8 @@ ROLES = ("anonymous", "alice", "bob", "sam", "admin", "carol_user", "oscar")
 # route              method  anonymous alice bob sam admin carol_user oscar
 MATRIX_TABLE = """
 home                   GET    302 302 302 302 302 302 302
+healthz                GET    200 200 200 200 200 200 200
+healthz                POST   405 405 405 405 405 405 405
 home                   POST   405 405 405 405 405 405 405
 login                  GET    200 302 302 302 302 302 302
 login                  POST   200 302 302 302 302 302 302
@@ -65,6 +67,12 @@ portal                 GET    302 403 403 403 403 200 403
 portal                 POST   405 405 405 405 405 405 405
 practice_overview      GET    302 403 403 403 200 403 403
 practice_overview      POST   405 405 405 405 405 405 405
+practice_outcomes      GET    302 403 403 403 200 403 403
+practice_outcomes      POST   405 405 405 405 405 405 405
+insight_settings       GET    302 403 403 403 200 403 403
+insight_settings       POST   302 403 403 403 200 403 403
+client_report          GET    302 200 404 404 403 403 404
+client_report          POST   405 405 405 405 405 405 405
 staff_list             GET    302 403 403 403 200 403 403
 staff_list             POST   302 403 403 403 405 403 403
 staff_add              GET    302 403 403 403 200 403 403

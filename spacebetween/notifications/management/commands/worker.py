@@ -1,5 +1,6 @@
 """`spacebetween worker`: send the e-mail outbox over SMTP, and run the minute jobs of the measurement
-loop (measures.services.plan_apply, delivery.services.links_send_due and risk_escalate_due) every
+loop (measures.services.plan_apply, delivery.services.links_send_due and risk_escalate_due) and the
+insights refresh of episodes with new answers (insights.services.refresh_stale_due) every
 `--jobs-every` seconds.
 
 Loops: claim due messages, send each through Django's SMTP backend (EMAIL_HOST, EMAIL_PORT, ...), sleep.
@@ -27,6 +28,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from spacebetween.delivery.services import links_send_due
+from spacebetween.insights.services import refresh_stale_due
 from spacebetween.measures.services import plan_apply, risk_escalate_due
 from spacebetween.notifications.models import OutboxMessage
 from spacebetween.notifications.services import outbox_claim, outbox_release, outbox_send_one
@@ -107,7 +109,7 @@ class Command(BaseCommand):
 
 def _run_jobs() -> None:
     """The minute jobs; one failing is logged and does not stop the outbox (or the other job)."""
-    for job in (plan_apply, links_send_due, risk_escalate_due):
+    for job in (plan_apply, links_send_due, risk_escalate_due, refresh_stale_due):
         try:
             job(now=timezone.now())
         except Exception:

@@ -1,0 +1,31 @@
+"""When answers arrive, mark the episode's signals as stale, in the answer's own transaction: one
+small write, so that answering stays fast and a refresh is never lost. The refresh itself runs in
+`spacebetween worker` (every minute) and, for a caseload being looked at, just before it is read
+(`insights.services.refresh_stale`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+
+from spacebetween.insights.models import StaleEpisode
+
+
+def refresh_episode_later(episode_id: int) -> None:
+    """Mark this episode's signals stale (inside the caller's transaction)."""
+    StaleEpisode.objects.bulk_create(
+        [StaleEpisode(episode_id=episode_id, marked_at=dt.datetime.now(dt.UTC))], ignore_conflicts=True
+    )
+
+
+@contextlib.contextmanager
+def deferred_refresh() -> Iterator[None]:
+    """Refresh everything marked stale inside the block once, at its end (bulk writers: the demo)."""
+    try:
+        yield
+    finally:
+        from spacebetween.insights.services import refresh_stale
+
+        refresh_stale()

@@ -1,0 +1,219 @@
+"""Reads for the insights: a practice's rules and fitted curves, one episode's insights, and the
+caseload's need, each in a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.db.models import Max
+
+from spacebetween.accounts.models import User
+from spacebetween.clients.models import Attendance, Episode
+from spacebetween.core import mechanisms, trajectories
+from spacebetween.core.instruments import Instrument
+from spacebetween.insights.analysis import (
+    OPEN_RUPTURE,
+    OUTCOME_CONSTRUCTS,
+    PROCESS_CONSTRUCTS,
+    EpisodeInsight,
+    analyse_episode,
+)
+from spacebetween.insights.models import EpisodeSignal, ExpectedRecoveryFit, InsightSettings, SignalLevel
+from spacebetween.insights.series import ABOUT_LAST_SESSION, EpisodeScores, load_episode_scores, primary_scale
+from spacebetween.measures.models import Response, RiskFlag
+from spacebetween.measures.selectors import instruments_for
+from spacebetween.practice.models import Practice
+
+
+def insight_settings(practice: Practice) -> InsightSettings:
+    """The practice's rules; the defaults until an admin changes them (nothing is written on read)."""
+    found = InsightSettings.objects.filter(practice=practice).first()
+    return found if found is not None else InsightSettings(practice=practice)
+
+
+def current_fits(practice: Practice) -> dict[str, trajectories.ExpectedRecovery]:
+    """The newest expected-recovery fit per instrument, in one query."""
+    fits: dict[str, trajectories.ExpectedRecovery] = {}
+    for row in ExpectedRecoveryFit.objects.filter(practice=practice).order_by(
+        "instrument_id", "-fitted_at", "-pk"
+    ):
+        if row.instrument_id not in fits:
+            fits[row.instrument_id] = trajectories.ExpectedRecovery.from_json(row.parameters)
+    return fits
+
+
+def episode_insights(
+    episodes: Sequence[Episode], practice: Practice, instruments: Mapping[str, Instrument] | None = None
+) -> dict[int, EpisodeInsight]:
+    """Insights for episodes the caller may already see (access is the caller's job)."""
+    instruments = instruments if instruments is not None else instruments_for(practice)
+    scores = load_episode_scores(episodes, instruments, time_zone=practice.time_zone)
+    settings = insight_settings(practice)
+    fits = current_fits(practice)
+    return {
+        pk: analyse_episode(entry, instruments, settings=settings, fits=fits) for pk, entry in scores.items()
+    }
+
+
+@dataclass(frozen=True)
+class FitSummary:
+    instrument_id: str
+    n_episodes: int
+    n_scores: int
+    fitted_at: dt.datetime
+
+
+def fit_summaries(practice: Practice) -> list[FitSummary]:
+    """The curve in use per instrument (the newest fit), for the admin's page; one query."""
+    seen: dict[str, FitSummary] = {}
+    for row in ExpectedRecoveryFit.objects.filter(practice=practice).order_by(
+        "instrument_id", "-fitted_at", "-pk"
+    ):
+        seen.setdefault(
+            row.instrument_id, FitSummary(row.instrument_id, row.n_episodes, row.n_scores, row.fitted_at)
+        )
+    return list(seen.values())
+
+
+# --- what moves with change across the practice's clients ---
+
+
+def _matrix(entries: Sequence[EpisodeScores], instrument_id: str, width: int) -> np.ndarray:
+    """One instrument's scores: a row per episode, a column per session (NaN = not measured)."""
+    matrix = np.full((len(entries), width), np.nan)
+    for row, entry in enumerate(entries):
+        for point in entry.series.get(instrument_id, []):
+            if point.session_number <= width:
+                matrix[row, point.session_number - 1] = point.score
+    return matrix
+
+
+def practice_mechanisms(practice: Practice) -> list[mechanisms.LaggedAssociation]:
+    """For each ingredient and alliance measure the practice has used, its within-client lagged
+    association with next-session change on each outcome measure, pooled across clients
+    (core.mechanisms; no claim when data are too few). Aggregates only; three queries."""
+    instruments = instruments_for(practice)
+    episodes = list(Episode.objects.filter(client__practice=practice))
+    scores = list(load_episode_scores(episodes, instruments, time_zone=practice.time_zone).values())
+    used = {i for entry in scores for i in entry.series}
+    outcome_ids = sorted(i for i in used if instruments[i].construct in OUTCOME_CONSTRUCTS)
+    process_ids = sorted(
+        i for i in used if instruments[i].construct in PROCESS_CONSTRUCTS | ABOUT_LAST_SESSION
+    )
+    width = max((p.session_number for e in scores for s in e.series.values() for p in s), default=0)
+    results = []
+    for outcome_id in outcome_ids:
+        symptom = _matrix(scores, outcome_id, width)
+        outcome = instruments[outcome_id]
+        for process_id in process_ids:
+            results.append(
+                mechanisms.lagged_association(
+                    _matrix(scores, process_id, width),
+                    symptom,
+                    process_name=instruments[process_id].title,
+                    outcome_name=outcome.title,
+                    symptom_higher_is_better=primary_scale(outcome).direction == "higher_is_better",
+                )
+            )
+    return results
+
+
+# --- the caseload, ordered by need ---
+
+
+@dataclass(frozen=True)
+class Reason:
+    level: int  # 1 = open risk flag; then SignalLevel values
+    text: str
+
+
+@dataclass
+class Need:
+    episode: Episode
+    reasons: list[Reason] = field(default_factory=list)
+
+    @property
+    def level(self) -> int:
+        return min((r.level for r in self.reasons), default=SignalLevel.NOTE + 1)
+
+
+RISK_LEVEL = 1
+# Within a level, the most pressing first: off the expected course, then worse, then not yet better.
+KIND_ORDER = {
+    str(kind): i
+    for i, kind in enumerate(
+        [
+            trajectories.SignalKind.NOT_ON_TRACK,
+            trajectories.SignalKind.RELIABLE_DETERIORATION,
+            OPEN_RUPTURE,
+            trajectories.SignalKind.NO_RELIABLE_IMPROVEMENT,
+        ]
+    )
+}
+
+
+def _overdue_episode_ids(episodes: Sequence[Episode], *, after_days: int, now: dt.datetime) -> dict[int, int]:
+    """Open episodes whose latest symptom score is older than `after_days` while sessions went on
+    since it: {episode id: days since the latest score}. One query."""
+    ids = [e.pk for e in episodes]
+    latest = dict(
+        Response.objects.filter(assignment__episode_id__in=ids)
+        .values_list("assignment__episode_id")
+        .annotate(last=Max("submitted_at"))
+        .values_list("assignment__episode_id", "last")
+    )
+    last_session = dict(
+        Episode.objects.filter(pk__in=ids, sessions__attendance=Attendance.ATTENDED)
+        .values_list("pk")
+        .annotate(last=Max("sessions__starts_at"))
+        .values_list("pk", "last")
+    )
+    cutoff = now - dt.timedelta(days=after_days)
+    overdue: dict[int, int] = {}
+    for pk in ids:
+        seen, attended = latest.get(pk), last_session.get(pk)
+        if attended is None:
+            continue
+        if seen is None or (seen < cutoff and attended > seen):
+            overdue[pk] = (now - seen).days if seen is not None else -1
+    return overdue
+
+
+def caseload_by_need(
+    user: User, episodes: Sequence[Episode], *, practice: Practice, now: dt.datetime | None = None
+) -> list[Need]:
+    """The episodes in order of need (issue #5: risk flags, then not on track and ruptures, then
+    overdue measures, then the rest by name), each with why. Five queries whatever their number."""
+    now = now or dt.datetime.now(dt.UTC)
+    needs = {e.pk: Need(e) for e in episodes}
+    ids = list(needs)
+    for episode_id, raised_at in (
+        RiskFlag.objects.filter(episode_id__in=ids, acknowledged_at__isnull=True)
+        .order_by("raised_at")
+        .values_list("episode_id", "raised_at")
+    ):
+        needs[episode_id].reasons.append(
+            Reason(RISK_LEVEL, f"Risk answer not yet acknowledged (raised {raised_at:%d %b %Y})")
+        )
+    signals = sorted(
+        EpisodeSignal.objects.filter(episode_id__in=ids),
+        key=lambda s: (s.level, KIND_ORDER.get(s.kind, len(KIND_ORDER)), s.instrument_id),
+    )
+    for signal in signals:
+        needs[signal.episode_id].reasons.append(Reason(signal.level, signal.explanation))
+    settings = insight_settings(practice)
+    for pk, days in _overdue_episode_ids(episodes, after_days=settings.overdue_after_days, now=now).items():
+        text = (
+            "No questionnaire answered yet although sessions have started"
+            if days < 0
+            else f"Measures overdue: last answered {days} days ago, sessions since"
+        )
+        needs[pk].reasons.append(Reason(SignalLevel.OVERDUE, text))
+    ordered = sorted(
+        needs.values(),
+        key=lambda n: (n.level, n.episode.client.family_name, n.episode.client.given_name, n.episode.pk),
+    )
+    return ordered

@@ -1,0 +1,183 @@
+"""From stored answers to score series by session number: the one place that decides which session
+a questionnaire belongs to.
+
+The rule (docs/insights.md, "Which session a score belongs to"): symptom and process measures are
+answered before a session, so a score submitted after session k-1 started and before session k
+starts is session k's (the intake score, before the first session, is session 1's). Alliance
+measures rate the session just had, so a score submitted after session k started and before
+session k+1 starts is about session k. Only attended sessions count. When two scores of one
+instrument fall to the same session, the later one stands: it is the client's most recent state.
+Scores submitted after the episode's end date are follow-ups, not part of the course.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from spacebetween.clients.models import Attendance, Episode, Session
+from spacebetween.core.alliance import ALLIANCE_CONSTRUCTS
+from spacebetween.core.instruments import Instrument, Scale
+from spacebetween.measures.models import Response
+from spacebetween.relationship.measures import SESSION_RATING
+from spacebetween.relationship.models import MeasureKind, SessionReflection
+
+# Constructs whose questionnaires rate the session just had (answered after it).
+ABOUT_LAST_SESSION = ALLIANCE_CONSTRUCTS
+
+
+def session_number(
+    starts: Sequence[dt.datetime], submitted_at: dt.datetime, *, about_last_session: bool
+) -> int:
+    """The session a score belongs to, by the rule above; 0 = before any session for a measure that
+    rates the last session (it belongs to none). `starts` are attended sessions, in order."""
+    started_before = bisect.bisect_right(starts, submitted_at)
+    return started_before if about_last_session else started_before + 1
+
+
+def primary_scale(instrument: Instrument) -> Scale:
+    """The scale a trajectory follows: the first one of the definition (the total, where there is one)."""
+    return instrument.scales[0]
+
+
+def percent_of_scale(value: float, scale: Scale) -> float:
+    """A score as percent of its scale's range (POMP; Cohen et al. 1999), so that two measures of
+    different lengths can share an axis."""
+    low, high = scale.range
+    return 100.0 * (value - low) / (high - low)
+
+
+@dataclass(frozen=True)
+class ScorePoint:
+    session_number: int
+    score: float
+    submitted_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    session_number: int
+    feelings: tuple[str, ...]
+    intensity: int | None
+
+
+@dataclass
+class EpisodeScores:
+    """Everything measured in one episode, by session number."""
+
+    episode: Episode
+    attended: list[dt.datetime] = field(default_factory=list)  # starts of attended sessions, in order
+    series: dict[str, list[ScorePoint]] = field(default_factory=dict)  # instrument id -> by session
+    follow_ups: dict[str, list[ScorePoint]] = field(default_factory=dict)  # session_number 0
+    # The therapist's view of the relationship per session, as percent of its scale's range.
+    therapist: list[ScorePoint] = field(default_factory=list)
+    therapist_validated: bool = False
+    therapist_measure: str = ""
+    checkins: list[CheckIn] = field(default_factory=list)
+
+    @property
+    def sessions_attended(self) -> int:
+        return len(self.attended)
+
+
+def is_follow_up(episode: Episode, submitted_at: dt.datetime, time_zone: str) -> bool:
+    if episode.ended_on is None:
+        return False
+    return submitted_at.astimezone(ZoneInfo(time_zone)).date() > episode.ended_on
+
+
+def _latest_per_session(points: Iterable[ScorePoint]) -> list[ScorePoint]:
+    by_session: dict[int, ScorePoint] = {}
+    for point in sorted(points, key=lambda p: p.submitted_at):
+        by_session[point.session_number] = point
+    return [by_session[k] for k in sorted(by_session)]
+
+
+def _therapist_percent(reflection: SessionReflection, instruments: Mapping[str, Instrument]) -> float | None:
+    if reflection.measure_kind == MeasureKind.SESSION_RATING:
+        values = [float(v) for v in reflection.answers.values() if v is not None]
+        if not values:
+            return None
+        mean = sum(values) / len(values)
+        return 100.0 * (mean - SESSION_RATING.minimum) / (SESSION_RATING.maximum - SESSION_RATING.minimum)
+    instrument = instruments.get(reflection.measure_id)
+    if instrument is None:
+        return None
+    scale = primary_scale(instrument)
+    score = reflection.scores.get(scale.id)
+    return None if score is None else percent_of_scale(float(score), scale)
+
+
+def load_episode_scores(
+    episodes: Sequence[Episode], instruments: Mapping[str, Instrument], *, time_zone: str
+) -> dict[int, EpisodeScores]:
+    """Scores of these episodes by session number, in three queries whatever their number."""
+    result = {e.pk: EpisodeScores(episode=e) for e in episodes}
+    if not result:
+        return result
+    ids = list(result)
+    session_numbers: dict[int, int] = {}  # session id -> its number among attended sessions
+    for sid, episode_id, starts_at in (
+        Session.objects.filter(episode_id__in=ids, attendance=Attendance.ATTENDED)
+        .order_by("episode_id", "starts_at", "pk")
+        .values_list("pk", "episode_id", "starts_at")
+    ):
+        result[episode_id].attended.append(starts_at)
+        session_numbers[sid] = len(result[episode_id].attended)
+
+    raw: dict[tuple[int, str], list[ScorePoint]] = defaultdict(list)
+    follow: dict[tuple[int, str], list[ScorePoint]] = defaultdict(list)
+    for episode_id, instrument_id, scores, submitted_at in (
+        Response.objects.filter(assignment__episode_id__in=ids)
+        .order_by("submitted_at", "pk")
+        .values_list("assignment__episode_id", "instrument_id", "scores", "submitted_at")
+    ):
+        instrument = instruments.get(instrument_id)
+        if instrument is None:  # an imported definition since removed: nothing to chart it with
+            continue
+        scale = primary_scale(instrument)
+        value = (scores.get(scale.id) or {}).get("score")
+        if value is None:  # not scorable (e.g. too many items missing): no point on the curve
+            continue
+        entry = result[episode_id]
+        if is_follow_up(entry.episode, submitted_at, time_zone):
+            follow[(episode_id, instrument_id)].append(ScorePoint(0, float(value), submitted_at))
+            continue
+        number = session_number(
+            entry.attended, submitted_at, about_last_session=instrument.construct in ABOUT_LAST_SESSION
+        )
+        if number >= 1:
+            raw[(episode_id, instrument_id)].append(ScorePoint(number, float(value), submitted_at))
+    for (episode_id, instrument_id), points in raw.items():
+        result[episode_id].series[instrument_id] = _latest_per_session(points)
+    for (episode_id, instrument_id), points in follow.items():
+        result[episode_id].follow_ups[instrument_id] = points
+
+    for reflection in (
+        SessionReflection.objects.filter(session__episode_id__in=ids)
+        .order_by("recorded_at", "pk")
+        .select_related("session")
+    ):
+        entry = result[reflection.session.episode_id]
+        attended_number = session_numbers.get(reflection.session_id)
+        if attended_number is None:  # a reflection on a session not (or no longer) marked attended
+            continue
+        number = attended_number
+        entry.checkins.append(CheckIn(number, tuple(reflection.feelings), reflection.intensity))
+        percent = _therapist_percent(reflection, instruments)
+        if percent is not None:
+            entry.therapist.append(ScorePoint(number, percent, reflection.recorded_at))
+            entry.therapist_validated = reflection.validated
+            entry.therapist_measure = (
+                SESSION_RATING.title
+                if reflection.measure_kind == MeasureKind.SESSION_RATING
+                else instruments[reflection.measure_id].title
+            )
+    for entry in result.values():
+        entry.therapist = _latest_per_session(entry.therapist)
+        entry.checkins.sort(key=lambda c: c.session_number)
+    return result
