@@ -96,12 +96,8 @@ def api_key_revoke(
     return key
 
 
-def api_key_authenticate(
-    *, presented: str, now: dt.datetime | None = None, request: Any = None
-) -> ApiKey | None:
-    """The live key `presented` belongs to, with `last_used_at` updated; else None. A revoked key's
-    use is audited (it is attributable to its practice); an unknown string is not, so that garbage
-    cannot flood the audit chain."""
+def _key_presented(presented: str) -> ApiKey | None:
+    """The key whose secret `presented` carries, revoked or not; None for anything else. Reads only."""
     scheme, _, rest = presented.partition("_")
     prefix, _, secret = rest.partition("_")
     if scheme != KEY_SCHEME or not prefix or not secret:
@@ -109,6 +105,12 @@ def api_key_authenticate(
     key = ApiKey.objects.filter(prefix=prefix).first()
     if key is None or not hmac.compare_digest(key.secret_hash, secret_digest(secret)):
         return None
+    return key
+
+
+def _key_use(key: ApiKey, now: dt.datetime, request: Any) -> bool:
+    """True, with `last_used_at` updated, for a live key; a revoked key's use is audited and is False.
+    Inside the caller's transaction."""
     if key.revoked_at is not None:
         record(
             action=Action.READ,
@@ -121,11 +123,39 @@ def api_key_authenticate(
             detail=f"revoked key:{key.prefix}",
             actor_role=ACTOR_ROLE,
         )
-        return None
-    now = now or _now()
+        return False
     ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
     key.last_used_at = now
-    return key
+    return True
+
+
+def api_key_authenticate(
+    *, presented: str, now: dt.datetime | None = None, request: Any = None
+) -> ApiKey | None:
+    """The live key `presented` belongs to, with `last_used_at` updated; else None. A revoked key's
+    use is audited (it is attributable to its practice); an unknown string is not, so that garbage
+    cannot flood the audit chain."""
+    key = _key_presented(presented)
+    if key is None:
+        return None
+    with transaction.atomic():
+        return key if _key_use(key, now or _now(), request) else None
+
+
+def api_request_admit(
+    *, presented: str, now: dt.datetime | None = None, request: Any = None
+) -> tuple[ApiKey | None, bool]:
+    """One API request's credential check: `api_key_authenticate` and then `rate_limit_take`, both
+    written in one transaction, so a request costs one commit here rather than two. Returns the live
+    key (or None) and whether the request is within the key's limit (False without a key)."""
+    key = _key_presented(presented)
+    if key is None:
+        return None, False  # nothing to write: garbage takes no write lock
+    now = now or _now()
+    with transaction.atomic():
+        if not _key_use(key, now, request):
+            return None, False
+        return key, rate_limit_take(key=key, now=now)
 
 
 def rate_limit_take(*, key: ApiKey, now: dt.datetime | None = None) -> bool:
@@ -133,14 +163,21 @@ def rate_limit_take(*, key: ApiKey, now: dt.datetime | None = None) -> bool:
     A conditional UPDATE, so concurrent requests on SQLite or PostgreSQL cannot both take the last one."""
     limit = int(getattr(settings, "API_KEY_RATE_PER_MINUTE", DEFAULT_RATE_PER_MINUTE))
     window = (now or _now()).replace(second=0, microsecond=0)
-    for _attempt in range(2):
+    for _attempt in range(3):
         taken = ApiKeyWindow.objects.filter(key=key, window_start=window, count__lt=limit).update(
             count=F("count") + 1
         )
         if taken:
             return True
-        if ApiKeyWindow.objects.filter(key=key, window_start=window).exists():
-            return False
+        current = (
+            ApiKeyWindow.objects.filter(key=key, window_start=window).values_list("count", flat=True).first()
+        )
+        if current is not None:
+            if current >= limit:
+                return False
+            # The window was created by a request that committed after our UPDATE looked (seen on
+            # PostgreSQL under load): it has room, so count against it.
+            continue
         try:
             with transaction.atomic():
                 ApiKeyWindow.objects.create(key=key, window_start=window, count=1)

@@ -63,10 +63,10 @@ class ApiError(Exception):
 class ApiKeyAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
         now = dt.datetime.now(dt.UTC)
-        key = services.api_key_authenticate(presented=token, now=now, request=request)
+        key, within_limit = services.api_request_admit(presented=token, now=now, request=request)
         if key is None:
             return None
-        if not services.rate_limit_take(key=key, now=now):
+        if not within_limit:
             raise RateLimited(retry_after=60 - now.second)
         return key
 
@@ -241,19 +241,8 @@ def response_submit(request: HttpRequest, assignment_id: int, payload: ResponseS
     if assignment is None:
         raise _not_found_for(request, key, "Assignment", assignment_id)
     answers = dict(payload.answers)
-    outcome = Outcome.MINOR_FAILURE
-    try:
-        # No user: the key (already scoped to this practice) is the credential, and this call's
-        # audit row names it; the response is not credited to any person.
-        response = measures.response_submit(
-            assignment=assignment, answers=answers, via=SubmittedVia.API, actor=None, request=request
-        )
-        outcome = Outcome.SUCCESS
-    except PermissionDenied as exc:
-        raise ApiError(403, CANNOT_SUBMIT) from exc
-    except ValidationError as exc:
-        raise _refusal(exc, answers) from exc
-    finally:
+
+    def call_record(outcome: Outcome) -> None:
         services.api_call_record(
             key=key,
             action=Action.CREATE,
@@ -262,6 +251,26 @@ def response_submit(request: HttpRequest, assignment_id: int, payload: ResponseS
             request=request,
             outcome=outcome,
         )
+
+    try:
+        # No user: the key (already scoped to this practice) is the credential, and this call's
+        # audit row names it; the response is not credited to any person. A stored response's call
+        # row is written in the response's own transaction (one commit); any other outcome's after.
+        response = measures.response_submit(
+            assignment=assignment,
+            answers=answers,
+            via=SubmittedVia.API,
+            actor=None,
+            request=request,
+            on_stored=lambda _response: call_record(Outcome.SUCCESS),
+        )
+    except BaseException as exc:
+        call_record(Outcome.MINOR_FAILURE)
+        if isinstance(exc, PermissionDenied):
+            raise ApiError(403, CANNOT_SUBMIT) from exc
+        if isinstance(exc, ValidationError):
+            raise _refusal(exc, answers) from exc
+        raise
     return Status(
         201,
         {
