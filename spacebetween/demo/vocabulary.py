@@ -72,3 +72,17 @@ STAFF = {
     "colleague_1": ("Tomasz Wren", "therapist2"),
     "colleague_2": ("Ruth Calloway", "therapist3"),
 }
+
+# Short synthetic notes for the demo therapist's counter-transference check-ins (no real session).
+CHECK_IN_NOTES = (
+    "Noticed I wanted to reassure rather than stay with the worry.",
+    "Felt warm towards them today; the homework had clearly mattered.",
+    "Talked more than usual; worth slowing down next time.",
+    "A lighter session. Curious whether that was avoidance or relief.",
+    "Felt protective when the family came up; check that in supervision.",
+)
+HARD_CHECK_IN_NOTES = (
+    "They said the sessions were not helping; I felt criticised and went quiet. Name it next time.",
+    "Found myself defending the plan instead of asking what felt wrong. Possible rupture: come back to it.",
+    "Felt shut out and a bit useless; they looked at the clock a lot. Raise how the work is going.",
+)

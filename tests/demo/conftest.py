@@ -43,4 +43,3 @@ class Cli:
 @pytest.fixture
 def cli(demo_env: dict[str, str]) -> Cli:
     return Cli(demo_env)
-

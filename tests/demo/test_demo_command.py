@@ -19,6 +19,7 @@ from spacebetween.clients.models import Client, Episode, Session
 from spacebetween.demo.generator import DEMO_LOGINS, DEMO_PASSWORD, DemoState, demo_email, demo_state
 from spacebetween.demo.management.commands.demo import (
     INCOMPLETE_DEMO,
+    LICENSED_PACK_NOTE,
     MFA_NOTE,
     MFA_NOTE_DEMO_OFF,
     OTHER_PRACTICES,
@@ -26,11 +27,14 @@ from spacebetween.demo.management.commands.demo import (
     RESET_HAS_OTHER_DATA,
     RESET_NOT_EMBEDDED,
 )
+from spacebetween.measures.models import Response
 from spacebetween.practice.models import Practice
 from spacebetween.practice.services import practice_create
 
 
 def _demo(**options: Any) -> str:
+    # Without the two years of history (test_generator.py checks the full demo): quicker to load.
+    options.setdefault("history", 0)
     out = StringIO()
     call_command("demo", stdout=out, **options)
     return out.getvalue()
@@ -41,40 +45,44 @@ def _fixed_part(message: str) -> str:
 
 
 @pytest.mark.django_db
-def test_it_loads_the_demo_and_prints_every_login() -> None:
-    out = _demo()
+def test_it_loads_once_prints_every_login_and_keeps_the_data_on_a_second_run(settings: Any) -> None:
+    # One test, because each load of the demo takes a while.
+    out = _demo(seed=7)
     assert demo_state() == DemoState.COMPLETE
     for login in DEMO_LOGINS:
         assert f"{login.role}  " in out and login.email in out
     assert out.count(DEMO_PASSWORD) == len(DEMO_LOGINS)
     assert MFA_NOTE in out
     assert "http://127.0.0.1:8000/login/" in out
-
-
-@pytest.mark.django_db
-def test_it_says_demo_accounts_need_mfa_when_demo_accounts_are_switched_off(settings: Any) -> None:
-    settings.ALLOW_DEMO_ACCOUNTS = False
-    out = _demo()
-    assert MFA_NOTE_DEMO_OFF in out and MFA_NOTE not in out
-
-
-@pytest.mark.django_db
-def test_a_second_run_keeps_the_data_and_prints_the_logins_again() -> None:
-    _demo(seed=7)
+    assert LICENSED_PACK_NOTE in out and "reads the pack's licence terms and accepts them" in out
+    assert f"{Response.objects.count()} questionnaire answers" in out
+    assert "Expected recovery fitted for: none (fewer than 40 completed episodes)" in out
     before = (
         Client.objects.count(),
         Episode.objects.count(),
         list(Session.objects.values_list("pk", flat=True)),
+        Response.objects.count(),
     )
+
+    settings.ALLOW_DEMO_ACCOUNTS = False
     out = _demo(seed=8)
     assert "already loaded" in out and DEMO_PASSWORD in out
+    assert MFA_NOTE_DEMO_OFF in out and MFA_NOTE not in out
     after = (
         Client.objects.count(),
         Episode.objects.count(),
         list(Session.objects.values_list("pk", flat=True)),
+        Response.objects.count(),
     )
     assert after == before
     assert Practice.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_negative_history_and_loads_nothing() -> None:
+    with pytest.raises(CommandError, match="--history takes a number of episodes, 0 or more, not -3"):
+        _demo(history=-3)
+    assert not Practice.objects.exists()
 
 
 @pytest.mark.django_db
@@ -127,12 +135,11 @@ def test_reset_never_touches_a_postgresql_database(cli: Any) -> None:
 def test_reset_deletes_the_embedded_demo_database_and_loads_afresh(
     cli: Any, demo_env: dict[str, str]
 ) -> None:
-    first = cli("demo")
-    assert first.returncode == 0, first.stderr
+    assert cli("migrate").returncode == 0  # an earlier run's database (loading it twice is slow)
     path = Path(demo_env["SPACEBETWEEN_DATA_DIR"]) / "spacebetween.sqlite3"
     with sqlite3.connect(path) as db:
         db.execute("CREATE TABLE left_by_the_first_run (x)")
-    result = cli("demo", "--reset", "--seed", "8")
+    result = cli("demo", "--reset", "--seed", "8", "--history", "0")
     assert result.returncode == 0, result.stderr
     assert "Deleted the demo database" in result.stdout and "seed 8" in result.stdout
     with sqlite3.connect(path) as db:

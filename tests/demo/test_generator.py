@@ -1,14 +1,17 @@
-"""The synthetic demo practice and the bulk benchmark fixtures."""
+"""The synthetic demo practice, made once for the module through the real services: its people,
+episodes and sessions, and the questionnaire answers, reflections and insights that issue #5 shows."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter
+from collections.abc import Iterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.password_validation import validate_password
+from django.test import TestCase, override_settings
 
 from spacebetween.accounts.models import Role, User
 from spacebetween.audit.models import AuditEvent
@@ -16,116 +19,62 @@ from spacebetween.audit.selectors import verify_chain
 from spacebetween.clients.access import clients_for, episodes_for
 from spacebetween.clients.models import Attendance, Client, EndReason, Episode, Session, SessionFormat
 from spacebetween.clients.selectors import caseload
+from spacebetween.demo import answers
 from spacebetween.demo.generator import (
+    CASELOAD_SIZES,
     DEMO_LOGINS,
     DEMO_PASSWORD,
     DEMO_TIME_ZONE,
+    HISTORY_COMPLETED,
     DemoPractice,
-    generate_bulk,
     generate_demo_practice,
+    history_counts,
     plan_demo_cases,
 )
-from spacebetween.practice.models import Practice
+from spacebetween.insights.models import ExpectedRecoveryFit
+from spacebetween.insights.selectors import caseload_by_need
+from spacebetween.measures.models import Assignment, AssignmentStatus, Response, RiskFlag
+from spacebetween.measures.selectors import licensed_pack_enabled, open_questionnaires_for_client
+from spacebetween.relationship.models import SessionReflection
 
 TODAY = dt.date(2026, 11, 23)
 LONDON = ZoneInfo(DEMO_TIME_ZONE)
 NOW = dt.datetime.combine(TODAY, dt.time(0, 0), tzinfo=LONDON)
 
 
+@pytest.fixture(scope="module")
+def full_demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[DemoPractice]:
+    """The default demo, made once for this module inside a transaction that is rolled back after
+    its last test (as TestCase.setUpTestData does): it takes most of a minute to make."""
+    with django_db_blocker.unblock():
+        atomics = TestCase._enter_atomics()
+        try:
+            # The fast hasher the per-test `fast_password_hashing` (tests/conftest.py) sets, so that
+            # the tests can check the passwords.
+            with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+                made = generate_demo_practice(seed=7, today=TODAY)
+        except BaseException:
+            TestCase._rollback_atomics(atomics)
+            raise
+    yield made
+    with django_db_blocker.unblock():
+        TestCase._rollback_atomics(atomics)
+
+
 @pytest.fixture
-def demo(db: None) -> DemoPractice:
-    return generate_demo_practice(seed=7, today=TODAY)
+def demo(full_demo: DemoPractice, db: None) -> DemoPractice:
+    return full_demo
 
 
-def _snapshot(practice: Practice) -> str:
-    """Everything the generator decided, by natural keys (no ids or creation times)."""
-    users = User.objects.filter(practice=practice).select_related("supervisor").order_by("email")
-    clients = Client.objects.filter(practice=practice).select_related("primary_therapist", "portal_user")
-
-    def who(c: Client) -> str:
-        return f"{c.given_name} {c.family_name} {c.date_of_birth}"
-
-    episodes = Episode.objects.filter(client__practice=practice).select_related("client", "therapist")
-    sessions = Session.objects.filter(episode__client__practice=practice).prefetch_related("participants")
-    by_episode: dict[int, list[object]] = {}
-    for s in sessions.order_by("starts_at", "id"):
-        people = sorted(who(p) for p in s.participants.all())
-        by_episode.setdefault(s.episode_id, []).append(
-            [s.starts_at.isoformat(), s.duration_minutes, s.format, s.attendance, people]
-        )
-    emails = dict(User.objects.filter(practice=practice).values_list("pk", "email"))
-    audit = AuditEvent.objects.filter(practice_id=practice.pk).order_by("seq")
-    dump = {
-        "practice": [practice.name, practice.time_zone, practice.country],
-        "users": [
-            [u.email, u.full_name, u.role, u.supervisor.email if u.supervisor else None, u.is_demo_account]
-            for u in users
-        ],
-        "clients": sorted(
-            [
-                who(c),
-                c.preferred_name,
-                c.email,
-                c.phone,
-                c.primary_therapist.email,
-                c.portal_user.email if c.portal_user else None,
-            ]
-            for c in clients
-        ),  # fmt: skip
-        "episodes": sorted(
-            [
-                who(e.client),
-                e.therapist.email,
-                e.referral_reason,
-                str(e.started_on),
-                str(e.ended_on),
-                e.end_reason,
-                e.shared_for_supervision,
-                by_episode.get(e.pk, []),
-            ]
-            for e in episodes
-        ),  # fmt: skip
-        "audit": [[a.action, a.entity_type, emails.get(a.actor_id, a.actor_role), a.purpose] for a in audit],
-    }
-    return json.dumps(dump, sort_keys=True, default=str)
-
-
-def _delete_practice_data() -> None:
-    # The audit log is append-only and stays; everything the generator wrote through the services goes.
-    Session.objects.all().delete()
-    Episode.objects.all().delete()
-    Client.objects.all().delete()
-    User.objects.all().delete()
-    Practice.objects.all().delete()
-
-
-@pytest.mark.django_db
-def test_the_same_seed_and_day_make_an_identical_practice() -> None:
-    first = _snapshot(generate_demo_practice(seed=7, today=TODAY).practice)
-    _delete_practice_data()
-    second = _snapshot(generate_demo_practice(seed=7, today=TODAY).practice)
-    assert first == second
-    assert len(first) > 50_000  # the dump really holds the sessions
-
-
-def test_another_seed_plans_another_practice() -> None:
-    def plan(seed: int) -> list[object]:
-        return [
-            (c.people[0].given_name, c.started_on, c.end_reason, len(c.sessions))
-            for c in plan_demo_cases(seed, TODAY)
-        ]
-
-    assert plan(7) == plan(7)
-    assert plan(8) != plan(7)
-
-
-def test_it_makes_the_cast_and_about_forty_clients(demo: DemoPractice) -> None:
+def test_it_makes_the_cast_forty_current_clients_and_two_years_of_past_ones(demo: DemoPractice) -> None:
     assert demo.practice.time_zone == "Europe/London"
     roles = Counter(User.objects.filter(practice=demo.practice).values_list("role", flat=True))
     assert roles == {Role.ADMIN: 1, Role.SUPERVISOR: 1, Role.THERAPIST: 3, Role.CLIENT: 1}
     assert demo.demo_therapist.supervisor_id == demo.supervisor.pk
-    assert 35 <= Client.objects.filter(practice=demo.practice).count() == demo.clients <= 45
-    assert Episode.objects.count() == demo.episodes
+    assert Client.objects.filter(practice=demo.practice).count() == demo.clients
+    past = sum(history_counts(HISTORY_COMPLETED).values())  # one individual client each
+    assert 35 <= demo.clients - past <= 45
+    assert Episode.objects.count() == demo.episodes == sum(CASELOAD_SIZES.values()) + past
     assert Session.objects.count() == demo.sessions > 10 * demo.episodes
 
 
@@ -162,9 +111,10 @@ def test_every_session_falls_within_its_episode(demo: DemoPractice) -> None:
             assert (session.attendance == Attendance.SCHEDULED) == (day >= TODAY)
 
 
-def test_episodes_start_within_nine_months_and_ended_ones_have_reasons(demo: DemoPractice) -> None:
+def test_open_episodes_start_within_nine_months_and_ended_ones_have_reasons(demo: DemoPractice) -> None:
     episodes = list(Episode.objects.all())
-    assert min(e.started_on for e in episodes) >= TODAY - dt.timedelta(days=275)
+    assert min(e.started_on for e in episodes if e.ended_on is None) >= TODAY - dt.timedelta(days=275)
+    assert min(e.started_on for e in episodes) >= TODAY - dt.timedelta(days=731)
     ended = [e for e in episodes if e.ended_on is not None]
     assert all(e.end_reason and e.ended_on < TODAY for e in ended)
     assert {e.end_reason for e in ended} == {
@@ -217,58 +167,138 @@ def test_the_audit_chain_verifies_and_holds_every_write(demo: DemoPractice) -> N
     assert report.intact, report.problems
     ended = Episode.objects.filter(ended_on__isnull=False).count()
     users = User.objects.count()
-    # practice + accounts + clients + episodes + sessions + closings + the portal link
-    expected = 1 + users + demo.clients + demo.episodes + demo.sessions + ended + 1
+    # practice + accounts + the licensed pack + clients + episodes + sessions + questionnaires assigned
+    # and answered + reflections + closings + one refit per fitted curve + the portal link
+    expected = (
+        1
+        + users
+        + 1
+        + demo.clients
+        + demo.episodes
+        + demo.sessions
+        + Assignment.objects.count()
+        + demo.responses
+        + demo.reflections
+        + ended
+        + ExpectedRecoveryFit.objects.count()
+        + 1
+    )
     assert AuditEvent.objects.filter(practice_id=demo.practice.pk).count() == report.events == expected
+    by_client = AuditEvent.objects.filter(entity_type="Response", actor_role="client")
+    assert by_client.count() == Response.objects.count() == demo.responses
 
 
-@pytest.mark.django_db
-def test_bulk_makes_the_requested_counts() -> None:
-    counts = generate_bulk(
-        seed=1,
-        practices=2,
-        therapists_per_practice=3,
-        clients_per_therapist=4,
-        sessions_per_episode=5,
-        batch_size=5,
-    )
-    assert (counts.practices, counts.therapists, counts.clients, counts.episodes) == (2, 6, 24, 24)
-    assert counts.sessions == counts.participants == 120
-    assert (Practice.objects.count(), User.objects.count(), Client.objects.count()) == (2, 6, 24)
-    assert (Episode.objects.count(), Session.objects.count()) == (24, 120)
-    assert Session.participants.through.objects.count() == 120
+def _primary(response: Response) -> float:
+    scale_id = answers.instruments()[response.instrument_id].scales[0].id
+    return float(response.scores[scale_id]["score"])
 
 
-@pytest.mark.django_db
-def test_bulk_sessions_fall_within_their_episodes_and_ended_ones_have_reasons() -> None:
-    generate_bulk(
-        seed=2,
-        practices=1,
-        therapists_per_practice=2,
-        clients_per_therapist=25,
-        sessions_per_episode=6,
-        today=TODAY,
-    )
-    for episode in Episode.objects.prefetch_related("sessions"):
-        days = [s.starts_at.date() for s in episode.sessions.all()]
-        assert len(days) == 6 and min(days) == episode.started_on and max(days) < TODAY
-        assert episode.ended_on is None or (episode.ended_on == max(days) and episode.end_reason)
-    assert Episode.objects.filter(ended_on__isnull=False).exists()
-    assert Episode.objects.filter(ended_on__isnull=True).exists()
-
-
-@pytest.mark.django_db
-def test_bulk_accounts_cannot_sign_in_and_write_no_audit_events() -> None:
-    generate_bulk(
-        seed=3, practices=1, therapists_per_practice=2, clients_per_therapist=2, sessions_per_episode=2
-    )
-    assert not any(u.has_usable_password() or u.is_demo_account for u in User.objects.all())
-    assert not AuditEvent.objects.exists()
-
-
-@pytest.mark.django_db
-def test_bulk_refuses_a_count_below_one() -> None:
-    with pytest.raises(ValueError, match="at least 1"):
-        generate_bulk(
-            seed=1, practices=1, therapists_per_practice=0, clients_per_therapist=1, sessions_per_episode=1
+def test_every_stored_score_is_the_planned_one_and_none_raised_a_risk_flag(demo: DemoPractice) -> None:
+    plans = plan_demo_cases(7, TODAY)
+    episodes = list(Episode.objects.filter(client__practice=demo.practice).order_by("pk"))
+    assert len(episodes) == len(plans)
+    stored: dict[int, list[tuple[str, str, float]]] = {}
+    for r in Response.objects.select_related("assignment").order_by("submitted_at", "instrument_id"):
+        stored.setdefault(r.assignment.episode_id, []).append(
+            (r.instrument_id, r.submitted_at.isoformat(), _primary(r))
         )
+    for episode, plan in zip(episodes, plans, strict=True):
+        assert plan.course is not None
+        planned = sorted(
+            (r.instrument_id, r.submitted_at.astimezone(dt.UTC).isoformat(), r.score)
+            for r in plan.course.responses
+        )
+        assert sorted(stored.get(episode.pk, [])) == planned, episode.pk
+    assert Response.objects.count() == demo.responses > 4000
+    assert not RiskFlag.objects.exists()
+    assert not Response.objects.filter(any_risk=True).exists()
+    assert all(
+        a["phq9_9"] == 0
+        for a in Response.objects.filter(instrument_id="phq9").values_list("answers", flat=True)
+    )
+
+
+def test_answers_fall_to_their_session_by_the_mapping_rule(demo: DemoPractice) -> None:
+    # Written out (docs/insights.md): PHQ-9, GAD-7 and the ingredient measures are answered before a
+    # session (after the previous attended one started); the WAI-SR after the session it rates and
+    # before the next; nothing is answered after the end date but the 3-month follow-ups.
+    starts: dict[int, list[dt.datetime]] = {}
+    for episode_id, starts_at in (
+        Session.objects.filter(attendance=Attendance.ATTENDED)
+        .order_by("starts_at")
+        .values_list("episode_id", "starts_at")
+    ):
+        starts.setdefault(episode_id, []).append(starts_at)
+    follow_ups = 0
+    for r in Response.objects.select_related("assignment__episode", "assignment__planned"):
+        episode = r.assignment.episode
+        if episode.ended_on is not None and r.submitted_at.astimezone(LONDON).date() > episode.ended_on:
+            follow_ups += 1
+            assert r.assignment.planned.reason == "follow_up" and r.assignment.planned.occasion == "3"
+            continue
+        attended = starts[episode.pk]
+        started_before = sum(s < r.submitted_at for s in attended)
+        if r.instrument_id == answers.ALLIANCE_MEASURE:
+            assert started_before >= 1, r.pk  # about session `started_before`
+        else:
+            assert started_before < len(attended), r.pk  # for session `started_before + 1`
+    assert follow_ups >= 20
+
+
+def test_at_least_fifty_completed_episodes_have_six_phq9_scores(demo: DemoPractice) -> None:
+    completed = Episode.objects.filter(end_reason=EndReason.COMPLETED)
+    counts = Counter(
+        Response.objects.filter(assignment__episode__in=completed, instrument_id="phq9")
+        .exclude(assignment__planned__reason="follow_up")
+        .values_list("assignment__episode_id", flat=True)
+    )
+    assert sum(n >= 6 for n in counts.values()) >= 50
+    assert demo.completed_episodes == completed.count()
+
+
+def _series(episode: Episode, instrument_id: str) -> list[float]:
+    answered = Response.objects.filter(assignment__episode=episode, instrument_id=instrument_id)
+    return [_primary(r) for r in answered.order_by("submitted_at")]
+
+
+def test_the_demo_client_gets_worse_and_has_a_rupture_that_is_repaired(demo: DemoPractice) -> None:
+    episode = demo.demo_client.episodes.get(ended_on__isnull=True)
+    phq = _series(episode, "phq9")
+    assert phq[-1] - phq[0] >= 3
+    wai = _series(episode, "wai-sr")
+    # A rupture: a score at least 8 below the mean of the 3 before it; repaired two sessions later.
+    ruptures = [k for k in range(3, len(wai)) if sum(wai[k - 3 : k]) / 3 - wai[k] >= 8]
+    assert len(ruptures) == 1 and ruptures[0] + 1 in (7, 8)
+    k = ruptures[0]
+    assert wai[k + 2] >= sum(wai[k - 3 : k]) / 3
+
+
+def test_the_demo_therapist_reflected_on_every_session_of_her_open_episodes(demo: DemoPractice) -> None:
+    mine = Episode.objects.filter(therapist=demo.demo_therapist, ended_on__isnull=True)
+    attended = Session.objects.filter(episode__in=mine, attendance=Attendance.ATTENDED)
+    reflected = SessionReflection.objects.filter(session__in=attended)
+    assert reflected.count() == attended.count() == demo.reflections == SessionReflection.objects.count()
+    assert set(reflected.values_list("therapist", flat=True)) == {demo.demo_therapist.pk}
+    assert reflected.exclude(feelings=[]).count() > attended.count() / 2
+    assert reflected.exclude(feelings_note="").exists()
+
+
+def test_the_licensed_pack_is_on_and_expected_recovery_is_fitted(demo: DemoPractice) -> None:
+    assert licensed_pack_enabled(demo.practice)
+    fits = {f.instrument_id: f.n_episodes for f in ExpectedRecoveryFit.objects.filter(practice=demo.practice)}
+    assert set(demo.fitted) == {"phq9", "gad7"} == set(fits)
+    assert min(fits.values()) >= 40
+
+
+def test_the_demo_client_comes_first_on_her_therapists_caseload(demo: DemoPractice) -> None:
+    episodes = list(caseload(demo.demo_therapist, now=NOW))
+    ordered = caseload_by_need(demo.demo_therapist, episodes, practice=demo.practice, now=NOW)
+    assert ordered[0].episode.client_id == demo.demo_client.pk
+    assert any("expected range" in r.text for r in ordered[0].reasons)
+    assert all(n.level > ordered[0].level for n in ordered[1:])
+
+
+def test_the_demo_client_has_one_questionnaire_waiting(demo: DemoPractice) -> None:
+    waiting = open_questionnaires_for_client(demo.demo_client_user, now=NOW)
+    assert [q.assignment.instrument_id for q in waiting] == ["phq9"]
+    assert Assignment.objects.exclude(status=AssignmentStatus.ANSWERED).count() == 1

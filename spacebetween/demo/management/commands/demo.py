@@ -14,6 +14,7 @@ from spacebetween.demo.generator import (
     DEMO_LOGINS,
     DEMO_PASSWORD,
     DEMO_PRACTICE_NAME,
+    HISTORY_COMPLETED,
     DemoState,
     demo_practice_ids,
     demo_state,
@@ -43,6 +44,11 @@ RESET_HAS_OTHER_DATA = (
     "--reset refuses: {path} holds practices that are not the demo. Move the file away yourself if you "
     "really mean to delete it."
 )
+LICENSED_PACK_NOTE = (
+    "The demo's admin has enabled the licensed instrument pack (for the WAI-SR alliance questionnaire). "
+    "In a real practice the admin first reads the pack's licence terms and accepts them "
+    "on the Instruments page; the demo accepts them itself so that the alliance views have data."
+)
 MFA_NOTE = (
     "MFA is off for these demo accounts only, and never in production; every other staff account "
     "sets up an authenticator app. All demo data is synthetic."
@@ -66,6 +72,16 @@ class Command(BaseCommand):
             action="store_true",
             help="delete the embedded SQLite demo database first and load afresh",
         )
+        parser.add_argument(
+            "--history",
+            type=int,
+            default=HISTORY_COMPLETED,
+            metavar="N",
+            help=(
+                f"past completed episodes to add (default {HISTORY_COMPLETED}); fewer load faster, but "
+                "expected-recovery curves are fitted only from 40"
+            ),
+        )
         parser.add_argument("--serve", action="store_true", help="serve the site after loading")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--host", default="127.0.0.1")
@@ -76,14 +92,14 @@ class Command(BaseCommand):
         if options["reset"]:
             self._reset()
         call_command("migrate", interactive=False, verbosity=0)
-        self._load(options["seed"])
+        self._load(options["seed"], options["history"])
         address = f"[{options['host']}]" if ":" in options["host"] else options["host"]
         url = f"http://{address}:{options['port']}/"
         self._print_logins(url)
         if options["serve"]:
             self._serve(options["host"], address, options["port"], url)
 
-    def _load(self, seed: int) -> None:
+    def _load(self, seed: int, history: int) -> None:
         state = demo_state()
         if state == DemoState.COMPLETE:
             self.stdout.write(
@@ -95,11 +111,16 @@ class Command(BaseCommand):
             raise CommandError(INCOMPLETE_DEMO)
         if Practice.objects.exists():
             raise CommandError(OTHER_PRACTICES)
-        self.stdout.write(f"Loading the synthetic demo practice (seed {seed}) ...")
-        demo = generate_demo_practice(seed=seed)
+        if history < 0:
+            raise CommandError(f"--history takes a number of episodes, 0 or more, not {history}.")
+        self.stdout.write(f"Loading the synthetic demo practice (seed {seed}); this takes about a minute ...")
+        demo = generate_demo_practice(seed=seed, history_completed=history)
+        fitted = ", ".join(demo.fitted) or "none (fewer than 40 completed episodes)"
         self.stdout.write(
             f"Loaded {DEMO_PRACTICE_NAME!r}: {len(demo.therapists)} therapists, {demo.clients} clients, "
-            f"{demo.episodes} episodes, {demo.sessions} sessions."
+            f"{demo.episodes} episodes ({demo.completed_episodes} completed), {demo.sessions} sessions, "
+            f"{demo.responses} questionnaire answers, {demo.reflections} therapist reflections. "
+            f"Expected recovery fitted for: {fitted}.\n{LICENSED_PACK_NOTE}"
         )
 
     def _print_logins(self, url: str) -> None:
