@@ -1,0 +1,69 @@
+"""Key rotation: after `field_values_reencrypt` under [new, old], the new key alone reads every
+encrypted field, and the old key alone reads none."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from spacebetween import crypto
+from spacebetween.accounts import signin
+from spacebetween.accounts.models import User
+from spacebetween.audit.models import AuditEvent
+from spacebetween.backup.archive import key_fingerprint
+from spacebetween.backup.services import (
+    ENCRYPTED_FIELDS,
+    ERROR_DECRYPT,
+    BackupError,
+    encrypted_values_decrypt,
+)
+from spacebetween.clients.models import Session
+from spacebetween.notifications.services import outbox_enqueue
+from spacebetween.relationship import services as relationship
+from tests.backup.conftest import KEY, OTHER_KEY
+from tests.relationship.conftest import NOTE, RATING
+
+pytestmark = pytest.mark.django_db
+NEW_KEY = OTHER_KEY
+
+
+@pytest.fixture
+def encrypted_everywhere(settings: Any, alice: User, session: Session) -> None:
+    settings.FIELD_ENCRYPTION_KEYS = [KEY]
+    relationship.reflection_record(
+        actor=alice, session=session, answers=RATING, note=NOTE, feelings=["bored"], intensity=2
+    )
+    signin.totp_enrolment(user=alice)
+    outbox_enqueue(
+        practice_id=alice.practice_id,
+        to_address="carol@example.org",
+        subject="A questionnaire is waiting for you",
+        body_text="Sign in to Space Between.",
+        kind="reminder",
+    )
+
+
+def test_after_reencrypting_the_new_key_alone_reads_every_field(
+    settings: Any, encrypted_everywhere: None
+) -> None:
+    assert encrypted_values_decrypt() == len(ENCRYPTED_FIELDS)
+    settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY, KEY]
+    call_command("reencrypt")
+
+    settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY]
+    assert encrypted_values_decrypt() == len(ENCRYPTED_FIELDS)
+    settings.FIELD_ENCRYPTION_KEYS = [KEY]
+    with pytest.raises(BackupError, match=ERROR_DECRYPT):
+        encrypted_values_decrypt()
+    event = AuditEvent.objects.filter(event_type="key-rotation").get()
+    assert event.detail == f"{len(ENCRYPTED_FIELDS)} values re-encrypted under key {key_fingerprint(NEW_KEY)}"
+    assert NOTE not in event.detail
+
+
+def test_without_reencrypting_the_old_key_is_still_needed(settings: Any, encrypted_everywhere: None) -> None:
+    settings.FIELD_ENCRYPTION_KEYS = [NEW_KEY]
+    with pytest.raises(BackupError, match=ERROR_DECRYPT):
+        encrypted_values_decrypt()
+    assert crypto.encrypt("x", context="c")  # the new key itself works
