@@ -26,6 +26,16 @@ from spacebetween.practice.services import practice_create
 PASSWORD = "correct horse battery staple 42"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # Here, not in tests/durability/conftest.py: pytest only takes options from conftests it loads at
+    # start-up, and `pytest tests` does not load that one before parsing the command line.
+    parser.addoption(
+        "--soak",
+        action="store_true",
+        help="run the durability tests (tests/durability, worker kills) many times longer",
+    )
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings: pytest.FixtureRequest) -> None:
     """Argon2 costs ~200 ms and 100 MiB per hash: right for production, too slow for a cast of seven

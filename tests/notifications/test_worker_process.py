@@ -1,15 +1,31 @@
-"""`spacebetween worker` as real processes on a shared database: killed mid-send, stopped, racing."""
+"""`spacebetween worker` as real processes on a shared database: killed mid-send, stopped, racing.
+
+The kill tests pin down what delivery guarantees (docs/notifications.md, "Delivery guarantees"): a
+worker killed anywhere outside one window loses nothing and sends nothing twice; killed inside it,
+after the SMTP server accepted a message and before the outbox row says so, that one message is sent
+again after the lease, with the same Message-ID. No SMTP client can close that window.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import random
 import signal
 import subprocess
 import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from tests.notifications.conftest import Sink, free_port
 
 if TYPE_CHECKING:
     from conftest import SmtpSink, WorkerDb
@@ -155,6 +171,138 @@ def test_concurrent_workers_never_claim_the_same_message(worker_db: WorkerDb, tm
     everything = [pk for claim in claims for pk in claim]
     assert sorted(everything) == sorted(ids), "a message was claimed twice or not at all"
     assert sum(1 for claim in claims if claim) >= 2, "the workers did not actually race"
+
+
+class InterruptingSink(Sink):
+    """An SMTP server that accepts every message and lets a test act at two moments of a message:
+    `at_mail(n)` when its MAIL FROM arrives (n messages accepted so far, none of this one sent yet), and
+    `at_quit(n)` when the client says QUIT after the n-th message was accepted ("250" after DATA), that
+    is, after the server took the message and before the worker can mark it sent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.at_mail: Callable[[int], None] = lambda n: None
+        self.at_quit: Callable[[int], None] = lambda n: None
+
+    async def handle_MAIL(  # noqa: N802
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        await asyncio.get_running_loop().run_in_executor(None, self.at_mail, len(self.envelopes))
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    async def handle_QUIT(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        await asyncio.get_running_loop().run_in_executor(None, self.at_quit, len(self.envelopes))
+        return "221 Bye"
+
+
+@pytest.fixture
+def interrupting_sink() -> Iterator[tuple[InterruptingSink, int]]:
+    sink, port = InterruptingSink(), free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield sink, port
+    controller.stop()
+
+
+class Workers:
+    """One `spacebetween worker` at a time; `kill()` (from the SMTP server's thread) SIGKILLs the one
+    running, and `keep_running` starts the next until every message has been accepted."""
+
+    def __init__(self, db: WorkerDb, port: int, *, batch: int) -> None:
+        self.db, self.port, self.batch = db, port, batch
+        self.current: subprocess.Popen[str] | None = None
+        self.kills = 0
+        self.lock = threading.Lock()
+
+    def start(self) -> None:
+        self.current = self.db.popen(
+            "worker",
+            *("--interval", "0.1", "--lease", str(LEASE_S), "--batch", str(self.batch)),
+            *("--jobs-every", "3600"),
+            EMAIL_PORT=str(self.port),
+        )
+
+    def kill(self) -> None:
+        with self.lock:
+            assert self.current is not None
+            self.current.send_signal(signal.SIGKILL)
+            self.current.wait(timeout=30)
+            self.kills += 1
+
+    def keep_running(self, done: Callable[[], bool], budget: float) -> None:
+        deadline = time.monotonic() + budget
+        self.start()
+        try:
+            while not done():
+                assert time.monotonic() < deadline, f"not all messages were sent in {budget} s"
+                with self.lock:
+                    assert self.current is not None
+                    if self.current.poll() is not None:
+                        assert self.current.returncode == -signal.SIGKILL, _stop(self.current)[-3000:]
+                        self.start()  # the next one takes the killed one's claims once its lease ends
+                time.sleep(0.05)
+        finally:
+            assert self.current is not None
+            output = _stop(self.current, signal.SIGTERM)
+        assert self.current.returncode in (0, -signal.SIGKILL), output[-3000:]
+
+
+LEASE_S = 1  # short, so that a killed worker's claims come back quickly; sending one takes milliseconds
+KILLS = {"ci": (30, 4), "soak": (300, 40)}  # (messages, kills)
+
+
+def test_a_worker_killed_mid_batch_again_and_again_sends_every_message_exactly_once(
+    worker_db: WorkerDb, interrupting_sink: tuple[InterruptingSink, int], request: pytest.FixtureRequest
+) -> None:
+    n, kills = KILLS["soak" if request.config.getoption("--soak") else "ci"]
+    sink, port = interrupting_sink
+    worker_db.python(ENQUEUE.format(n=n))
+    workers = Workers(worker_db, port, batch=7)
+    # Kill as the next message starts: the previous one is marked sent, this one not yet given to
+    # the server. Seeded points, most of them in the middle of a claimed batch.
+    kill_when_accepted = set(random.Random(20261105).sample(range(1, n), kills))
+
+    def at_mail(accepted: int) -> None:
+        if accepted in kill_when_accepted:
+            kill_when_accepted.discard(accepted)
+            workers.kill()
+
+    sink.at_mail = at_mail
+    workers.keep_running(lambda: len(set(sink.message_ids())) >= n, budget=60 + 3 * kills)
+
+    rows = worker_db.python(STATE)
+    assert workers.kills == kills
+    assert [r["status"] for r in rows] == ["sent"] * n
+    delivered = Counter(sink.message_ids())
+    assert set(delivered) == {r["message_id"] for r in rows}, "a message was lost"
+    assert [m for m, times in delivered.items() if times > 1] == [], "a message was sent twice"
+    assert sum(r["attempts"] for r in rows) > n, "no claim was cut short: the kills missed the batches"
+
+
+def test_a_worker_killed_after_the_server_accepted_a_message_sends_that_one_again_with_its_message_id(
+    worker_db: WorkerDb, interrupting_sink: tuple[InterruptingSink, int]
+) -> None:
+    n, victim = 5, 2  # the 2nd message of one batch
+    sink, port = interrupting_sink
+    worker_db.python(ENQUEUE.format(n=n))
+    workers = Workers(worker_db, port, batch=n)
+
+    def at_quit(accepted: int) -> None:
+        if accepted == victim and workers.kills == 0:
+            workers.kill()  # the server has the message; the worker had not yet marked it sent
+
+    sink.at_quit = at_quit
+    workers.keep_running(lambda: len(set(sink.message_ids())) >= n, budget=60)
+
+    rows = worker_db.python(STATE)
+    assert workers.kills == 1
+    assert [r["status"] for r in rows] == ["sent"] * n
+    delivered = Counter(sink.message_ids())
+    resent = rows[victim - 1]["message_id"]
+    assert delivered == Counter({r["message_id"]: 1 for r in rows}) + Counter([resent])
+    assert rows[victim - 1]["attempts"] == 2
 
 
 @pytest.fixture(autouse=True)
