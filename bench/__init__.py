@@ -1,0 +1,1 @@
+"""The benchmark suite behind `spacebetween bench` (docs/performance.md); runs from a source checkout."""

@@ -1,0 +1,264 @@
+"""What the Django-backed benchmarks share: scratch databases, the environment of the processes that use
+them, running a bench module under Django in a child process, and the real server (gunicorn).
+
+The runner itself never configures Django: every process that does gets its own database (a SQLite file
+in a temporary folder, or a PostgreSQL database created here and dropped afterwards), so nothing the
+benchmarks write reaches a practice's data or the test database.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import http.client
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+# Where the benchmarks create (and drop) their PostgreSQL databases; a server URL, its path is ignored.
+POSTGRES_ENV = "SPACEBETWEEN_BENCH_POSTGRES"
+DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
+SERVER_START_SECONDS = 30  # gunicorn answers in about a second; a loaded CI machine gets more room
+CHILD_TIMEOUT_SECONDS = 900
+
+
+class PostgresUnavailable(RuntimeError):
+    """The PostgreSQL server named by SPACEBETWEEN_BENCH_POSTGRES could not be reached."""
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def bench_env(data_dir: Path, database_url: str, *, production: bool) -> dict[str, str]:
+    """The environment of a process of the practice platform on a scratch database.
+
+    production=True is what a deployment runs (docs/security.md): SPACEBETWEEN_PRODUCTION=1 with fresh
+    random keys, behind a TLS proxy (requests carry X-Forwarded-Proto: https, so the HTTPS redirect
+    does not fire). Otherwise the development settings with DEBUG off, for in-process page timings
+    that need no collected static files."""
+    drop = {"DATABASE_URL", "SPACEBETWEEN_PRODUCTION", "DEBUG", "SECRET_KEY", "FIELD_ENCRYPTION_KEY"}
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    env.update(
+        DJANGO_SETTINGS_MODULE="spacebetween.settings",
+        SPACEBETWEEN_DATA_DIR=str(data_dir),
+        STATIC_ROOT=str(data_dir / "static"),
+        DATABASE_URL=database_url,
+        DEBUG="false",
+        PYTHONUNBUFFERED="1",
+        PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
+    )
+    if production:
+        env.update(
+            SPACEBETWEEN_PRODUCTION="1",
+            SECRET_KEY=base64.urlsafe_b64encode(os.urandom(48)).decode(),
+            FIELD_ENCRYPTION_KEY=base64.urlsafe_b64encode(os.urandom(32)).decode(),
+            ALLOWED_HOSTS="127.0.0.1",
+            BEHIND_TLS_PROXY="true",
+        )
+    (data_dir / "static").mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def _postgres_admin() -> tuple[Any, str]:
+    import dj_database_url
+    import psycopg
+
+    url = os.environ.get(POSTGRES_ENV, DEFAULT_POSTGRES)
+    config = dj_database_url.parse(url)
+    try:
+        admin = psycopg.connect(
+            host=config["HOST"] or "127.0.0.1",
+            port=int(config["PORT"] or 5432),
+            user=config["USER"],
+            password=config["PASSWORD"] or None,
+            dbname="postgres",
+            autocommit=True,
+            connect_timeout=5,
+        )
+    except psycopg.OperationalError as exc:
+        where = url.split("@")[-1]  # no password in the message
+        raise PostgresUnavailable(f"PostgreSQL at {where} ({POSTGRES_ENV}) is unreachable: {exc}") from exc
+    return admin, url
+
+
+@contextlib.contextmanager
+def scratch_database(kind: str, data_dir: Path, name: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """A fresh database of `kind` ("sqlite" or "postgresql") for one benchmark, removed afterwards.
+    Yields its URL and facts about it (the PostgreSQL server version)."""
+    if kind == "sqlite":
+        path = data_dir / f"{name}.sqlite3"
+        try:
+            yield f"sqlite:///{path}", {"engine": "sqlite"}
+        finally:
+            for suffix in ("", "-wal", "-shm"):
+                path.with_name(path.name + suffix).unlink(missing_ok=True)
+        return
+    if kind != "postgresql":
+        raise ValueError(f"unknown database kind {kind!r}: use sqlite or postgresql")
+    admin, url = _postgres_admin()
+    db_name = f"sb_bench_{os.getpid()}_{name}"
+    try:
+        version = admin.execute("SHOW server_version").fetchone()[0]
+        admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{db_name}"')
+    finally:
+        admin.close()  # not held through the run: a long benchmark must not depend on one idle connection
+    try:
+        yield url.rsplit("/", 1)[0] + "/" + db_name, {"engine": "postgresql", "server_version": version}
+    finally:
+        _drop_postgres(db_name)
+
+
+def _drop_postgres(db_name: str) -> None:
+    """Drop a scratch database; if the server is gone, say which one is left rather than hide why the
+    benchmark stopped."""
+    try:
+        admin, _ = _postgres_admin()
+        try:
+            admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        finally:
+            admin.close()
+    except Exception as exc:  # reported, not raised: the benchmark's own error matters more
+        print(f"spacebetween bench: could not drop database {db_name}: {exc}", file=sys.stderr)
+
+
+def run_child(env: dict[str, str], module: str, *args: str) -> Any:
+    """Run `python -m <module> <args>` under `env`; its last line of stdout is its JSON answer."""
+    proc = subprocess.run(  # noqa: S603 - our own bench module
+        [sys.executable, "-m", module, *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT_SECONDS,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{module} {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def count_rows(url: str, table: str) -> int:
+    """Rows in `table` of the database at `url`, read with the driver alone (no Django)."""
+    query = f"SELECT count(*) FROM {table}"  # noqa: S608 - a table name of ours, not input
+    if url.startswith("sqlite:///"):
+        con = sqlite3.connect(url.removeprefix("sqlite:///"))
+        try:
+            return int(con.execute(query).fetchone()[0])
+        finally:
+            con.close()
+    import psycopg
+
+    with psycopg.connect(url) as con:
+        row = con.execute(query).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def gunicorn_workers() -> int:
+    """gunicorn's own recommendation for sync workers: (2 x cores) + 1 (docs.gunicorn.org, Design)."""
+    return 2 * (os.cpu_count() or 1) + 1
+
+
+@dataclass
+class Server:
+    """gunicorn in a session of its own, so that stopping it reaches the master and every worker."""
+
+    env: dict[str, str]
+    log: Path
+    workers: int
+    port: int = 0
+    proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Server:
+        self.port = free_port()
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(  # noqa: S603 - our own server
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "spacebetween.wsgi:application",
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                    "--workers",
+                    str(self.workers),
+                    "--timeout",
+                    "60",
+                ],
+                env=self.env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            self._wait_until_answering()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _wait_until_answering(self) -> None:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited:\n{self._log_tail()}")
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+            try:
+                conn.request("GET", "/healthz", headers=PROXY_HEADERS)
+                status = conn.getresponse().status
+            except OSError:
+                time.sleep(0.1)  # not listening yet
+                continue
+            finally:
+                conn.close()
+            if status != 200:
+                raise RuntimeError(f"gunicorn answered /healthz with {status}:\n{self._log_tail()}")
+            return
+        raise RuntimeError(f"gunicorn did not answer in {SERVER_START_SECONDS} s:\n{self._log_tail()}")
+
+    def _log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
+
+    def stop(self) -> None:
+        """SIGTERM the process group (graceful), SIGKILL whatever is left after 10 s; wait for the master."""
+        if self.proc is None:
+            return
+        for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 10.0)):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, sig)
+            try:
+                self.proc.wait(timeout=grace)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        # Workers orphaned by a killed master are in the same group; make sure none outlives us.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc = None
+
+
+# What the practice's TLS proxy adds to every request (settings: BEHIND_TLS_PROXY).
+PROXY_HEADERS = {"X-Forwarded-Proto": "https", "Host": "127.0.0.1"}

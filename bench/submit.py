@@ -1,0 +1,281 @@
+"""Benchmark: questionnaire submissions over HTTP to the real server, against its trivial endpoint.
+
+For each database (SQLite, PostgreSQL): a scratch database, migrated; open PHQ-9 assignments created up
+front through the services, spread over many clients' episodes (each submission refreshes its episode's
+insights, as in a practice); gunicorn with production settings and (2 x cores) + 1 sync workers. Then
+a fixed number of clients, each a thread with its own `http.client` connection (gunicorn's sync
+workers close it after every answer, so every request connects anew; the latency includes that), send:
+
+- baseline: `GET /healthz` (no database, no session): the framework's ceiling on this machine;
+- submissions: `POST /api/v1/assignments/{id}/responses` with a synthetic PHQ-9 (bench/score.py's
+  seeded generator, so some answers endorse item 9 and raise risk flags, as real ones do).
+
+Per-request latency is measured around send and full read; any answer other than 2xx, or a failed
+connection, is an error. Afterwards the responses stored in the database are counted, so an
+acknowledged submission that was not stored shows up. Goals (issue #6): submission throughput at least
+30% of the baseline's, p99 under 250 ms, no errors.
+
+    python -m bench.submit [--quick]      # both databases; JSON on stdout
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import math
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import harness, stats
+
+CONCURRENCY = 8
+# Each key makes at most this many requests in the whole run: under the API's limit per key per clock
+# minute (API_KEY_RATE_PER_MINUTE, default 120), so any 429 is the server's error, not ours (one is
+# known: concurrent requests opening a key's new minute window; docs/performance.md).
+REQUESTS_PER_KEY = 100
+SUBMISSIONS_PER_EPISODE = 10
+WARMUP_SUBMISSIONS = 20
+WARMUP_HEALTH = 50
+SIZES = {  # (submissions, health requests)
+    "quick": (120, 1000),
+    "full": (3000, 15000),
+}
+GOAL_MIN_THROUGHPUT_RATIO = 0.30
+GOAL_MAX_P99_MS = 250.0
+DATABASES = ("sqlite", "postgresql")
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str
+    body: bytes | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+def drive(port: int, calls: list[Call], concurrency: int) -> dict[str, Any]:
+    """Send `calls` from `concurrency` threads, each with its own persistent connection; the figures."""
+    n = len(calls)
+    latencies = [0.0] * n
+    statuses = [0] * n
+    lock = threading.Lock()
+    cursor = iter(range(n))
+    start_line = threading.Barrier(concurrency + 1)
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        start_line.wait()
+        while True:
+            with lock:
+                i = next(cursor, None)
+            if i is None:
+                break
+            call = calls[i]
+            headers = dict(harness.PROXY_HEADERS, **dict(call.headers))
+            began = time.perf_counter()
+            try:
+                conn.request(call.method, call.path, body=call.body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                statuses[i] = response.status
+            except (OSError, http.client.HTTPException):
+                statuses[i] = 0  # no answer at all: an error like any other
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            latencies[i] = time.perf_counter() - began
+        conn.close()
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    start_line.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - began
+    ok = sum(200 <= s < 300 for s in statuses)
+    counts: dict[str, int] = {}
+    for s in statuses:
+        counts[str(s) if s else "no answer"] = counts.get(str(s) if s else "no answer", 0) + 1
+    return {
+        "requests": n,
+        "concurrency": concurrency,
+        "seconds": round(seconds, 3),
+        "throughput_per_s": round(ok / seconds, 1),
+        "latency_ms": stats.latency_ms(latencies),
+        "errors": n - ok,
+        "status_counts": dict(sorted(counts.items())),
+    }
+
+
+def _submission_calls(setup: dict[str, Any], seed: int) -> list[Call]:
+    from bench.score import synthetic_phq9
+    from spacebetween.core import instruments as catalogue
+
+    item_ids = catalogue.get("phq9").item_ids
+    ids, keys = setup["assignments"], setup["keys"]
+    answers = synthetic_phq9(len(ids), seed=seed).astype(int).tolist()
+    return [
+        Call(
+            "POST",
+            f"/api/v1/assignments/{assignment_id}/responses",
+            json.dumps({"answers": dict(zip(item_ids, row, strict=True))}).encode(),
+            (
+                ("Authorization", f"Bearer {keys[i // REQUESTS_PER_KEY]}"),
+                ("Content-Type", "application/json"),
+            ),
+        )
+        for i, (assignment_id, row) in enumerate(zip(ids, answers, strict=True))
+    ]
+
+
+def goal_met(submissions: dict[str, Any], ratio: float) -> bool:
+    return (
+        ratio >= GOAL_MIN_THROUGHPUT_RATIO
+        and submissions["latency_ms"]["p99"] < GOAL_MAX_P99_MS
+        and submissions["errors"] == 0
+    )
+
+
+def run_database(kind: str, *, quick: bool, seed: int, workdir: Path) -> dict[str, Any]:
+    n_submit, n_health = SIZES["quick" if quick else "full"]
+    data_dir = workdir / f"submit-{kind}"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with harness.scratch_database(kind, data_dir, "submit") as (url, database):
+        env = harness.bench_env(data_dir, url, production=True)
+        began = time.perf_counter()
+        setup = harness.run_child(env, "bench.submit", "setup", str(WARMUP_SUBMISSIONS + n_submit), str(seed))
+        preparation = {"migrate_and_setup_s": round(time.perf_counter() - began, 2)}
+        calls = _submission_calls(setup, seed)
+        health = [Call("GET", "/healthz")]
+        workers = harness.gunicorn_workers()
+        with harness.Server(env, data_dir / "gunicorn.log", workers) as server:
+            # Warm-up: every worker has imported, connected and compiled before the clock starts.
+            drive(server.port, health * WARMUP_HEALTH, CONCURRENCY)
+            warm = drive(server.port, calls[:WARMUP_SUBMISSIONS], CONCURRENCY)
+            baseline = drive(server.port, health * n_health, CONCURRENCY)
+            submissions = drive(server.port, calls[WARMUP_SUBMISSIONS:], CONCURRENCY)
+        stored = harness.count_rows(url, "measures_response")
+    ratio = stats.ratio(submissions["throughput_per_s"], baseline["throughput_per_s"])
+    return {
+        "database": database,
+        "server": {"gunicorn_workers": workers, "worker_class": "sync", "settings": "production"},
+        "submissions": {
+            **submissions,
+            "endpoint": "POST /api/v1/assignments/{id}/responses (PHQ-9)",
+            "warmup_errors": warm["errors"],
+            # Rows in the database besides the warm-up's: must equal the 2xx answers.
+            "stored_responses": stored - (WARMUP_SUBMISSIONS - warm["errors"]),
+        },
+        "baseline": {**baseline, "endpoint": "GET /healthz"},
+        "ratio": ratio,
+        "ratio_of": "submission throughput / baseline throughput",
+        "goal": {
+            "min_ratio": GOAL_MIN_THROUGHPUT_RATIO,
+            "max_p99_ms": GOAL_MAX_P99_MS,
+            "max_errors": 0,
+        },
+        "goal_met": goal_met(submissions, ratio),
+        "preparation": preparation,
+    }
+
+
+def run(*, quick: bool, seed: int = 7) -> dict[str, Any]:
+    """Both databases; PostgreSQL is skipped when unreachable, except under CI=true where that fails."""
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="sb-bench-submit-") as tmp:
+        for kind in DATABASES:
+            try:
+                out[kind] = run_database(kind, quick=quick, seed=seed, workdir=Path(tmp))
+            except harness.PostgresUnavailable as exc:
+                if harness.in_ci():
+                    raise
+                out[kind] = {"status": "skipped", "reason": str(exc)}
+    return out
+
+
+# ------------------------------------------------------------------ children, under Django (scratch DB)
+
+
+def setup(n_assignments: int, seed: int) -> dict[str, Any]:
+    """Migrate; a practice with open PHQ-9 assignments (through the services) and enough API keys."""
+    import datetime as dt
+    import random
+
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0)
+    from spacebetween.accounts.models import Role
+    from spacebetween.accounts.services import user_create
+    from spacebetween.api.services import api_key_create
+    from spacebetween.clients import services as clinical
+    from spacebetween.demo import vocabulary
+    from spacebetween.measures.services import assignment_create
+    from spacebetween.practice.services import practice_create
+
+    rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data, not secrets
+    practice = practice_create(name="Benchmark practice")
+    admin, therapist = (
+        user_create(
+            practice=practice, email=f"{role}@bench.test", full_name=role.title(), role=role, password=None
+        )
+        for role in (Role.ADMIN, Role.THERAPIST)
+    )
+    today = dt.date.today()
+    episodes = []
+    for _ in range(math.ceil(n_assignments / SUBMISSIONS_PER_EPISODE)):
+        client = clinical.client_create(
+            actor=therapist,
+            given_name=rng.choice(vocabulary.GIVEN_NAMES),
+            family_name=rng.choice(vocabulary.FAMILY_NAMES),
+        )
+        episodes.append(
+            clinical.episode_open(
+                actor=therapist,
+                client=client,
+                referral_reason=rng.choice(vocabulary.INDIVIDUAL_REASONS),
+                started_on=today,
+            )
+        )
+    now = dt.datetime.now(dt.UTC)
+    ids = [
+        assignment_create(
+            actor=therapist, episode=episodes[i % len(episodes)], instrument_id="phq9", due_at=now, now=now
+        ).pk
+        for i in range(n_assignments)
+    ]
+    keys = [
+        api_key_create(actor=admin, name=f"Benchmark {k + 1}")[1]
+        for k in range(math.ceil(n_assignments / REQUESTS_PER_KEY))
+    ]
+    return {"assignments": ids, "keys": keys}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="step")
+    setup_args = sub.add_parser(
+        "setup", help="(child) migrate, create assignments and keys; needs DATABASE_URL"
+    )
+    setup_args.add_argument("assignments", type=int)
+    setup_args.add_argument("seed", type=int)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args(argv)
+    if args.step == "setup":
+        result: Any = setup(args.assignments, args.seed)
+    else:
+        result = run(quick=args.quick)
+    print(json.dumps(result, indent=None if args.step else 2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
