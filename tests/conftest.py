@@ -54,6 +54,19 @@ def signed_in(user: User, http: HttpClient | None = None) -> HttpClient:
     return http
 
 
+def share_for_supervision(therapist: User, episode: Episode) -> Episode:
+    """The treating therapist shares an open episode with the practice's supervisors."""
+    return clinical.episode_update(
+        actor=therapist,
+        episode=episode,
+        referral_reason=episode.referral_reason,
+        started_on=episode.started_on,
+        ended_on=None,
+        end_reason="",
+        shared_for_supervision=True,
+    )
+
+
 @pytest.fixture
 def practice(db: None) -> Practice:
     return practice_create(name="Riverside Therapy")

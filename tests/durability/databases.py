@@ -33,6 +33,16 @@ class ServerDb:
     def engine(self) -> str:
         return "sqlite" if self.sqlite_path is not None else "postgresql"
 
+    def popen(self, *args: str, **env: str) -> subprocess.Popen[str]:
+        """`spacebetween ARGS` started in the background, stdout and stderr together."""
+        return subprocess.Popen(  # noqa: S603 - our own console command
+            [sys.executable, "-m", "spacebetween.cli", *args],
+            env={**self.env, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
     def cli(self, *args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(  # noqa: S603 - our own console command
             [sys.executable, "-m", "spacebetween.cli", *args],

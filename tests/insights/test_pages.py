@@ -20,7 +20,7 @@ from spacebetween.insights.models import EpisodeSignal, ExpectedRecoveryFit, Sig
 from spacebetween.measures import services as measures
 from spacebetween.measures.selectors import licensed_pack, pack_terms_digest
 from spacebetween.relationship import services as relationship
-from tests.conftest import signed_in
+from tests.conftest import share_for_supervision, signed_in
 from tests.insights.conftest import answers_for, session_start
 
 CASELOAD = "/caseload/"
@@ -191,15 +191,7 @@ def test_an_unrepaired_rupture_comes_to_the_caseload(alice, admin, course) -> No
 def test_the_supervisor_sees_no_therapist_side(alice, admin, sam, course) -> None:
     _accept_pack(admin)
     episode = course("Shared", phq9=[12, 11, 10, 9], wai_sr=[50, 52, 51, 40])
-    clinical.episode_update(
-        actor=alice,
-        episode=episode,
-        referral_reason=episode.referral_reason,
-        started_on=episode.started_on,
-        ended_on=None,
-        end_reason="",
-        shared_for_supervision=True,
-    )
+    share_for_supervision(alice, episode)
     for session in episode.sessions.all():
         relationship.reflection_record(
             actor=alice,

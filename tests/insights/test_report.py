@@ -15,7 +15,7 @@ from spacebetween.insights.selectors import practice_mechanisms
 from spacebetween.measures import services as measures
 from spacebetween.measures.selectors import licensed_pack, pack_terms_digest
 from spacebetween.relationship import services as relationship
-from tests.conftest import signed_in
+from tests.conftest import share_for_supervision, signed_in
 
 
 def report_url(episode, audience: str) -> str:
@@ -65,15 +65,7 @@ def test_the_clients_copy_leaves_out_the_therapist_side_and_the_signals(alice, r
 
 
 def test_a_supervisor_may_print_the_supervision_copy_of_a_shared_episode_only(alice, sam, reflected) -> None:
-    clinical.episode_update(
-        actor=alice,
-        episode=reflected,
-        referral_reason=reflected.referral_reason,
-        started_on=reflected.started_on,
-        ended_on=None,
-        end_reason="",
-        shared_for_supervision=True,
-    )
+    share_for_supervision(alice, reflected)
     supervisor = signed_in(sam)
     text = pdf_text(supervisor.get(report_url(reflected, "supervision")).content)
     assert "(PHQ-9)" in text

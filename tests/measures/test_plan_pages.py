@@ -18,7 +18,7 @@ from spacebetween.core.schedule import PlanRow, When
 from spacebetween.measures import selectors, services
 from spacebetween.measures.forms import BOTH_SESSION_CHOICES, PLAN_INCOMPLETE
 from spacebetween.measures.models import MeasurementPlan
-from tests.conftest import signed_in
+from tests.conftest import share_for_supervision, signed_in
 
 NOW = dt.datetime(2026, 9, 7, 12, 0, tzinfo=dt.UTC)
 
@@ -28,18 +28,6 @@ def plan_url(episode: Episode) -> str:
 
 
 PRACTICE_URL = "/practice/measurement-plan/"
-
-
-def share(alice: User, episode: Episode) -> None:
-    clinical.episode_update(
-        actor=alice,
-        episode=episode,
-        referral_reason=episode.referral_reason,
-        started_on=episode.started_on,
-        ended_on=None,
-        end_reason="",
-        shared_for_supervision=True,
-    )
 
 
 # ------------------------------------------------------------------------------ the episode plan
@@ -124,7 +112,7 @@ def test_it_is_404_to_the_supervisor_of_an_episode_not_shared(sam: User, episode
 
 
 def test_it_is_403_to_the_supervisor_of_a_shared_episode(sam: User, alice: User, episode: Episode) -> None:
-    share(alice, episode)
+    share_for_supervision(alice, episode)
     response = signed_in(sam).post(plan_url(episode), {"plan": "1", "phq9__intake": "on"})
     assert response.status_code == 403
     assert MeasurementPlan.objects.count() == 0
@@ -199,7 +187,7 @@ def test_the_client_page_shows_the_plan_its_questionnaires_and_the_link(
 def test_a_supervisor_of_a_shared_episode_sees_the_plan_without_the_link(
     alice: User, sam: User, client_record: Client, episode: Episode
 ) -> None:
-    share(alice, episode)
+    share_for_supervision(alice, episode)
     body = signed_in(sam).get(reverse("client_detail", args=[client_record.pk])).content.decode()
     assert "Measurement plan" in body
     assert plan_url(episode) not in body

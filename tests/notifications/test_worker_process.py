@@ -28,7 +28,9 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from tests.notifications.conftest import Sink, free_port
 
 if TYPE_CHECKING:
-    from conftest import SmtpSink, WorkerDb
+    from conftest import SmtpSink
+
+    from tests.durability.databases import ServerDb
 
 ENQUEUE = """
 from django.db import transaction
@@ -97,7 +99,7 @@ def _stop(proc: subprocess.Popen[str], sig: int = signal.SIGKILL) -> str:
 
 
 def test_a_killed_worker_loses_nothing_and_a_sent_message_is_not_sent_again(
-    worker_db: WorkerDb, smtp_silent: int, smtp_sink: SmtpSink
+    worker_db: ServerDb, smtp_silent: int, smtp_sink: SmtpSink
 ) -> None:
     [pk] = worker_db.python(ENQUEUE.format(n=1))
     # The first worker claims the message and hangs waiting for a server that never answers.
@@ -115,13 +117,13 @@ def test_a_killed_worker_loses_nothing_and_a_sent_message_is_not_sent_again(
     assert (row["status"], row["attempts"]) == ("sending", 1)
 
     worker_db.python(WAIT_FOR.format(status="sending", count=1, until_lease_expired=True))
-    second = worker_db.run("worker", "--once", EMAIL_PORT=str(smtp_sink.port))
+    second = worker_db.cli("worker", "--once", EMAIL_PORT=str(smtp_sink.port))
     assert second.returncode == 0, second.stderr[-3000:]
     [row] = worker_db.python(STATE)
     assert (row["status"], row["attempts"]) == ("sent", 2)
     assert smtp_sink.sink.message_ids() == [row["message_id"]]
 
-    third = worker_db.run("worker", "--once", EMAIL_PORT=str(smtp_sink.port))
+    third = worker_db.cli("worker", "--once", EMAIL_PORT=str(smtp_sink.port))
     assert third.returncode == 0
     assert len(smtp_sink.envelopes) == 1
     for output in (second.stdout + second.stderr, third.stdout + third.stderr):
@@ -129,7 +131,7 @@ def test_a_killed_worker_loses_nothing_and_a_sent_message_is_not_sent_again(
 
 
 def test_sigterm_hands_back_the_claimed_batch_and_exits_cleanly(
-    worker_db: WorkerDb, smtp_silent: int
+    worker_db: ServerDb, smtp_silent: int
 ) -> None:
     worker_db.python(ENQUEUE.format(n=3))
     worker = worker_db.popen("worker", "--batch", "3", EMAIL_PORT=str(smtp_silent), EMAIL_TIMEOUT="2")
@@ -148,7 +150,7 @@ def test_sigterm_hands_back_the_claimed_batch_and_exits_cleanly(
     assert "example.org" not in output
 
 
-def test_concurrent_workers_never_claim_the_same_message(worker_db: WorkerDb, tmp_path: Path) -> None:
+def test_concurrent_workers_never_claim_the_same_message(worker_db: ServerDb, tmp_path: Path) -> None:
     ids = worker_db.python(ENQUEUE.format(n=60))
     barrier = tmp_path / "barrier"  # each claimer adds a file; all start when the four are there
     barrier.mkdir()
@@ -210,7 +212,7 @@ class Workers:
     """One `spacebetween worker` at a time; `kill()` (from the SMTP server's thread) SIGKILLs the one
     running, and `keep_running` starts the next until every message has been accepted."""
 
-    def __init__(self, db: WorkerDb, port: int, *, batch: int) -> None:
+    def __init__(self, db: ServerDb, port: int, *, batch: int) -> None:
         self.db, self.port, self.batch = db, port, batch
         self.current: subprocess.Popen[str] | None = None
         self.kills = 0
@@ -254,7 +256,7 @@ KILLS = {"ci": (30, 4), "soak": (300, 40)}  # (messages, kills)
 
 
 def test_a_worker_killed_mid_batch_again_and_again_sends_every_message_exactly_once(
-    worker_db: WorkerDb, interrupting_sink: tuple[InterruptingSink, int], request: pytest.FixtureRequest
+    worker_db: ServerDb, interrupting_sink: tuple[InterruptingSink, int], request: pytest.FixtureRequest
 ) -> None:
     n, kills = KILLS["soak" if request.config.getoption("--soak") else "ci"]
     sink, port = interrupting_sink
@@ -282,7 +284,7 @@ def test_a_worker_killed_mid_batch_again_and_again_sends_every_message_exactly_o
 
 
 def test_a_worker_killed_after_the_server_accepted_a_message_sends_that_one_again_with_its_message_id(
-    worker_db: WorkerDb, interrupting_sink: tuple[InterruptingSink, int]
+    worker_db: ServerDb, interrupting_sink: tuple[InterruptingSink, int]
 ) -> None:
     n, victim = 5, 2  # the 2nd message of one batch
     sink, port = interrupting_sink
@@ -306,5 +308,5 @@ def test_a_worker_killed_after_the_server_accepted_a_message_sends_that_one_agai
 
 
 @pytest.fixture(autouse=True)
-def _quick_subprocesses(worker_db: WorkerDb) -> None:
+def _quick_subprocesses(worker_db: ServerDb) -> None:
     worker_db.env["EMAIL_HOST"] = "127.0.0.1"

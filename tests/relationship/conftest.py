@@ -13,11 +13,11 @@ import json
 import pytest
 
 from spacebetween.accounts.models import User
-from spacebetween.clients import services as clinical
 from spacebetween.clients.models import Episode
 from spacebetween.core import instruments as catalogue
 from spacebetween.measures import services as measures
 from spacebetween.measures.selectors import licensed_pack, pack_terms_digest
+from tests.conftest import share_for_supervision
 
 RATING = {"bond": 7, "goals": 6, "tasks": 5, "overall": 8}
 NOTE = "Wanted to rescue her when she spoke about her mother"
@@ -25,15 +25,7 @@ NOTE = "Wanted to rescue her when she spoke about her mother"
 
 @pytest.fixture
 def shared_episode(alice: User, episode: Episode) -> Episode:
-    return clinical.episode_update(
-        actor=alice,
-        episode=episode,
-        referral_reason=episode.referral_reason,
-        started_on=episode.started_on,
-        ended_on=None,
-        end_reason="",
-        shared_for_supervision=True,
-    )
+    return share_for_supervision(alice, episode)
 
 
 def therapist_form_definition() -> dict[str, object]:

@@ -12,10 +12,10 @@ import datetime as dt
 import pytest
 
 from spacebetween.accounts.models import User
-from spacebetween.clients import services as clinical
 from spacebetween.clients.models import Episode
 from spacebetween.measures import services as measures
 from spacebetween.measures.models import RiskFlag
+from tests.conftest import share_for_supervision
 
 RAISED = dt.datetime(2026, 9, 10, 9, 0, tzinfo=dt.UTC)
 
@@ -41,12 +41,4 @@ def flag(alice: User, episode: Episode) -> RiskFlag:
 
 @pytest.fixture
 def shared_episode(alice: User, episode: Episode) -> Episode:
-    return clinical.episode_update(
-        actor=alice,
-        episode=episode,
-        referral_reason=episode.referral_reason,
-        started_on=episode.started_on,
-        ended_on=None,
-        end_reason="",
-        shared_for_supervision=True,
-    )
+    return share_for_supervision(alice, episode)

@@ -19,7 +19,7 @@ from spacebetween.accounts.models import User
 from spacebetween.audit.models import AuditEvent
 from spacebetween.clients import services as clinical
 from spacebetween.clients.models import Client, Episode, Session
-from tests.conftest import signed_in
+from tests.conftest import share_for_supervision, signed_in
 
 
 def sign_in(http: HttpClient, user: User) -> HttpClient:
@@ -33,15 +33,7 @@ def as_user(client: HttpClient) -> Callable[[User], HttpClient]:
 
 @pytest.fixture
 def shared_episode(alice: User, episode: Episode) -> Episode:
-    return clinical.episode_update(
-        actor=alice,
-        episode=episode,
-        referral_reason=episode.referral_reason,
-        started_on=episode.started_on,
-        ended_on=None,
-        end_reason="",
-        shared_for_supervision=True,
-    )
+    return share_for_supervision(alice, episode)
 
 
 @pytest.fixture
