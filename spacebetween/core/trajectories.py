@@ -579,15 +579,22 @@ def detect_signals(
 
     cutoff = sudden_gain_points if sudden_gain_points is not None else rci_points
     if cutoff is not None and n and panel.scores.shape[1] >= 2:
-        # In blocks of rows: the same whole-matrix code, with its temporaries kept small (memory, cache).
-        for start in range(0, n, BLOCK_ROWS):
-            block = panel.scores[start : start + BLOCK_ROWS]
-            gains = sudden_gains(block, cutoff=cutoff, higher_is_better=higher_is_better)
+        # Only rows with a step of at least the cut-off in the direction of improvement can hold a gain
+        # (criterion 1, which every gain meets): the three criteria run on those rows alone. Then in
+        # blocks of rows: the same whole-matrix code, with its temporaries kept small (memory, cache).
+        steps = np.diff(panel.scores, axis=1)
+        with np.errstate(invalid="ignore"):
+            step_to_better = steps >= cutoff if higher_is_better else -steps >= cutoff
+        candidates = np.flatnonzero(step_to_better.any(axis=1))
+        del steps, step_to_better
+        for start in range(0, candidates.size, BLOCK_ROWS):
+            chosen = candidates[start : start + BLOCK_ROWS]
+            gains = sudden_gains(panel.scores[chosen], cutoff=cutoff, higher_is_better=higher_is_better)
             rows, pregain = gains.events()
             parts.append(
                 (
                     SignalKind.SUDDEN_GAIN,
-                    rows + start,
+                    chosen[rows],
                     pregain,
                     gains.magnitude[rows, pregain - 1],
                     np.full(rows.size, float(cutoff)),
