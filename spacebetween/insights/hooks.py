@@ -14,9 +14,14 @@ from spacebetween.insights.models import StaleEpisode
 
 
 def refresh_episode_later(episode_id: int) -> None:
-    """Mark this episode's signals stale (inside the caller's transaction)."""
+    """Mark this episode's signals stale (inside the caller's transaction). An existing mark takes the
+    new time: a refresh that read the old mark deletes only that one (`refresh_stale`), so an answer
+    arriving while it runs is still refreshed in the next round."""
     StaleEpisode.objects.bulk_create(
-        [StaleEpisode(episode_id=episode_id, marked_at=dt.datetime.now(dt.UTC))], ignore_conflicts=True
+        [StaleEpisode(episode_id=episode_id, marked_at=dt.datetime.now(dt.UTC))],
+        update_conflicts=True,
+        unique_fields=["episode"],
+        update_fields=["marked_at"],
     )
 
 

@@ -16,6 +16,7 @@ from spacebetween.accounts.models import User
 from spacebetween.clients import services as clinical
 from spacebetween.core.trajectories import ExpectedRecovery
 from spacebetween.insights import services
+from spacebetween.insights.hooks import refresh_episode_later
 from spacebetween.insights.models import EpisodeSignal, ExpectedRecoveryFit, SignalLevel, StaleEpisode
 from spacebetween.measures import services as measures
 from spacebetween.measures.selectors import licensed_pack, pack_terms_digest
@@ -131,6 +132,25 @@ def test_an_answer_marks_the_episode_stale_and_the_caseload_refreshes_it_before_
     body = signed_in(alice).get(CASELOAD).content.decode()
     assert "reliable deterioration" in body
     assert EpisodeSignal.objects.filter(episode=episode, kind="reliable_deterioration").exists()
+    assert not StaleEpisode.objects.exists()
+
+
+def test_an_answer_that_arrives_while_the_refresh_runs_is_refreshed_in_the_next_round(
+    alice, course, monkeypatch
+) -> None:
+    episode = course("Worse", phq9=[10, 12, 14, 15, 17])
+    refresh = services.refresh_episode_ids
+
+    def answered_meanwhile(episode_ids):  # the refresh has read the marks; a new answer comes in
+        done = refresh(episode_ids)
+        refresh_episode_later(episode.pk)
+        return done
+
+    monkeypatch.setattr(services, "refresh_episode_ids", answered_meanwhile)
+    assert services.refresh_stale() == 1
+    assert StaleEpisode.objects.filter(episode=episode).exists()  # kept for the next round
+    monkeypatch.setattr(services, "refresh_episode_ids", refresh)
+    assert services.refresh_stale() == 1
     assert not StaleEpisode.objects.exists()
 
 
