@@ -188,18 +188,21 @@ def _databases() -> dict[str, Any]:
             url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
         )
         if config["ENGINE"].endswith("sqlite3"):
+            config["ENGINE"] = SQLITE_ENGINE
             config["OPTIONS"] = _SQLITE_OPTIONS
         return {"default": config}
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": SQLITE_ENGINE,
             "NAME": str(DATA_DIR / "spacebetween.sqlite3"),
             "OPTIONS": _SQLITE_OPTIONS,
         }
     }
 
 
+# Django's SQLite backend, with writers taking turns on a lock file (spacebetween/backends/sqlite3/base.py).
+SQLITE_ENGINE = "spacebetween.backends.sqlite3"
 # SQLite: write-ahead log for concurrent readers, synchronous=FULL so an acknowledged commit survives
 # power loss, IMMEDIATE transactions so writers queue on the lock instead of failing on upgrade.
 _SQLITE_OPTIONS: dict[str, object] = {

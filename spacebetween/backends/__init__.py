@@ -1,0 +1,1 @@
+"""Database backends: Django's own, with what Space Between needs on top."""

@@ -1,0 +1,77 @@
+"""Django's SQLite backend, with writers that take turns on a lock file instead of sleeping.
+
+Every transaction here starts with BEGIN IMMEDIATE (settings: the write lock is taken up front, so a
+writer never fails on upgrading a read lock). When another process holds the write lock, SQLite's
+busy handler retries after sleeps that grow to 100 ms (sqlite3_busy_timeout: 1, 2, 5, 10, 15, 20,
+25, 25, 25, 50, 50, 100 ms, https://sqlite.org/c3ref/busy_timeout.html), so a writer may sleep on
+through a lock that has long been free, and under load the slowest answers wait for seconds. Here a
+transaction first takes an exclusive flock(2) on `<database>-writer.lock`, held until its commit or
+rollback: a waiting writer polls it every millisecond and gets the write lock as soon as it is free.
+The lock is the kernel's, so a process killed mid-transaction releases it with its file. Past the
+connection's `timeout` the writer goes on to BEGIN IMMEDIATE anyway and SQLite's own timeout decides.
+Writes outside a transaction (autocommit) are unchanged. In-memory databases (tests) take no lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from typing import Any
+
+from django.db.backends.sqlite3 import base
+
+POLL_SECONDS = 0.001
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._writer_lock: int | None = None  # the lock file's descriptor while held
+
+    def _start_transaction_under_autocommit(self) -> None:
+        self._writer_lock_take()
+        try:
+            super()._start_transaction_under_autocommit()  # type: ignore[misc]
+        except BaseException:
+            self._writer_lock_release()
+            raise
+
+    def _commit(self) -> None:
+        try:
+            super()._commit()  # type: ignore[misc]
+        finally:
+            self._writer_lock_release()
+
+    def _rollback(self) -> None:
+        try:
+            super()._rollback()  # type: ignore[misc]
+        finally:
+            self._writer_lock_release()
+
+    def _close(self) -> None:
+        try:
+            super()._close()  # type: ignore[misc]
+        finally:
+            self._writer_lock_release()
+
+    def _writer_lock_take(self) -> None:
+        if self._writer_lock is not None or self.is_in_memory_db():
+            return
+        fd = os.open(f"{self.settings_dict['NAME']}-writer.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + float(self.settings_dict["OPTIONS"].get("timeout", 5))
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)  # SQLite's own busy timeout decides from here
+                    return
+                time.sleep(POLL_SECONDS)
+        self._writer_lock = fd
+
+    def _writer_lock_release(self) -> None:
+        fd, self._writer_lock = self._writer_lock, None
+        if fd is not None:
+            os.close(fd)  # closing the descriptor releases its flock
