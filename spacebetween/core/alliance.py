@@ -40,6 +40,8 @@ from enum import StrEnum
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from spacebetween.core.trajectories import score_matrix
+
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
@@ -220,15 +222,6 @@ class AllianceEvents:
         return self.row[last & (self.kind == AllianceEventKind.RUPTURE.value)]
 
 
-def _matrix(values: ArrayLike, name: str) -> FloatArray:
-    x = np.asarray(values, dtype=np.float64)
-    if x.ndim != 2:
-        raise ValueError(f"{name} must be a series × sessions matrix, not of shape {x.shape}")
-    if np.isinf(x).any():
-        raise ValueError(f"{name} holds an infinite value; a missing score is NaN")
-    return x
-
-
 def _check_range(x: FloatArray, minimum: float, maximum: float, name: str) -> None:
     with np.errstate(invalid="ignore"):
         outside = (x < minimum) | (x > maximum)
@@ -348,14 +341,14 @@ def alliance_events(
     therapist-rated alliance measure: a session rating is not one) is given; it then needs the client
     measure's minimum and maximum to put the client's scores on the same 0–100 footing.
     """
-    x = _matrix(client, "client")
+    x = score_matrix(client, "client")
     if (client_minimum is None) != (client_maximum is None):
         raise ValueError("give both client_minimum and client_maximum, or neither")
     gap: FloatArray | None = None
     if client_minimum is not None and client_maximum is not None:
         client_percent = percent_of_range(x, client_minimum, client_maximum)
         if therapist_percent is not None:
-            therapist = _matrix(therapist_percent, "therapist_percent")
+            therapist = score_matrix(therapist_percent, "therapist_percent")
             _check_range(therapist, 0.0, 100.0, "therapist percent")
             gap = alliance_gap(client_percent, therapist)
     elif therapist_percent is not None:

@@ -46,6 +46,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from spacebetween.core.sudden_gains import critical_t
+from spacebetween.core.trajectories import score_matrix
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -110,15 +111,6 @@ class LaggedAssociation:
 
 def _number(x: float) -> str:
     return f"{x:.3g}"
-
-
-def _matrix(values: ArrayLike, name: str) -> FloatArray:
-    x = np.asarray(values, dtype=np.float64)
-    if x.ndim != 2:
-        raise ValueError(f"{name} must be a clients × sessions matrix, not of shape {x.shape}")
-    if np.isinf(x).any():
-        raise ValueError(f"{name} holds an infinite value; a missing score is NaN")
-    return x
 
 
 def next_measured(scores: FloatArray) -> FloatArray:
@@ -234,8 +226,8 @@ def lagged_association(
             f"min_pairs_per_client must be at least 3 (a slope's variance needs a residual), "
             f"not {min_pairs_per_client}"
         )
-    x = _matrix(process, "process")
-    s = _matrix(symptom, "symptom")
+    x = score_matrix(process, "process")
+    s = score_matrix(symptom, "symptom")
     if x.shape != s.shape:
         raise ValueError(f"process and symptom differ in shape ({x.shape} and {s.shape})")
     later = next_measured(s)

@@ -70,6 +70,17 @@ class DuplicateScore(ValueError):
         )
 
 
+def score_matrix(values: ArrayLike, name: str) -> FloatArray:
+    """`values` as a series × sessions matrix of floats, NaN for a missing score; a ValueError naming
+    `name` for any other shape or an infinite value. The one check of the core's matrix inputs."""
+    x = np.asarray(values, dtype=np.float64)
+    if x.ndim != 2:
+        raise ValueError(f"{name} must be a series × sessions matrix, not of shape {x.shape}")
+    if np.isinf(x).any():
+        raise ValueError(f"{name} holds an infinite value; a missing score is NaN")
+    return x
+
+
 @dataclass(frozen=True)
 class Panel:
     """One instrument's scores: row i = one series (an episode), column j = session number j + 1;

@@ -174,7 +174,7 @@ def test_too_few_clients_make_no_claim_and_say_why() -> None:
 def test_bad_input_is_refused_with_what_is_wrong() -> None:
     with pytest.raises(ValueError, match="differ in shape"):
         associate(PROCESS, SYMPTOM[:, :3])
-    with pytest.raises(ValueError, match="clients × sessions"):
+    with pytest.raises(ValueError, match="series × sessions"):
         associate(PROCESS[0], SYMPTOM[0])
     with pytest.raises(ValueError, match="infinite"):
         associate(PROCESS, np.where(SYMPTOM == 4, math.inf, SYMPTOM))
