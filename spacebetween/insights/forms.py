@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from django import forms
 
+from spacebetween.core.alliance import DEFAULT_DROP_SHARE_OF_RANGE
+from spacebetween.core.trajectories import SignalRules
 from spacebetween.web.forms import PageForm
 
 
@@ -12,7 +14,8 @@ class InsightSettingsForm(PageForm):
         min_value=2,
         max_value=52,
         label="Flag no reliable improvement from session",
-        help_text="Default 6: some clients improve only after about six sessions (Saunders et al. 2019).",
+        help_text=f"Default {SignalRules.no_improvement_by_session}: some clients improve only after about "
+        "six sessions (Saunders et al. 2019).",
     )
     overdue_after_days = forms.IntegerField(
         min_value=1,
@@ -23,7 +26,8 @@ class InsightSettingsForm(PageForm):
         required=False,
         min_value=0.1,
         label="Possible rupture: a drop below the client's own baseline of at least (points)",
-        help_text="Leave empty for the alliance measure's reliable-change threshold, or 10% of its range "
+        help_text="Leave empty for the alliance measure's reliable-change threshold, or "
+        f"{DEFAULT_DROP_SHARE_OF_RANGE:.0%} of its range "
         "where its definition gives none (the WAI-SR has none).",
     )
     alliance_floor = forms.FloatField(

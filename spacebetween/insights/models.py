@@ -12,22 +12,27 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from spacebetween.core.alliance import AllianceRules
+from spacebetween.core.trajectories import SignalRules
 from spacebetween.practice.models import Practice
 
 
 class InsightSettings(models.Model):
     """A practice's choices for the signal and rupture rules (docs/insights.md explains each one).
 
-    The defaults are product choices, not published thresholds, except where a rule uses the
+    The defaults are the core's (`core.trajectories.SignalRules`, `core.alliance.AllianceRules`, where
+    each is explained): product choices, not published thresholds, except where a rule uses the
     instrument's own reliable-change threshold (which comes from its definition file)."""
 
     practice = models.OneToOneField(Practice, on_delete=models.CASCADE, related_name="insight_settings")
     # "No reliable improvement by session N": the IAPT trajectory study (Saunders et al. 2019,
     # PMC6428692) found a depression class flat until session 6 and then improving, so the default
     # waits until session 6 and the signal stays advisory.
-    no_improvement_by_session = models.PositiveSmallIntegerField(default=6)
+    no_improvement_by_session = models.PositiveSmallIntegerField(
+        default=SignalRules.no_improvement_by_session
+    )
     # Measures are overdue when the latest symptom score is older than this while sessions go on.
-    overdue_after_days = models.PositiveSmallIntegerField(default=14)
+    overdue_after_days = models.PositiveSmallIntegerField(default=SignalRules.overdue_after_days)
     # Alliance rupture by drop: points below the client's running baseline. Blank = the alliance
     # measure's reliable-change threshold from its definition, or, where the definition has none
     # (the WAI-SR: Horvath says no alliance measure has standardised cut-offs), 10% of the scale range.
@@ -36,8 +41,8 @@ class InsightSettings(models.Model):
     alliance_floor = models.FloatField(null=True, blank=True)
     # A widening gap between the client's and the therapist's view, in percent-of-range points,
     # sustained over this many measured sessions (only with a validated therapist instrument).
-    alliance_gap_points = models.FloatField(default=15.0)
-    alliance_gap_sessions = models.PositiveSmallIntegerField(default=2)
+    alliance_gap_points = models.FloatField(default=AllianceRules.gap_points)
+    alliance_gap_sessions = models.PositiveSmallIntegerField(default=AllianceRules.gap_sessions)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
