@@ -140,11 +140,10 @@ def fit_practice(
     return report
 
 
-def _store(insight: EpisodeInsight, now: dt.datetime) -> int:
-    episode = insight.scores.episode
-    rows = [
+def _signal_rows(insight: EpisodeInsight, now: dt.datetime) -> list[EpisodeSignal]:
+    return [
         EpisodeSignal(
-            episode=episode,
+            episode=insight.scores.episode,
             instrument_id=alert.instrument_id,
             kind=alert.kind,
             level=alert.level,
@@ -156,22 +155,20 @@ def _store(insight: EpisodeInsight, now: dt.datetime) -> int:
         )
         for alert in insight.alerts
     ]
-    EpisodeSignal.objects.filter(episode=episode).delete()
-    EpisodeSignal.objects.bulk_create(rows)
-    return len(rows)
 
 
 def refresh_episodes(
     episodes: list[Episode], practice: Practice, *, instruments: Mapping[str, Instrument] | None = None
 ) -> int:
-    """Recompute and store the current signals of these episodes; returns how many signals hold."""
+    """Recompute and store the current signals of these episodes (replacing their old ones in one
+    delete and one insert, however many episodes); returns how many signals hold."""
     now = _now()
-    found = 0
     insights = selectors.episode_insights(episodes, practice, instruments)
+    rows = [row for insight in insights.values() for row in _signal_rows(insight, now)]
     with transaction.atomic():
-        for insight in insights.values():
-            found += _store(insight, now)
-    return found
+        EpisodeSignal.objects.filter(episode_id__in=[e.pk for e in episodes]).delete()
+        EpisodeSignal.objects.bulk_create(rows)
+    return len(rows)
 
 
 def refresh_episode_ids(ids: list[int]) -> int:

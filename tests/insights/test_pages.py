@@ -253,3 +253,17 @@ def test_the_client_page_needs_the_same_queries_for_3_and_30_sessions_of_scores(
     short = course("Short", phq9=[14, 12, 10], gad7=[10, 9, 8], wai_sr=[50, 51, 52])
     long = course("Long", phq9=[14, 12, 10] * 10, gad7=[10, 9, 8] * 10, wai_sr=[50, 51, 52] * 10)
     assert _queries(alice, client_url(short)) == _queries(alice, client_url(long))
+
+
+def test_refreshing_episodes_needs_the_same_queries_for_2_and_8_episodes(alice, course) -> None:
+    def refresh_queries(n: int) -> tuple[int, int]:
+        episodes = [course(f"Worse{n}x{i}", phq9=[10, 12, 14, 15, 17]) for i in range(n)]
+        with CaptureQueriesContext(connection) as ctx:
+            services.refresh_episodes(episodes, alice.practice)
+        stored = EpisodeSignal.objects.filter(episode__in=episodes, kind="reliable_deterioration").count()
+        return len(ctx.captured_queries), stored
+
+    few, stored_few = refresh_queries(2)
+    many, stored_many = refresh_queries(8)
+    assert (stored_few, stored_many) == (2, 8)
+    assert many == few
