@@ -11,10 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
 
 import numpy as np
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 
 from spacebetween.accounts.models import Role, User
 from spacebetween.audit.models import Action, Purpose
@@ -183,6 +186,9 @@ def refresh_episode_ids(ids: list[int]) -> int:
     return sum(refresh_episodes(group, group[0].client.practice) for group in by_practice.values())
 
 
+MARKS_PER_DELETE = 200  # two parameters each, well inside every SQLite build's limit
+
+
 def refresh_stale(episode_ids: Iterable[int] | None = None) -> int:
     """Refresh episodes marked stale (all, or those among `episode_ids`); returns how many. A mark made
     while the refresh ran (a newer answer) is kept for the next round, so no answer goes unseen."""
@@ -193,8 +199,14 @@ def refresh_stale(episode_ids: Iterable[int] | None = None) -> int:
     if not seen:
         return 0
     refresh_episode_ids(sorted(seen))
-    for episode_id, marked_at in seen.items():
-        StaleEpisode.objects.filter(episode_id=episode_id, marked_at=marked_at).delete()
+    # Only the marks as they were read: one moved on by a newer answer stays for the next round.
+    marks_read = list(seen.items())
+    for start in range(0, len(marks_read), MARKS_PER_DELETE):
+        StaleEpisode.objects.filter(
+            reduce(
+                or_, (Q(episode_id=e, marked_at=t) for e, t in marks_read[start : start + MARKS_PER_DELETE])
+            )
+        ).delete()
     return len(seen)
 
 

@@ -267,3 +267,11 @@ def test_refreshing_episodes_needs_the_same_queries_for_2_and_8_episodes(alice, 
     many, stored_many = refresh_queries(8)
     assert (stored_few, stored_many) == (2, 8)
     assert many == few
+
+
+def test_every_stale_mark_read_is_cleared_by_one_refresh(alice, course) -> None:
+    episodes = [course(f"Stale{i}", phq9=[10, 12, 14, 15, 17]) for i in range(3)]
+    assert StaleEpisode.objects.count() == 3
+    assert services.refresh_stale() == 3
+    assert not StaleEpisode.objects.exists()
+    assert EpisodeSignal.objects.filter(episode__in=episodes, kind="reliable_deterioration").count() == 3
