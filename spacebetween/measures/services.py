@@ -539,8 +539,9 @@ def response_submit(
     with the response or not at all (the API's audit row of the call), at the cost of no extra commit."""
     now = now or _now()
     _aware(now, "now")
-    # The caller's copy does when it was read with what the checks below need (the API's is); its
-    # status is checked again under the row lock in the transaction either way.
+    # Reuse the caller's copy when it was read with the episode, client, practice and therapist the
+    # checks below need (the API's is): one query fewer per submission. Its status is checked again by
+    # the conditional UPDATE in the transaction either way.
     episode = assignment.episode if Assignment.episode.is_cached(assignment) else None
     if not (
         episode is not None
