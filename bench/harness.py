@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -179,17 +179,29 @@ def gunicorn_workers() -> int:
 
 @dataclass
 class Server:
-    """gunicorn in a session of its own, so that stopping it reaches the master and every worker."""
+    """gunicorn in a session of its own, so that stopping or killing it reaches the master and every
+    worker. A context manager for one run (the benchmarks); `start` and `kill` for restarts on the same
+    port (the durability tests)."""
 
     env: dict[str, str]
     log: Path
     workers: int
-    port: int = 0
+    port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    starts: int = 0
 
     def __enter__(self) -> Server:
-        self.port = free_port()
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Start gunicorn and return once it answers."""
+        self.starts += 1
         with self.log.open("ab") as log:
+            log.write(f"--- start {self.starts}\n".encode())
             self.proc = subprocess.Popen(  # noqa: S603 - our own server
                 [
                     sys.executable,
@@ -214,17 +226,33 @@ class Server:
         except BaseException:
             self.stop()
             raise
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def kill(self) -> None:
+        """SIGKILL the whole process group, as a crash would, and wait until its port is free again."""
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+        self.proc = None
+        # The workers were reparented when the master died; the next master can bind the port once
+        # they have let go of the listening socket (gunicorn binds with SO_REUSEADDR, as we do here).
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    probe.bind(("127.0.0.1", self.port))
+                    return
+                except OSError:
+                    time.sleep(0.02)
 
     def _wait_until_answering(self) -> None:
         deadline = time.monotonic() + SERVER_START_SECONDS
         while time.monotonic() < deadline:
             assert self.proc is not None
             if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited:\n{self._log_tail()}")
+                raise RuntimeError(f"gunicorn exited:\n{self.tail()}")
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
             try:
                 conn.request("GET", "/healthz", headers=PROXY_HEADERS)
@@ -235,11 +263,11 @@ class Server:
             finally:
                 conn.close()
             if status != 200:
-                raise RuntimeError(f"gunicorn answered /healthz with {status}:\n{self._log_tail()}")
+                raise RuntimeError(f"gunicorn answered /healthz with {status}:\n{self.tail()}")
             return
-        raise RuntimeError(f"gunicorn did not answer in {SERVER_START_SECONDS} s:\n{self._log_tail()}")
+        raise RuntimeError(f"gunicorn did not answer in {SERVER_START_SECONDS} s:\n{self.tail()}")
 
-    def _log_tail(self) -> str:
+    def tail(self) -> str:
         return self.log.read_text(errors="replace")[-3000:]
 
     def stop(self) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 import urllib.error
@@ -11,13 +10,9 @@ from typing import Any
 
 import pytest
 
+from bench.harness import free_port
+
 DEADLINE_SECONDS = 150  # loading the demo (without history) takes about 20-40 s; generous for CI
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _get(url: str) -> tuple[int, str, bytes]:
@@ -30,7 +25,7 @@ def _get(url: str) -> tuple[int, str, bytes]:
 
 @pytest.mark.e2e
 def test_demo_serve_loads_the_demo_and_answers_login_and_static(cli: Any) -> None:
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(  # noqa: S603 - our own console command
         cli.command("demo", "--serve", "--port", str(port), "--history", "0"),

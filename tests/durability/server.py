@@ -3,25 +3,18 @@ through the public API, for the durability tests."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import random
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from bench import harness
 
 if TYPE_CHECKING:
     from tests.durability.databases import ServerDb
 
-START_DEADLINE = 30  # seconds for gunicorn to answer after a (re)start; about 1 s normally
 REQUEST_TIMEOUT = 15  # a request that takes longer counts as a hang
 # The API allows 120 requests a minute per key (spacebetween.api.services.DEFAULT_RATE_PER_MINUTE):
 # the tests spread their requests over enough keys to stay well below it.
@@ -69,84 +62,17 @@ def practice_with_due_phq9s(db: ServerDb, n: int) -> Practice:
     return Practice(made["keys"], made["assignments"])
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def phq9_answers(rng: random.Random) -> dict[str, int]:
     answers = {f"phq9_{i}": rng.randint(0, 3) for i in range(1, 9)}
     answers["phq9_9"] = 0  # no risk item: a risk flag would add notifications the tests do not need
     return answers
 
 
-class Server:
-    """gunicorn in its own session, so that os.killpg reaches the master and both workers at once."""
+@dataclass
+class Server(harness.Server):
+    """The benchmarks' gunicorn (bench/harness.py) with two workers, and a client for the API."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env, self.port, self.log = env, free_port(), log
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    def start(self) -> None:
-        self.starts += 1
-        with self.log.open("ab") as log:
-            log.write(f"--- start {self.starts}\n".encode())
-            self.proc = subprocess.Popen(  # noqa: S603 - our own server
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "spacebetween.wsgi:application",
-                    "-b",
-                    f"127.0.0.1:{self.port}",
-                    "-w",
-                    "2",
-                    "--timeout",
-                    "30",
-                ],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + START_DEADLINE
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"gunicorn exited:\n{self.tail()}"
-            try:
-                with urllib.request.urlopen(  # noqa: S310 - http://127.0.0.1 only
-                    f"http://127.0.0.1:{self.port}/login/", timeout=5
-                ):
-                    return
-            except urllib.error.HTTPError:
-                return  # it answered
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError(f"gunicorn did not answer in {START_DEADLINE} s:\n{self.tail()}")
-
-    def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:]
-
-    def kill(self) -> None:
-        """SIGKILL the whole process group and wait until it is gone (and its port free again)."""
-        if self.proc is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-        self.proc = None
-        # The workers were reparented when the master died; the next master can bind the port once
-        # they have let go of the listening socket (gunicorn binds with SO_REUSEADDR, as we do here).
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                try:
-                    s.bind(("127.0.0.1", self.port))
-                    return
-                except OSError:
-                    time.sleep(0.02)
+    workers: int = 2
 
     def submit(self, key: str, assignment_id: int, answers: dict[str, int]) -> tuple[int, dict[str, Any]]:
         """POST one response: (status, body), or (0, {"error": ...}) when no HTTP answer came back."""
