@@ -172,6 +172,12 @@ def test_the_refresh_command_reports_each_practice(alice, course, capsys) -> Non
     assert "phq9: not refitted, 1 completed episodes with scores (needs 40)" in out
 
 
+@pytest.mark.django_db
+def test_the_refresh_command_says_when_there_is_nothing_to_refresh(capsys) -> None:
+    call_command("insights", "refresh")
+    assert capsys.readouterr().out.strip() == "no practices yet: nothing to refresh"
+
+
 def _accept_pack(admin: User) -> None:
     measures.licensed_pack_accept(actor=admin, terms_digest=pack_terms_digest(licensed_pack()), accepted=True)
 

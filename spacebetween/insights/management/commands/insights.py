@@ -27,6 +27,9 @@ class Command(BaseCommand):
             practices = practices.filter(pk=options["practice"])
             if not practices.exists():
                 raise CommandError(f"no practice with id {options['practice']}")
+        if not practices.exists():
+            self.stdout.write("no practices yet: nothing to refresh")
+            return
         for practice in practices:
             report = refresh_practice(practice, refit=options["refit"])
             self.stdout.write(
