@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from django.db.models import Max
@@ -155,9 +156,14 @@ KIND_ORDER = {
 }
 
 
-def _overdue_episode_ids(episodes: Sequence[Episode], *, after_days: int, now: dt.datetime) -> dict[int, int]:
-    """Open episodes whose latest symptom score is older than `after_days` while sessions went on
-    since it: {episode id: days since the latest score}. One query."""
+def _overdue_episode_ids(
+    episodes: Sequence[Episode], *, after_days: int, now: dt.datetime, time_zone: str
+) -> dict[int, int]:
+    """Open episodes whose measures are overdue: {episode id: days since the latest answer, -1 for
+    none}. The day count is the core's rule (`trajectories.overdue`, calendar days in the practice's
+    time zone); the caseload adds that sessions went on since the latest answer, or that there is no
+    answer at all although sessions have started (the network batch has no sessions to check). Two
+    queries."""
     ids = [e.pk for e in episodes]
     latest = dict(
         Response.objects.filter(assignment__episode_id__in=ids)
@@ -171,14 +177,14 @@ def _overdue_episode_ids(episodes: Sequence[Episode], *, after_days: int, now: d
         .annotate(last=Max("sessions__starts_at"))
         .values_list("pk", "last")
     )
-    cutoff = now - dt.timedelta(days=after_days)
-    overdue: dict[int, int] = {}
-    for pk in ids:
-        seen, attended = latest.get(pk), last_session.get(pk)
-        if attended is None:
-            continue
-        if seen is None or (seen < cutoff and attended > seen):
-            overdue[pk] = (now - seen).days if seen is not None else -1
+    zone = ZoneInfo(time_zone)
+    answered = [pk for pk in ids if pk in latest and pk in last_session and last_session[pk] > latest[pk]]
+    last_day = np.array([latest[pk].astimezone(zone).date() for pk in answered], dtype="datetime64[D]")
+    today = np.datetime64(now.astimezone(zone).date(), "D")
+    late = trajectories.overdue(last_day, today, after_days=after_days)
+    days = trajectories.days_since(last_day, today)
+    overdue = {pk: int(d) for pk, is_late, d in zip(answered, late, days, strict=True) if is_late}
+    overdue.update({pk: -1 for pk in ids if pk in last_session and pk not in latest})
     return overdue
 
 
@@ -205,7 +211,10 @@ def caseload_by_need(
     for signal in signals:
         needs[signal.episode_id].reasons.append(Reason(signal.level, signal.explanation))
     settings = insight_settings(practice)
-    for pk, days in _overdue_episode_ids(episodes, after_days=settings.overdue_after_days, now=now).items():
+    overdue = _overdue_episode_ids(
+        episodes, after_days=settings.overdue_after_days, now=now, time_zone=practice.time_zone
+    )
+    for pk, days in overdue.items():
         text = (
             "No questionnaire answered yet although sessions have started"
             if days < 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -18,7 +19,9 @@ from spacebetween.core.trajectories import ExpectedRecovery
 from spacebetween.insights import services
 from spacebetween.insights.hooks import refresh_episode_later
 from spacebetween.insights.models import EpisodeSignal, ExpectedRecoveryFit, SignalLevel, StaleEpisode
+from spacebetween.insights.selectors import caseload_by_need, insight_settings
 from spacebetween.measures import services as measures
+from spacebetween.measures.models import Response
 from spacebetween.measures.selectors import licensed_pack, pack_terms_digest
 from spacebetween.relationship import services as relationship
 from tests.conftest import share_for_supervision, signed_in
@@ -281,3 +284,18 @@ def test_every_stale_mark_read_is_cleared_by_one_refresh(alice, course) -> None:
     assert services.refresh_stale() == 3
     assert not StaleEpisode.objects.exists()
     assert EpisodeSignal.objects.filter(episode__in=episodes, kind="reliable_deterioration").count() == 3
+
+
+def test_measures_are_overdue_after_the_practice_days_counted_in_calendar_days(alice, course) -> None:
+    episode = course("Overdue", sessions=5, phq9=[14])  # answered once, sessions since
+    zone = ZoneInfo(alice.practice.time_zone)
+    answered = Response.objects.get(assignment__episode=episode).submitted_at.astimezone(zone)
+    days = insight_settings(alice.practice).overdue_after_days
+
+    def reasons(day_offset: int) -> list[str]:
+        now = dt.datetime.combine(answered.date() + dt.timedelta(days=day_offset), dt.time(23, 59), zone)
+        [need] = caseload_by_need(alice, [episode], practice=alice.practice, now=now)
+        return [reason.text for reason in need.reasons]
+
+    assert reasons(days) == []  # 14 days is not yet overdue, late on the 14th day as early on it
+    assert reasons(days + 1) == [f"Measures overdue: last answered {days + 1} days ago, sessions since"]
