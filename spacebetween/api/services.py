@@ -129,25 +129,14 @@ def _key_use(key: ApiKey, now: dt.datetime, request: Any) -> bool:
     return True
 
 
-def api_key_authenticate(
-    *, presented: str, now: dt.datetime | None = None, request: Any = None
-) -> ApiKey | None:
-    """The live key `presented` belongs to, with `last_used_at` updated; else None. A revoked key's
-    use is audited (it is attributable to its practice); an unknown string is not, so that garbage
-    cannot flood the audit chain."""
-    key = _key_presented(presented)
-    if key is None:
-        return None
-    with transaction.atomic():
-        return key if _key_use(key, now or _now(), request) else None
-
-
 def api_request_admit(
     *, presented: str, now: dt.datetime | None = None, request: Any = None
 ) -> tuple[ApiKey | None, bool]:
-    """One API request's credential check: `api_key_authenticate` and then `rate_limit_take`, both
-    written in one transaction, so a request costs one commit here rather than two. Returns the live
-    key (or None) and whether the request is within the key's limit (False without a key)."""
+    """One API request's credential check, written in one transaction (one commit): the live key
+    `presented` belongs to, with `last_used_at` updated, and whether the request is within the key's
+    limit (`rate_limit_take`). Anything else gives (None, False): a revoked key's use is audited (it is
+    attributable to its practice); an unknown string is not, so that garbage cannot flood the audit
+    chain, and it takes no write lock."""
     key = _key_presented(presented)
     if key is None:
         return None, False  # nothing to write: garbage takes no write lock
