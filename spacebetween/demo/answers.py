@@ -41,6 +41,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from spacebetween.core import instruments as catalogue
+from spacebetween.core.alliance import AllianceRules
 from spacebetween.core.instruments import Instrument, Scale, compare
 from spacebetween.core.schedule import (
     AFTER_SESSION_DAYS,
@@ -92,7 +93,7 @@ STORY_GAD7 = 15
 # Her WAI-SR rupture: at least this many points below the mean of her previous 3 scores (the drop
 # rule of mbc-anchors.md §5.6, "drop vs the client's rolling mean of the last 3 sessions"), and
 # repaired (back at or above that mean) two sessions later.
-RUPTURE_WINDOW = 3
+RUPTURE_WINDOW = AllianceRules.baseline_window
 RUPTURE_DROP = 8
 RUPTURE_SESSIONS = (7, 8)
 REPAIR_AFTER = 2
@@ -370,16 +371,6 @@ def _running_mean(values: Sequence[int], k: int) -> float:
     """Mean of the RUPTURE_WINDOW scores before index k."""
     window = values[k - RUPTURE_WINDOW : k]
     return sum(window) / len(window)
-
-
-def alliance_drops(values: Sequence[float], drop: float) -> list[int]:
-    """Indexes (from 0) whose score is at least `drop` below the mean of the previous 3: the rupture
-    rule of mbc-anchors.md §5.6 as the demo uses it."""
-    return [
-        k
-        for k in range(RUPTURE_WINDOW, len(values))
-        if sum(values[k - RUPTURE_WINDOW : k]) / RUPTURE_WINDOW - values[k] >= drop
-    ]
 
 
 def _alliance_totals(

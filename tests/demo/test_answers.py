@@ -8,10 +8,12 @@ import random
 from collections import Counter
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
 from spacebetween.clients.models import Attendance, EndReason
 from spacebetween.core import instruments as catalogue
+from spacebetween.core.alliance import AllianceRules, alliance_events, drop_threshold
 from spacebetween.core.scoring import score_response
 from spacebetween.demo import answers
 from spacebetween.demo.generator import DEMO_TIME_ZONE, CasePlan, demo_clock, plan_demo_cases
@@ -213,13 +215,20 @@ def test_no_other_open_episode_of_the_demo_therapist_is_off_track(cases: list[Ca
     # no alliance drop of the insights' default size (10% of the WAI-SR range: 4.8 points).
     others = [c for c in cases if c.therapist == "therapist" and c.ended_on is None and not c.is_demo_client]
     assert len(others) >= 5
+    low, high = catalogue.get("wai-sr", include_licensed=True).scales[0].range  # type: ignore[union-attr]
+    default_drop, _ = drop_threshold(chosen=None, chosen_by="", published=None, minimum=low, maximum=high)
+    assert default_drop == pytest.approx(4.8)
+    [story] = [c for c in cases if c.is_demo_client and c.ended_on is None]
+    story_wai = np.array([_course(story).scores("wai-sr")], dtype=np.float64)
+    assert len(alliance_events(story_wai, AllianceRules(drop_points=default_drop)))  # the rule can see one
     for case in others:
         course = _course(case)
         phq, gad = course.scores("phq9"), course.scores("gad7")
         if len(phq) >= 6:
             assert phq[-1] <= phq[0] - 6 and gad[-1] <= gad[0] - 4, case.people[0]
         assert phq[-1] <= phq[0] and gad[-1] <= gad[0]
-        assert not answers.alliance_drops(course.scores("wai-sr"), 4.8)
+        wai = np.array([course.scores("wai-sr")], dtype=np.float64)
+        assert not len(alliance_events(wai, AllianceRules(drop_points=default_drop))), case.people[0]
 
 
 def test_sessions_that_were_not_attended_have_no_answers(cases: list[CasePlan]) -> None:
