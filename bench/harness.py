@@ -70,26 +70,46 @@ def bench_env(data_dir: Path, database_url: str, *, production: bool) -> dict[st
     return env
 
 
-def _postgres_admin() -> tuple[Any, str]:
+def pg_connect(url: str, dbname: str | None = None, **kw: Any) -> Any:
+    """A psycopg connection to the server in `url` (to `dbname` if given, else the URL's database)."""
     import dj_database_url
     import psycopg
 
-    url = os.environ.get(POSTGRES_ENV, DEFAULT_POSTGRES)
     config = dj_database_url.parse(url)
+    return psycopg.connect(
+        host=config["HOST"] or "127.0.0.1",
+        port=int(config["PORT"] or 5432),
+        user=config["USER"],
+        password=config["PASSWORD"] or None,
+        dbname=dbname or config["NAME"],
+        connect_timeout=5,
+        **kw,
+    )
+
+
+@contextlib.contextmanager
+def postgres_scratch(server_url: str, db_name: str) -> Iterator[tuple[str, str]]:
+    """A fresh database `db_name` on the PostgreSQL server of `server_url`, dropped afterwards; yields
+    its URL and the server's version. The admin connection is not held meanwhile (a long run must not
+    depend on one idle connection, and a test may restart the server)."""
+    with pg_connect(server_url, dbname="postgres", autocommit=True) as admin:
+        version = admin.execute("SHOW server_version").fetchone()[0]
+        admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{db_name}"')
     try:
-        admin = psycopg.connect(
-            host=config["HOST"] or "127.0.0.1",
-            port=int(config["PORT"] or 5432),
-            user=config["USER"],
-            password=config["PASSWORD"] or None,
-            dbname="postgres",
-            autocommit=True,
-            connect_timeout=5,
-        )
-    except psycopg.OperationalError as exc:
-        where = url.split("@")[-1]  # no password in the message
-        raise PostgresUnavailable(f"PostgreSQL at {where} ({POSTGRES_ENV}) is unreachable: {exc}") from exc
-    return admin, url
+        yield server_url.rsplit("/", 1)[0] + "/" + db_name, str(version)
+    finally:
+        _drop_postgres(server_url, db_name)
+
+
+def _drop_postgres(server_url: str, db_name: str) -> None:
+    """Drop a scratch database; if the server is gone, say which one is left rather than hide why the
+    run stopped."""
+    try:
+        with pg_connect(server_url, dbname="postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+    except Exception as exc:  # reported, not raised: the run's own error matters more
+        print(f"could not drop scratch database {db_name}: {exc}", file=sys.stderr)
 
 
 @contextlib.contextmanager
@@ -106,31 +126,16 @@ def scratch_database(kind: str, data_dir: Path, name: str) -> Iterator[tuple[str
         return
     if kind != "postgresql":
         raise ValueError(f"unknown database kind {kind!r}: use sqlite or postgresql")
-    admin, url = _postgres_admin()
-    db_name = f"sb_bench_{os.getpid()}_{name}"
-    try:
-        version = admin.execute("SHOW server_version").fetchone()[0]
-        admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{db_name}"')
-    finally:
-        admin.close()  # not held through the run: a long benchmark must not depend on one idle connection
-    try:
-        yield url.rsplit("/", 1)[0] + "/" + db_name, {"engine": "postgresql", "server_version": version}
-    finally:
-        _drop_postgres(db_name)
+    import psycopg
 
-
-def _drop_postgres(db_name: str) -> None:
-    """Drop a scratch database; if the server is gone, say which one is left rather than hide why the
-    benchmark stopped."""
+    server = os.environ.get(POSTGRES_ENV, DEFAULT_POSTGRES)
     try:
-        admin, _ = _postgres_admin()
-        try:
-            admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
-        finally:
-            admin.close()
-    except Exception as exc:  # reported, not raised: the benchmark's own error matters more
-        print(f"spacebetween bench: could not drop database {db_name}: {exc}", file=sys.stderr)
+        pg_connect(server, dbname="postgres").close()
+    except psycopg.OperationalError as exc:
+        where = server.split("@")[-1]  # no password in the message
+        raise PostgresUnavailable(f"PostgreSQL at {where} ({POSTGRES_ENV}) is unreachable: {exc}") from exc
+    with postgres_scratch(server, f"sb_bench_{os.getpid()}_{name}") as (url, version):
+        yield url, {"engine": "postgresql", "server_version": version}
 
 
 def run_child(env: dict[str, str], module: str, *args: str) -> Any:
@@ -158,10 +163,8 @@ def count_rows(url: str, table: str) -> int:
             return int(con.execute(query).fetchone()[0])
         finally:
             con.close()
-    import psycopg
-
-    with psycopg.connect(url) as con:
-        row = con.execute(query).fetchone()
+    with pg_connect(url) as pg:
+        row = pg.execute(query).fetchone()
     assert row is not None
     return int(row[0])
 

@@ -1,5 +1,6 @@
 """The linters are part of the suite: ruff (style, imports, common bugs, Django and security rules)
-and mypy with the Django plugin, over the package, the tests and the benchmarks."""
+over the package, the tests and the benchmarks, and mypy with the Django plugin over the package and the
+benchmarks."""
 
 from __future__ import annotations
 
@@ -22,4 +23,9 @@ def test_ruff_finds_nothing() -> None:
 
 def test_mypy_finds_nothing_in_the_package() -> None:
     result = _run(str(BIN / "mypy"), "--no-incremental", "spacebetween")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_finds_nothing_in_the_benchmarks() -> None:
+    result = _run(str(BIN / "mypy"), "--no-incremental", "bench")
     assert result.returncode == 0, result.stdout + result.stderr

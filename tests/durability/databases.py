@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import dj_database_url
 import pytest
+
+from bench.harness import pg_connect, postgres_scratch
 
 # Where the PostgreSQL tests look when the run itself is on SQLite (the CI's SQLite pass, a laptop).
 LOCAL_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -83,21 +84,6 @@ class ServerDb:
             return con.execute(query).fetchall()  # type: ignore[arg-type]
 
 
-def pg_connect(url: str, dbname: str | None = None, **kw: Any) -> Any:
-    import psycopg
-
-    config = dj_database_url.parse(url)
-    return psycopg.connect(
-        host=config["HOST"] or "127.0.0.1",
-        port=int(config["PORT"] or 5432),
-        user=config["USER"],
-        password=config["PASSWORD"] or None,
-        dbname=dbname or config["NAME"],
-        connect_timeout=5,
-        **kw,
-    )
-
-
 def base_env(tmp_path: Path) -> dict[str, str]:
     env = {
         k: v
@@ -144,16 +130,9 @@ def scratch_database(
         yield _migrated(ServerDb(env, env["DATABASE_URL"], path), migrate)
         return
     server = postgres_server()
-    db_name = f"sb_{name}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with pg_connect(server, dbname="postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{db_name}"')
-    try:
-        env["DATABASE_URL"] = server.rsplit("/", 1)[0] + "/" + db_name
-        yield _migrated(ServerDb(env, env["DATABASE_URL"], None), migrate)
-    finally:
-        # A connection of its own: a test may have restarted the server since the database was made.
-        with pg_connect(server, dbname="postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+    with postgres_scratch(server, f"sb_{name}_{os.getpid()}_{uuid.uuid4().hex[:8]}") as (url, _version):
+        env["DATABASE_URL"] = url
+        yield _migrated(ServerDb(env, url, None), migrate)
 
 
 def _migrated(db: ServerDb, migrate: bool) -> ServerDb:
