@@ -1,4 +1,4 @@
-"""Writes: creating and revoking API keys, authenticating a presented key, counting its requests."""
+"""Writes: creating and revoking API keys; admitting an API call (its key, its count, its audit row)."""
 
 from __future__ import annotations
 
@@ -21,11 +21,13 @@ from spacebetween.audit.services import record
 ADMIN_ONLY = "Only the practice admin can manage API keys."
 NAME_REQUIRED = "Give the key a name that says which integration uses it."
 ALREADY_REVOKED = "This API key has already been revoked."
+RATE_LIMITED = "Too many requests with this API key; try again in a minute."
 
 KEY_SCHEME = "sb"
 ACTOR_ROLE = "api-key"
 # shared/research/security.md: rate limits on every credential. Overridable per deployment.
 DEFAULT_RATE_PER_MINUTE = 120
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
 def _now() -> dt.datetime:
@@ -96,6 +98,14 @@ def api_key_revoke(
     return key
 
 
+class RateLimited(Exception):
+    """The key has used up its requests for this clock minute; nothing of the call was written."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(RATE_LIMITED)
+        self.retry_after = retry_after
+
+
 def _key_presented(presented: str) -> ApiKey | None:
     """The key whose secret `presented` carries, revoked or not; None for anything else. Reads only."""
     scheme, _, rest = presented.partition("_")
@@ -108,10 +118,15 @@ def _key_presented(presented: str) -> ApiKey | None:
     return key
 
 
-def _key_use(key: ApiKey, now: dt.datetime, request: Any) -> bool:
-    """True, with `last_used_at` updated, for a live key; a revoked key's use is audited and is False.
-    Inside the caller's transaction."""
-    if key.revoked_at is not None:
+def api_key_authenticate(*, presented: str, request: Any = None) -> ApiKey | None:
+    """The live key `presented` belongs to, read without writing: the call is admitted (counted and
+    audited) when it is recorded, `api_call_record`. A revoked key's use is audited, since it is
+    attributable to its practice; an unknown string is not, so that garbage cannot flood the audit
+    chain, and it takes no write lock."""
+    key = _key_presented(presented)
+    if key is None or key.revoked_at is None:
+        return key
+    with transaction.atomic(durable=True):
         record(
             action=Action.READ,
             event_type="access-denied",
@@ -123,28 +138,7 @@ def _key_use(key: ApiKey, now: dt.datetime, request: Any) -> bool:
             detail=f"revoked key:{key.prefix}",
             actor_role=ACTOR_ROLE,
         )
-        return False
-    ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-    key.last_used_at = now
-    return True
-
-
-def api_request_admit(
-    *, presented: str, now: dt.datetime | None = None, request: Any = None
-) -> tuple[ApiKey | None, bool]:
-    """One API request's credential check, written in one transaction (one commit): the live key
-    `presented` belongs to, with `last_used_at` updated, and whether the request is within the key's
-    limit (`rate_limit_take`). Anything else gives (None, False): a revoked key's use is audited (it is
-    attributable to its practice); an unknown string is not, so that garbage cannot flood the audit
-    chain, and it takes no write lock."""
-    key = _key_presented(presented)
-    if key is None:
-        return None, False  # nothing to write: garbage takes no write lock
-    now = now or _now()
-    with transaction.atomic():
-        if not _key_use(key, now, request):
-            return None, False
-        return key, rate_limit_take(key=key, now=now)
+    return None
 
 
 def rate_limit_take(*, key: ApiKey, now: dt.datetime | None = None) -> bool:
@@ -188,17 +182,35 @@ def api_call_record(
     outcome: Outcome = Outcome.SUCCESS,
     event_type: str = "api",
     purpose: Purpose = Purpose.TREATMENT,
+    detail: str = "",
+    now: dt.datetime | None = None,
 ) -> None:
-    """One audit row per API call: the key's practice, the key (by id and prefix), what was touched."""
-    record(
-        action=action,
-        event_type=event_type,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        outcome=outcome,
-        practice_id=key.practice_id,
-        request=request,
-        purpose=purpose,
-        detail=f"key:{key.prefix} id:{key.pk}",
-        actor_role=ACTOR_ROLE,
-    )
+    """Admit and audit one API call, in the caller's transaction when there is one (an API submission:
+    one commit for the answers, the count and the audit row), else in its own: the call is counted
+    against the key's limit for the minute (`rate_limit_take`), the key's last use is noted to the
+    minute, and one audit row names the practice, the key (by id and prefix) and what was touched.
+    Over the limit it raises `RateLimited` and writes nothing (the caller's transaction rolls back)."""
+    now = now or _now()
+    with transaction.atomic(savepoint=False):
+        admitted = rate_limit_take(key=key, now=now)  # over the limit it has written nothing
+        if admitted:
+            # To the minute, as the keys page shows it: one write a minute per key, not one per call.
+            if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+                ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+                key.last_used_at = now
+            record(
+                action=action,
+                event_type=event_type,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                outcome=outcome,
+                practice_id=key.practice_id,
+                request=request,
+                purpose=purpose,
+                detail=" ".join(filter(None, (f"key:{key.prefix} id:{key.pk}", detail))),
+                actor_role=ACTOR_ROLE,
+            )
+    if not admitted:
+        # Raised after the block, which wrote nothing; a caller's transaction (a submission's) that
+        # it passes through rolls back.
+        raise RateLimited(retry_after=60 - now.second)

@@ -18,6 +18,7 @@ from ninja.security import HttpBearer
 
 from spacebetween.api import selectors, services
 from spacebetween.api.models import ApiKey
+from spacebetween.api.services import RATE_LIMITED, RateLimited
 from spacebetween.api.schemas import (
     AssignmentListIn,
     AssignmentListOut,
@@ -29,11 +30,10 @@ from spacebetween.api.schemas import (
 from spacebetween.audit.models import Action, Outcome, Purpose
 from spacebetween.core.fhir import questionnaire_resource
 from spacebetween.measures import services as measures
-from spacebetween.measures.models import SubmittedVia
+from spacebetween.measures.models import Response, SubmittedVia
 from spacebetween.measures.selectors import instruments_for
 
 UNAUTHORIZED = "A valid API key is required: send 'Authorization: Bearer <key>'."
-RATE_LIMITED = "Too many requests with this API key; try again in a minute."
 NOT_FOUND = "Not found."
 INVALID_REQUEST = "The request is not valid."
 ANSWERS_REFUSED = "The answers cannot be scored; nothing was stored except any risk answer."
@@ -48,12 +48,6 @@ STATUS_FOR_REFUSAL = {
 }
 
 
-class RateLimited(Exception):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(RATE_LIMITED)
-        self.retry_after = retry_after
-
-
 class ApiError(Exception):
     def __init__(self, status: int, detail: str, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(detail)
@@ -61,14 +55,12 @@ class ApiError(Exception):
 
 
 class ApiKeyAuth(HttpBearer):
+    """The key only, read without writing. Every operation admits its call when it records it
+    (`services.api_call_record`: the rate limit, the key's last use and the audit row, in one
+    transaction, which for a submission is the answers' own)."""
+
     def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
-        now = dt.datetime.now(dt.UTC)
-        key, within_limit = services.api_request_admit(presented=token, now=now, request=request)
-        if key is None:
-            return None
-        if not within_limit:
-            raise RateLimited(retry_after=60 - now.second)
-        return key
+        return services.api_key_authenticate(presented=token, request=request)
 
 
 api = NinjaAPI(
@@ -124,14 +116,17 @@ def _request_invalid(request: HttpRequest, exc: RequestInvalid) -> HttpResponse:
     key = getattr(request, "auth", None)
     if isinstance(key, ApiKey):  # refused before the operation ran; still a call by this key
         match = request.resolver_match
-        services.api_call_record(
-            key=key,
-            action=Action.READ if request.method == "GET" else Action.CREATE,
-            entity_type="ApiRequest",
-            entity_id=match.url_name if match else "",
-            request=request,
-            outcome=Outcome.MINOR_FAILURE,
-        )
+        try:
+            services.api_call_record(
+                key=key,
+                action=Action.READ if request.method == "GET" else Action.CREATE,
+                entity_type="ApiRequest",
+                entity_id=match.url_name if match else "",
+                request=request,
+                outcome=Outcome.MINOR_FAILURE,
+            )
+        except RateLimited as limited:
+            return _rate_limited(request, limited)
     return _error(request, 422, INVALID_REQUEST, errors)
 
 
@@ -242,30 +237,34 @@ def response_submit(request: HttpRequest, assignment_id: int, payload: ResponseS
         raise _not_found_for(request, key, "Assignment", assignment_id)
     answers = dict(payload.answers)
 
-    def call_record(outcome: Outcome) -> None:
+    def call_record(response: Response | None = None) -> None:
+        # A stored response's one audit row is this call's: it names the response and the key, and
+        # commits with the answers. Any other outcome's row names the assignment, after.
         services.api_call_record(
             key=key,
             action=Action.CREATE,
-            entity_type="Assignment",
-            entity_id=assignment.pk,
+            entity_type="Assignment" if response is None else "Response",
+            entity_id=assignment.pk if response is None else response.pk,
             request=request,
-            outcome=outcome,
+            outcome=Outcome.MINOR_FAILURE if response is None else Outcome.SUCCESS,
+            detail="" if response is None else f"via-{SubmittedVia.API}",
         )
 
     try:
         # No user: the key (already scoped to this practice) is the credential, and this call's
-        # audit row names it; the response is not credited to any person. A stored response's call
-        # row is written in the response's own transaction (one commit); any other outcome's after.
+        # audit row names it; the response is not credited to any person.
         response = measures.response_submit(
             assignment=assignment,
             answers=answers,
             via=SubmittedVia.API,
             actor=None,
             request=request,
-            on_stored=lambda _response: call_record(Outcome.SUCCESS),
+            audit_stored=call_record,
         )
+    except RateLimited:
+        raise  # nothing was stored, nor counted
     except BaseException as exc:
-        call_record(Outcome.MINOR_FAILURE)
+        call_record()
         if isinstance(exc, PermissionDenied):
             raise ApiError(403, CANNOT_SUBMIT) from exc
         if isinstance(exc, ValidationError):

@@ -529,14 +529,15 @@ def response_submit(
     actor: User | None = None,
     now: dt.datetime | None = None,
     request: Any = None,
-    on_stored: Callable[[Response], object] | None = None,
+    audit_stored: Callable[[Response], object] | None = None,
 ) -> Response:
     """Store a client's answers, scored by core.scoring, with any risk flag and the therapist's
     notification, in one transaction. Refused, changing nothing: an answered, revoked or expired
     questionnaire (`ALREADY_SUBMITTED`, `REVOKED`, `EXPIRED`). Refused as `AnswersRefused` (naming the
     item and value): answers that cannot be scored, after recording any risk answer among them.
-    `on_stored(response)` runs last inside that transaction: the caller's own writes that must commit
-    with the response or not at all (the API's audit row of the call), at the cost of no extra commit."""
+    `audit_stored(response)` writes the stored response's audit row in place of this service's, last
+    inside its transaction, so that it commits with the response or not at all: the API's row names
+    the key and counts the call against the key's limit, at the cost of no extra commit."""
     now = now or _now()
     _aware(now, "now")
     # Reuse the caller's copy when it was read with the episode, client, practice and therapist the
@@ -592,20 +593,21 @@ def response_submit(
             )
             _raise_flags(assignment=assignment, response=response, met=met, now=now, actor=actor)
             refresh_episode_later(assignment.episode_id)
-            # The audit rows last: they lock the chain's single head row until the commit.
-            record(
-                action=Action.CREATE,
-                actor=actor,
-                entity_type="Response",
-                entity_id=response.pk,
-                practice_id=practice_id,
-                purpose=Purpose.TREATMENT,
-                request=request,
-                detail=f"via-{via}",
-                actor_role="" if actor is not None else "client",
-            )
-            if on_stored is not None:
-                on_stored(response)
+            # The audit row last: it locks the chain's single head row until the commit.
+            if audit_stored is not None:
+                audit_stored(response)
+            else:
+                record(
+                    action=Action.CREATE,
+                    actor=actor,
+                    entity_type="Response",
+                    entity_id=response.pk,
+                    practice_id=practice_id,
+                    purpose=Purpose.TREATMENT,
+                    request=request,
+                    detail=f"via-{via}",
+                    actor_role="" if actor is not None else "client",
+                )
     except IntegrityError as exc:
         if Response.objects.filter(assignment_id=assignment.pk).exists():
             raise ValidationError(ALREADY_SUBMITTED) from exc

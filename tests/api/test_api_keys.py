@@ -14,7 +14,8 @@ from spacebetween.accounts.models import User
 from spacebetween.api import services
 from spacebetween.api.models import ApiKey, ApiKeyWindow
 from spacebetween.audit.models import AuditEvent
-from tests.api.conftest import IssuedKey, bearer
+from spacebetween.measures.models import Assignment, AssignmentStatus, Response
+from tests.api.conftest import IssuedKey, bearer, phq9
 from tests.conftest import signed_in
 
 ASSIGNMENTS = "/api/v1/assignments"
@@ -63,6 +64,19 @@ def test_a_live_key_is_accepted_and_its_use_recorded(api: HttpClient, api_key: I
     assert api.get(ASSIGNMENTS).status_code == 200
     api_key.key.refresh_from_db()
     assert api_key.key.last_used_at is not None
+
+
+def test_a_keys_last_use_is_written_once_a_minute_not_on_every_call(
+    api: HttpClient, api_key: IssuedKey
+) -> None:
+    assert api.get(ASSIGNMENTS).status_code == 200
+    first = ApiKey.objects.get(pk=api_key.key.pk).last_used_at
+    assert api.get(ASSIGNMENTS).status_code == 200
+    assert ApiKey.objects.get(pk=api_key.key.pk).last_used_at == first
+    earlier = dt.datetime.now(dt.UTC) - services.LAST_USED_RESOLUTION
+    ApiKey.objects.filter(pk=api_key.key.pk).update(last_used_at=earlier)
+    assert api.get(ASSIGNMENTS).status_code == 200
+    assert ApiKey.objects.get(pk=api_key.key.pk).last_used_at > earlier  # type: ignore[operator]
 
 
 def test_a_revoked_key_is_refused(admin: User, api_key: IssuedKey) -> None:
@@ -115,6 +129,23 @@ def test_requests_over_the_limit_get_429(api: HttpClient, settings: pytest.Fixtu
     assert limited.status_code == 429
     assert 1 <= int(limited["Retry-After"]) <= 60
     assert set(limited.json()) == {"detail", "errors"}
+
+
+def test_a_submission_over_the_limit_stores_nothing(
+    api: HttpClient, due_phq9: Assignment, settings: pytest.FixtureRequest
+) -> None:
+    settings.API_KEY_RATE_PER_MINUTE = 1  # type: ignore[attr-defined]
+    assert api.get(ASSIGNMENTS).status_code == 200
+    events = AuditEvent.objects.count()
+    refused = api.post(
+        f"{ASSIGNMENTS}/{due_phq9.pk}/responses", {"answers": phq9(item9=0)}, content_type="application/json"
+    )
+    assert refused.status_code == 429
+    assert not Response.objects.exists()
+    due_phq9.refresh_from_db()
+    assert due_phq9.status == AssignmentStatus.DUE
+    assert AuditEvent.objects.count() == events
+    assert ApiKeyWindow.objects.get().count == 1
 
 
 def test_the_limit_is_per_key(api: HttpClient, oscar_key: IssuedKey, settings: pytest.FixtureRequest) -> None:

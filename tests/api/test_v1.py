@@ -212,18 +212,31 @@ def test_another_practices_assignment_is_404_and_untouched(
     ).exists()
 
 
-def test_submitting_is_audited_against_the_key(
+def test_submitting_is_audited_against_the_key_in_one_row(
+    api: HttpClient, api_key: IssuedKey, due_phq9: Assignment
+) -> None:
+    before = AuditEvent.objects.count()
+    post_answers(api, due_phq9, phq9())
+    stored = Response.objects.get(assignment=due_phq9)
+    [event] = AuditEvent.objects.filter(seq__gt=before)
+    assert (event.event_type, event.action, event.entity_type, event.entity_id) == (
+        "api",
+        "C",
+        "Response",
+        str(stored.pk),
+    )
+    assert (event.actor_id, event.actor_role) == (None, "api-key")
+    assert event.detail == f"key:{api_key.key.prefix} id:{api_key.key.pk} via-api"
+
+
+def test_a_refused_submission_is_audited_against_the_key(
     api: HttpClient, api_key: IssuedKey, due_phq9: Assignment
 ) -> None:
     post_answers(api, due_phq9, phq9())
-    assert AuditEvent.objects.filter(
-        event_type="api",
-        action="C",
-        entity_type="Assignment",
-        entity_id=str(due_phq9.pk),
-        actor_role="api-key",
-        detail__startswith=f"key:{api_key.key.prefix}",
-    ).exists()
+    assert post_answers(api, due_phq9, phq9()).status_code == 409  # type: ignore[attr-defined]
+    event = AuditEvent.objects.latest("seq")
+    assert (event.entity_type, event.entity_id, event.outcome) == ("Assignment", str(due_phq9.pk), 4)
+    assert event.detail == f"key:{api_key.key.prefix} id:{api_key.key.pk}"
 
 
 def test_a_request_refused_as_invalid_is_audited_against_the_key(api: HttpClient, api_key: IssuedKey) -> None:
