@@ -18,7 +18,6 @@ from ninja.security import HttpBearer
 
 from spacebetween.api import selectors, services
 from spacebetween.api.models import ApiKey
-from spacebetween.api.services import RATE_LIMITED, RateLimited
 from spacebetween.api.schemas import (
     AssignmentListIn,
     AssignmentListOut,
@@ -27,6 +26,7 @@ from spacebetween.api.schemas import (
     ResponseSubmitIn,
     ResponseSubmitOut,
 )
+from spacebetween.api.services import RATE_LIMITED, RateLimited
 from spacebetween.audit.models import Action, Outcome, Purpose
 from spacebetween.core.fhir import questionnaire_resource
 from spacebetween.measures import services as measures

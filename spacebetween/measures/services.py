@@ -550,9 +550,9 @@ def response_submit(
         and Episode.client.is_cached(episode)
         and Client.practice.is_cached(episode.client)
     ):
-        assignment = Assignment.objects.select_related(
-            "episode__client__practice", "episode__therapist"
-        ).get(pk=assignment.pk)
+        assignment = Assignment.objects.select_related("episode__client__practice", "episode__therapist").get(
+            pk=assignment.pk
+        )
     _check_submitter(actor, assignment, via)
     _refuse_if_closed(assignment, now)
     instrument = selectors.assignment_instrument(assignment, assignment.episode.client.practice)
