@@ -83,28 +83,40 @@ def instruments_for(practice: Practice) -> Mapping[str, Instrument]:
         catalogue.registry(include_licensed=licensed_pack_enabled(practice))
     )
     for imported in ImportedInstrument.objects.filter(practice=practice).order_by("imported_at"):
-        available[imported.instrument_id] = catalogue.build_instrument(
-            imported.definition, f"imported:{imported.instrument_id}@{imported.version}"
-        )
+        available[imported.instrument_id] = _imported_definition(imported)
     return available
+
+
+def _imported_definition(imported: ImportedInstrument) -> Instrument:
+    return catalogue.build_instrument(
+        imported.definition, f"imported:{imported.instrument_id}@{imported.version}"
+    )
 
 
 def assignment_instrument(assignment: Assignment, practice: Practice) -> Instrument | None:
     """The exact definition an assignment was made with, if the practice may still use it: the
-    current one when its version matches, else the practice's import of that version."""
-    current = instruments_for(practice).get(assignment.instrument_id)
+    current one (as `instruments_for` has it) when its version matches, else the practice's import of
+    that version. Reads only what this one instrument needs, on every answer's path: the practice's
+    imports of its id (one query), and the licensed pack's acceptance only for a licensed instrument."""
+    instrument_id = assignment.instrument_id
+    imports = list(
+        ImportedInstrument.objects.filter(practice=practice, instrument_id=instrument_id).order_by(
+            "imported_at"
+        )
+    )
+    shipped = catalogue.registry(include_licensed=True).get(instrument_id)
+    if imports:
+        current: Instrument | None = _imported_definition(imports[-1])  # the newest import wins
+    elif shipped is not None and (instrument_id in catalogue.registry() or licensed_pack_enabled(practice)):
+        current = shipped
+    else:
+        current = None
     if current is not None and current.version == assignment.instrument_version:
         return current
-    if current is None or assignment.instrument_id in catalogue.registry(include_licensed=True):
+    if current is None or shipped is not None:
         return None  # withdrawn, or a shipped definition whose older version no longer ships
-    imported = ImportedInstrument.objects.filter(
-        practice=practice, instrument_id=assignment.instrument_id, version=assignment.instrument_version
-    ).first()
-    if imported is None:
-        return None
-    return catalogue.build_instrument(
-        imported.definition, f"imported:{imported.instrument_id}@{imported.version}"
-    )
+    older = [i for i in imports if i.version == assignment.instrument_version]
+    return _imported_definition(older[0]) if older else None
 
 
 def assignments_for_episode(episode: Episode) -> QuerySet[Assignment]:
