@@ -35,25 +35,73 @@ def value(model: type[Model], name: str, raw: Any) -> Any:
 
 
 @functools.cache
-def _insert_sql(model: type[Model], names: tuple[str, ...], returning: bool) -> str:
+def _insert_sql(
+    model: type[Model], names: tuple[str, ...], returning: bool, unique: tuple[str, ...] = ()
+) -> str:
     listed = ", ".join(_column(model, name) for name in names)
     placeholders = ", ".join(["%s"] * len(names))
     sql = f"INSERT INTO {_table(model)} ({listed}) VALUES ({placeholders})"  # noqa: S608 - our names
+    if unique:
+        update = ", ".join(
+            f"{_column(model, name)} = EXCLUDED.{_column(model, name)}"
+            for name in names
+            if name not in unique
+        )
+        sql += f" ON CONFLICT ({', '.join(_column(model, name) for name in unique)}) DO UPDATE SET {update}"
     if returning:
         sql += f" RETURNING {_column(model, model._meta.pk.name)}"  # type: ignore[union-attr]
     return sql
 
 
-def insert(model: type[Model], values: Mapping[str, Any], *, returning_pk: bool = True) -> Any:
+def insert(
+    model: type[Model], values: Mapping[str, Any], *, returning_pk: bool = True, unique: Sequence[str] = ()
+) -> Any:
     """INSERT one row of `model` from field values (by field name); its primary key when asked.
-    SQLite (3.35 and later, which Django 5.2 needs for this feature) and PostgreSQL both return it."""
+    With `unique` (the fields of a unique constraint), a row that exists takes the other values
+    instead (ON CONFLICT ... DO UPDATE, SQLite 3.24+ and PostgreSQL alike). SQLite 3.35+ (which
+    Django 5.2's RETURNING needs too) and PostgreSQL both return the key."""
     names = tuple(values)
-    sql = _insert_sql(model, names, returning_pk)
+    sql = _insert_sql(model, names, returning_pk, tuple(unique))
     with connection.cursor() as cursor:
         cursor.execute(sql, [value(model, name, values[name]) for name in names])
         if returning_pk:
             return cursor.fetchone()[0]
     return None
+
+
+@functools.cache
+def select_list(model: type[Model], alias: str) -> str:
+    """Every column of `model`, in field order, as `alias`."column", ...: for `from_row`."""
+    quote = connection.ops.quote_name
+    return ", ".join(f"{quote(alias)}.{quote(f.column)}" for f in model._meta.concrete_fields)
+
+
+@functools.cache
+def _readers(model: type[Model]) -> tuple[tuple[str, ...], tuple[tuple[Any, Any], ...]]:
+    """The attribute names of `model`'s columns, and for each the converters (the backend's, then the
+    field's) and the column expression they are called with, as the ORM's compiler applies them."""
+    readers = []
+    for f in model._meta.concrete_fields:
+        col = f.get_col(model._meta.db_table)
+        readers.append(
+            (tuple(connection.ops.get_db_converters(col) + col.get_db_converters(connection)), col)
+        )
+    return tuple(f.attname for f in model._meta.concrete_fields), tuple(readers)
+
+
+def from_row(row: Sequence[Any], *models: type[Model]) -> list[Model]:
+    """Instances of `models` from one row that selected each one's `select_list`, in that order."""
+    instances, at = [], 0
+    for model in models:
+        names, readers = _readers(model)
+        values = []
+        for raw, (converters, col) in zip(row[at : at + len(names)], readers, strict=True):
+            for convert in converters:
+                raw = convert(raw, col, connection)
+            values.append(raw)
+        instances.append(model.from_db(connection.alias, names, values))
+        at += len(names)
+    return instances
 
 
 def execute(sql: str, params: Sequence[Any]) -> tuple[int, list[tuple[Any, ...]]]:

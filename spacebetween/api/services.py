@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import secrets
@@ -11,8 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 
+from spacebetween import statements
 from spacebetween.accounts.models import Role, User
 from spacebetween.api.models import ApiKey, ApiKeyWindow
 from spacebetween.audit.models import Action, Outcome, Purpose
@@ -106,14 +107,32 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
+@functools.cache
+def _key_sql() -> str:
+    k = statements.columns(ApiKey, "prefix")
+    listed = statements.select_list(ApiKey, "k")
+    return f"SELECT {listed} FROM {k['table']} k WHERE k.{k['prefix']} = %s"  # noqa: S608 - our names
+
+
+@functools.cache
+def _count_sql() -> str:
+    w = statements.columns(ApiKeyWindow, "key", "window_start", "count")
+    return (
+        f"UPDATE {w['table']} SET {w['count']} = {w['count']} + 1 "  # noqa: S608 - our names
+        f"WHERE {w['key']} = %s AND {w['window_start']} = %s AND {w['count']} < %s"
+    )
+
+
 def _key_presented(presented: str) -> ApiKey | None:
     """The key whose secret `presented` carries, revoked or not; None for anything else. Reads only."""
     scheme, _, rest = presented.partition("_")
     prefix, _, secret = rest.partition("_")
     if scheme != KEY_SCHEME or not prefix or not secret:
         return None
-    key = ApiKey.objects.filter(prefix=prefix).first()
-    if key is None or not hmac.compare_digest(key.secret_hash, secret_digest(secret)):
+    # Hand-written SQL: it is on every API call's path (spacebetween.statements).
+    _, rows = statements.execute(_key_sql(), (prefix,))
+    key = statements.from_row(rows[0], ApiKey)[0] if rows else None
+    if not isinstance(key, ApiKey) or not hmac.compare_digest(key.secret_hash, secret_digest(secret)):
         return None
     return key
 
@@ -147,8 +166,9 @@ def rate_limit_take(*, key: ApiKey, now: dt.datetime | None = None) -> bool:
     limit = int(getattr(settings, "API_KEY_RATE_PER_MINUTE", DEFAULT_RATE_PER_MINUTE))
     window = (now or _now()).replace(second=0, microsecond=0)
     for _attempt in range(3):
-        taken = ApiKeyWindow.objects.filter(key=key, window_start=window, count__lt=limit).update(
-            count=F("count") + 1
+        # Hand-written: on every API call's path (spacebetween.statements).
+        taken, _ = statements.execute(
+            _count_sql(), (key.pk, statements.value(ApiKeyWindow, "window_start", window), limit)
         )
         if taken:
             return True

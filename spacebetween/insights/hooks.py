@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 from collections.abc import Iterator
 
+from spacebetween import statements
 from spacebetween.insights.models import StaleEpisode
 
 
@@ -17,11 +18,11 @@ def refresh_episode_later(episode_id: int) -> None:
     """Mark this episode's signals stale (inside the caller's transaction). An existing mark takes the
     new time: a refresh that read the old mark deletes only that one (`refresh_stale`), so an answer
     arriving while it runs is still refreshed in the next round."""
-    StaleEpisode.objects.bulk_create(
-        [StaleEpisode(episode_id=episode_id, marked_at=dt.datetime.now(dt.UTC))],
-        update_conflicts=True,
-        unique_fields=["episode"],
-        update_fields=["marked_at"],
+    statements.insert(
+        StaleEpisode,
+        {"episode": episode_id, "marked_at": dt.datetime.now(dt.UTC)},
+        returning_pk=False,
+        unique=["episode"],
     )
 
 

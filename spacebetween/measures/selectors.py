@@ -43,7 +43,7 @@ def pack_terms_digest(instruments: list[Instrument]) -> str:
     return hashlib.sha256(json.dumps(shown, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-def current_acceptance(practice: Practice) -> PackAcceptance | None:
+def current_acceptance(practice: Practice | int) -> PackAcceptance | None:
     """The acceptance in force: not withdrawn, and for the terms as they are now."""
     digest = pack_terms_digest(licensed_pack())
     return (
@@ -54,7 +54,7 @@ def current_acceptance(practice: Practice) -> PackAcceptance | None:
     )
 
 
-def licensed_pack_enabled(practice: Practice) -> bool:
+def licensed_pack_enabled(practice: Practice | int) -> bool:
     return current_acceptance(practice) is not None
 
 
@@ -93,7 +93,7 @@ def _imported_definition(imported: ImportedInstrument) -> Instrument:
     )
 
 
-def assignment_instrument(assignment: Assignment, practice: Practice) -> Instrument | None:
+def assignment_instrument(assignment: Assignment, practice: Practice | int) -> Instrument | None:
     """The exact definition an assignment was made with, if the practice may still use it: the
     current one (as `instruments_for` has it) when its version matches, else the practice's import of
     that version. Reads only what this one instrument needs, on every answer's path: the practice's

@@ -4,6 +4,7 @@ measurement loop (assignments, responses, risk flags); measurement plans and `pl
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import math
@@ -13,14 +14,15 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Prefetch, Q
 
+from spacebetween import statements
 from spacebetween.accounts.models import Role, User
 from spacebetween.audit.models import Action, Outcome, Purpose
 from spacebetween.audit.services import record
 from spacebetween.clients.access import episodes_for
-from spacebetween.clients.models import Attendance, Client, Episode, Session
+from spacebetween.clients.models import Attendance, Episode, Session
 from spacebetween.core import instruments as catalogue
 from spacebetween.core import schedule
 from spacebetween.core.instruments import Instrument, InstrumentDefinitionError, RiskRule
@@ -521,6 +523,27 @@ def _scores_json(score: ResponseScore) -> dict[str, dict[str, Any]]:
     }
 
 
+@functools.cache
+def _claim_sql() -> str:
+    a = statements.columns(Assignment, "id", "status", "answered_at", "expires_at")
+    open_statuses = ", ".join(["%s"] * len(OPEN_STATUSES))
+    return (
+        f"UPDATE {a['table']} SET {a['status']} = %s, {a['answered_at']} = %s "  # noqa: S608 - our names
+        f"WHERE {a['id']} = %s AND {a['expires_at']} > %s AND {a['status']} IN ({open_statuses})"
+    )
+
+
+def _assignment_claim(assignment_id: int, now: dt.datetime) -> bool:
+    """Answered now, if it is still open: one conditional UPDATE, which takes the row lock, so that of
+    two concurrent submissions only one finds it open. (A hand-written statement: on every answer's
+    path, spacebetween.statements.)"""
+    when = statements.value(Assignment, "answered_at", now)
+    changed, _ = statements.execute(
+        _claim_sql(), (AssignmentStatus.ANSWERED.value, when, assignment_id, when, *OPEN_STATUSES)
+    )
+    return changed == 1
+
+
 def response_submit(
     *,
     assignment: Assignment,
@@ -540,22 +563,15 @@ def response_submit(
     the key and counts the call against the key's limit, at the cost of no extra commit."""
     now = now or _now()
     _aware(now, "now")
-    # Reuse the caller's copy when it was read with the episode, client, practice and therapist the
-    # checks below need (the API's is): one query fewer per submission. Its status is checked again by
-    # the conditional UPDATE in the transaction either way.
+    # Reuse the caller's copy when it was read with the episode and client the checks below need (the
+    # API's is): one query fewer per submission. Its status is checked again by the conditional UPDATE
+    # in the transaction either way. (The therapist is read only when a risk answer notifies them.)
     episode = assignment.episode if Assignment.episode.is_cached(assignment) else None
-    if not (
-        episode is not None
-        and Episode.therapist.is_cached(episode)
-        and Episode.client.is_cached(episode)
-        and Client.practice.is_cached(episode.client)
-    ):
-        assignment = Assignment.objects.select_related("episode__client__practice", "episode__therapist").get(
-            pk=assignment.pk
-        )
+    if episode is None or not Episode.client.is_cached(episode):
+        assignment = Assignment.objects.select_related("episode__client").get(pk=assignment.pk)
     _check_submitter(actor, assignment, via)
     _refuse_if_closed(assignment, now)
-    instrument = selectors.assignment_instrument(assignment, assignment.episode.client.practice)
+    instrument = selectors.assignment_instrument(assignment, assignment.episode.client.practice_id)
     if instrument is None:
         raise ValidationError(INSTRUMENT_WITHDRAWN)
     if not isinstance(answers, Mapping):
@@ -570,27 +586,31 @@ def response_submit(
     practice_id = assignment.episode.client.practice_id
     try:
         with transaction.atomic(durable=True):
-            # Claimed by one conditional UPDATE, which takes the row lock: of two concurrent
-            # submissions only one finds it still open. Why it is closed is read only on refusal.
-            claimed = Assignment.objects.filter(
-                pk=assignment.pk, status__in=OPEN_STATUSES, expires_at__gt=now
-            ).update(status=AssignmentStatus.ANSWERED, answered_at=now)
+            # Why it is closed is read only on refusal.
+            claimed = _assignment_claim(assignment.pk, now)
             if not claimed:
                 _refuse_if_closed(Assignment.objects.get(pk=assignment.pk), now)
                 raise ValidationError(ALREADY_SUBMITTED)  # closed by a status _refuse_if_closed lacks
-            response = Response.objects.create(
+            stored: dict[str, Any] = {
+                "assignment": assignment.pk,
+                "instrument_id": instrument.id,
+                "instrument_version": instrument.version,
+                "instrument_language": instrument.language,
+                "answers": {k: None if v is None else _plain(v) for k, v in answers.items()},
+                "submitted_at": now,
+                "submitted_via": via,
+                "submitted_by": actor.pk if actor is not None else None,
+                "scores": _scores_json(score),
+                "risk": dict(score.risk),
+                "any_risk": bool(met),
+            }
+            response = Response(
+                pk=statements.insert(Response, stored),
                 assignment=assignment,
-                instrument_id=instrument.id,
-                instrument_version=instrument.version,
-                instrument_language=instrument.language,
-                answers={k: None if v is None else _plain(v) for k, v in answers.items()},
-                submitted_at=now,
-                submitted_via=via,
                 submitted_by=actor,
-                scores=_scores_json(score),
-                risk=dict(score.risk),
-                any_risk=bool(met),
+                **{k: v for k, v in stored.items() if k not in ("assignment", "submitted_by")},
             )
+            response._state.adding, response._state.db = False, connection.alias
             _raise_flags(assignment=assignment, response=response, met=met, now=now, actor=actor)
             refresh_episode_later(assignment.episode_id)
             # The audit row last: it locks the chain's single head row until the commit.
