@@ -440,8 +440,17 @@ def _audit_system(
     )
 
 
-def _notify(*, flag: RiskFlag, recipient: User, kind: str, now: dt.datetime, practice_id: int) -> None:
-    """The in-app notice and its e-mail, both committed with the flag (transactional outbox)."""
+def _notify(
+    *,
+    flag: RiskFlag,
+    recipient: User,
+    kind: str,
+    now: dt.datetime,
+    practice_id: int,
+    audit_later: list[Callable[[], object]] | None = None,
+) -> None:
+    """The in-app notice and its e-mail, both committed with the flag (transactional outbox). Its audit
+    row is written now, or appended to `audit_later` for the caller to write last."""
     notice = RiskNotification.objects.create(flag=flag, recipient=recipient, kind=kind, created_at=now)
     outbox_enqueue(
         practice_id=practice_id,
@@ -450,7 +459,11 @@ def _notify(*, flag: RiskFlag, recipient: User, kind: str, now: dt.datetime, pra
         body_text=RISK_EMAIL_BODY,
         kind=f"risk-{kind}",
     )
-    _audit_system(Action.CREATE, "RiskNotification", notice.pk, practice_id, kind)
+    audit = functools.partial(_audit_system, Action.CREATE, "RiskNotification", notice.pk, practice_id, kind)
+    if audit_later is None:
+        audit()
+    else:
+        audit_later.append(audit)
 
 
 def _raise_flags(
@@ -460,9 +473,12 @@ def _raise_flags(
     met: list[tuple[RiskRule, float]],
     now: dt.datetime,
     actor: User | None,
+    audit_later: list[Callable[[], object]],
 ) -> list[RiskFlag]:
     """Create (or, after a refused submission, attach) one flag per rule met, each with the treating
-    therapist's notification. Runs inside the caller's transaction."""
+    therapist's notification. Runs inside the caller's transaction, which writes the audit rows
+    appended to `audit_later` last: every transaction takes the audit chain's head after the other
+    rows it locks, so that two of them never wait on each other (a submission's API key count)."""
     episode = assignment.episode
     practice_id = episode.client.practice_id
     flags: list[RiskFlag] = []
@@ -478,20 +494,29 @@ def _raise_flags(
                 answer_value=value,
                 raised_at=now,
             )
-            _audit_system(Action.CREATE, "RiskFlag", flag.pk, practice_id, "raised", actor)
+            audit_later.append(
+                functools.partial(
+                    _audit_system, Action.CREATE, "RiskFlag", flag.pk, practice_id, "raised", actor
+                )
+            )
             _notify(
                 flag=flag,
                 recipient=episode.therapist,
                 kind=RiskNotificationKind.RAISED,
                 now=now,
                 practice_id=practice_id,
+                audit_later=audit_later,
             )
         else:
             if response is not None and flag.response_id is None:
                 flag.response = response
             flag.answer_value = max(flag.answer_value, value)
             flag.save(update_fields=["response", "answer_value"])
-            _audit_system(Action.UPDATE, "RiskFlag", flag.pk, practice_id, "answered-again", actor)
+            audit_later.append(
+                functools.partial(
+                    _audit_system, Action.UPDATE, "RiskFlag", flag.pk, practice_id, "answered-again", actor
+                )
+            )
         flags.append(flag)
     return flags
 
@@ -502,7 +527,18 @@ def _record_refused_risk(
     for attempt in range(2):  # a concurrent refused submission may create the same flag first
         try:
             with transaction.atomic(durable=True):
-                return _raise_flags(assignment=assignment, response=None, met=met, now=now, actor=actor)
+                audit_later: list[Callable[[], object]] = []
+                flags = _raise_flags(
+                    assignment=assignment,
+                    response=None,
+                    met=met,
+                    now=now,
+                    actor=actor,
+                    audit_later=audit_later,
+                )
+                for audit in audit_later:
+                    audit()
+                return flags
         except IntegrityError:
             if attempt:
                 raise
@@ -558,9 +594,10 @@ def response_submit(
     notification, in one transaction. Refused, changing nothing: an answered, revoked or expired
     questionnaire (`ALREADY_SUBMITTED`, `REVOKED`, `EXPIRED`). Refused as `AnswersRefused` (naming the
     item and value): answers that cannot be scored, after recording any risk answer among them.
-    `audit_stored(response)` writes the stored response's audit row in place of this service's, last
-    inside its transaction, so that it commits with the response or not at all: the API's row names
-    the key and counts the call against the key's limit, at the cost of no extra commit."""
+    `audit_stored(response)` writes the stored response's audit row in place of this service's, inside
+    its transaction after every other write except the risk flags' audit rows, so that it commits with
+    the response or not at all: the API's row names the key and counts the call against the key's
+    limit (that count before the audit chain's head, as everywhere), at the cost of no extra commit."""
     now = now or _now()
     _aware(now, "now")
     # Reuse the caller's copy when it was read with the episode and client the checks below need (the
@@ -611,9 +648,12 @@ def response_submit(
                 **{k: v for k, v in stored.items() if k not in ("assignment", "submitted_by")},
             )
             response._state.adding, response._state.db = False, connection.alias
-            _raise_flags(assignment=assignment, response=response, met=met, now=now, actor=actor)
+            later: list[Callable[[], object]] = []
+            _raise_flags(
+                assignment=assignment, response=response, met=met, now=now, actor=actor, audit_later=later
+            )
             refresh_episode_later(assignment.episode_id)
-            # The audit row last: it locks the chain's single head row until the commit.
+            # The audit rows last: they lock the chain's single head row until the commit.
             if audit_stored is not None:
                 audit_stored(response)
             else:
@@ -628,6 +668,8 @@ def response_submit(
                     detail=f"via-{via}",
                     actor_role="" if actor is not None else "client",
                 )
+            for audit in later:
+                audit()
     except IntegrityError as exc:
         if Response.objects.filter(assignment_id=assignment.pk).exists():
             raise ValidationError(ALREADY_SUBMITTED) from exc
