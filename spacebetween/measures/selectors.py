@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
+from spacebetween import statements
 from spacebetween.accounts.models import Role, User
 from spacebetween.clients.models import Episode
 from spacebetween.core import instruments as catalogue
@@ -93,17 +95,26 @@ def _imported_definition(imported: ImportedInstrument) -> Instrument:
     )
 
 
+@functools.cache
+def _imports_sql() -> str:
+    i = statements.columns(ImportedInstrument, "practice", "instrument_id", "imported_at", "id")
+    return (
+        f"SELECT {statements.select_list(ImportedInstrument, 'i')} FROM {i['table']} i "  # noqa: S608
+        f"WHERE i.{i['practice']} = %s AND i.{i['instrument_id']} = %s "
+        f"ORDER BY i.{i['imported_at']}, i.{i['id']}"
+    )
+
+
 def assignment_instrument(assignment: Assignment, practice: Practice | int) -> Instrument | None:
     """The exact definition an assignment was made with, if the practice may still use it: the
     current one (as `instruments_for` has it) when its version matches, else the practice's import of
     that version. Reads only what this one instrument needs, on every answer's path: the practice's
-    imports of its id (one query), and the licensed pack's acceptance only for a licensed instrument."""
+    imports of its id (one hand-written query: spacebetween.statements), and the licensed pack's
+    acceptance only for a licensed instrument."""
     instrument_id = assignment.instrument_id
-    imports = list(
-        ImportedInstrument.objects.filter(practice=practice, instrument_id=instrument_id).order_by(
-            "imported_at"
-        )
-    )
+    practice_id = practice if isinstance(practice, int) else practice.pk
+    _, rows = statements.execute(_imports_sql(), (practice_id, instrument_id))
+    imports = [statements.from_row(row, ImportedInstrument)[0] for row in rows]
     shipped = catalogue.registry(include_licensed=True).get(instrument_id)
     if imports:
         current: Instrument | None = _imported_definition(imports[-1])  # the newest import wins
