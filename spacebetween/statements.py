@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import connection
-from django.db.models import Model
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import Field, Model
+
+M = TypeVar("M", bound=Model)
 
 
 @functools.cache
@@ -21,7 +23,7 @@ def _table(model: type[Model]) -> str:
 
 @functools.cache
 def _column(model: type[Model], name: str) -> str:
-    return connection.ops.quote_name(model._meta.get_field(name).column)  # type: ignore[union-attr]
+    return connection.ops.quote_name(str(model._meta.get_field(name).column))  # type: ignore[union-attr]
 
 
 def columns(model: type[Model], *names: str) -> dict[str, str]:
@@ -32,6 +34,11 @@ def columns(model: type[Model], *names: str) -> dict[str, str]:
 def value(model: type[Model], name: str, raw: Any) -> Any:
     """`raw` as the field `name` of `model` writes it (or compares it) in this database."""
     return model._meta.get_field(name).get_db_prep_save(raw, connection)  # type: ignore[union-attr]
+
+
+@functools.cache
+def _fields(model: type[Model], names: tuple[str, ...]) -> tuple[Field[Any, Any], ...]:
+    return tuple(model._meta.get_field(name) for name in names)  # type: ignore[misc]
 
 
 @functools.cache
@@ -62,8 +69,10 @@ def insert(
     Django 5.2's RETURNING needs too) and PostgreSQL both return the key."""
     names = tuple(values)
     sql = _insert_sql(model, names, returning_pk, tuple(unique))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [value(model, name, values[name]) for name in names])
+    db = connections[DEFAULT_DB_ALIAS]  # once, not through the proxy for every value
+    params = [f.get_db_prep_save(values[f.name], db) for f in _fields(model, names)]
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
         if returning_pk:
             return cursor.fetchone()[0]
     return None
@@ -73,7 +82,7 @@ def insert(
 def select_list(model: type[Model], alias: str) -> str:
     """Every column of `model`, in field order, as `alias`."column", ...: for `from_row`."""
     quote = connection.ops.quote_name
-    return ", ".join(f"{quote(alias)}.{quote(f.column)}" for f in model._meta.concrete_fields)
+    return ", ".join(f"{quote(alias)}.{quote(str(f.column))}" for f in model._meta.concrete_fields)
 
 
 @functools.cache
@@ -102,6 +111,13 @@ def from_row(row: Sequence[Any], *models: type[Model]) -> list[Model]:
         instances.append(model.from_db(connection.alias, names, values))
         at += len(names)
     return instances
+
+
+def instance(row: Sequence[Any], model: type[M]) -> M:
+    """One instance of `model` from a row that selected its `select_list`."""
+    found = from_row(row, model)[0]
+    assert isinstance(found, model)
+    return found
 
 
 def execute(sql: str, params: Sequence[Any]) -> tuple[int, list[tuple[Any, ...]]]:

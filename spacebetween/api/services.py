@@ -131,8 +131,8 @@ def _key_presented(presented: str) -> ApiKey | None:
         return None
     # Hand-written SQL: it is on every API call's path (spacebetween.statements).
     _, rows = statements.execute(_key_sql(), (prefix,))
-    key = statements.from_row(rows[0], ApiKey)[0] if rows else None
-    if not isinstance(key, ApiKey) or not hmac.compare_digest(key.secret_hash, secret_digest(secret)):
+    key = statements.instance(rows[0], ApiKey) if rows else None
+    if key is None or not hmac.compare_digest(key.secret_hash, secret_digest(secret)):
         return None
     return key
 

@@ -114,7 +114,7 @@ def assignment_instrument(assignment: Assignment, practice: Practice | int) -> I
     instrument_id = assignment.instrument_id
     practice_id = practice if isinstance(practice, int) else practice.pk
     _, rows = statements.execute(_imports_sql(), (practice_id, instrument_id))
-    imports = [statements.from_row(row, ImportedInstrument)[0] for row in rows]
+    imports = [statements.instance(row, ImportedInstrument) for row in rows]
     shipped = catalogue.registry(include_licensed=True).get(instrument_id)
     if imports:
         current: Instrument | None = _imported_definition(imports[-1])  # the newest import wins

@@ -621,6 +621,25 @@ def response_submit(
         raise AnswersRefused(_refusal_message(instrument, exc).message_dict, risk_flags=flags) from exc
     met = _risk_rules_met(instrument, answers, score)
     practice_id = assignment.episode.client.practice_id
+    # Everything that can be is made ready before the transaction: on SQLite, writers take turns.
+    stored: dict[str, Any] = {
+        "assignment": assignment.pk,
+        "instrument_id": instrument.id,
+        "instrument_version": instrument.version,
+        "instrument_language": instrument.language,
+        "answers": {k: None if v is None else _plain(v) for k, v in answers.items()},
+        "submitted_at": now,
+        "submitted_via": via,
+        "submitted_by": actor.pk if actor is not None else None,
+        "scores": _scores_json(score),
+        "risk": dict(score.risk),
+        "any_risk": bool(met),
+    }
+    response = Response(
+        assignment=assignment,
+        submitted_by=actor,
+        **{k: v for k, v in stored.items() if k not in ("assignment", "submitted_by")},
+    )
     try:
         with transaction.atomic(durable=True):
             # Why it is closed is read only on refusal.
@@ -628,25 +647,7 @@ def response_submit(
             if not claimed:
                 _refuse_if_closed(Assignment.objects.get(pk=assignment.pk), now)
                 raise ValidationError(ALREADY_SUBMITTED)  # closed by a status _refuse_if_closed lacks
-            stored: dict[str, Any] = {
-                "assignment": assignment.pk,
-                "instrument_id": instrument.id,
-                "instrument_version": instrument.version,
-                "instrument_language": instrument.language,
-                "answers": {k: None if v is None else _plain(v) for k, v in answers.items()},
-                "submitted_at": now,
-                "submitted_via": via,
-                "submitted_by": actor.pk if actor is not None else None,
-                "scores": _scores_json(score),
-                "risk": dict(score.risk),
-                "any_risk": bool(met),
-            }
-            response = Response(
-                pk=statements.insert(Response, stored),
-                assignment=assignment,
-                submitted_by=actor,
-                **{k: v for k, v in stored.items() if k not in ("assignment", "submitted_by")},
-            )
+            response.pk = statements.insert(Response, stored)
             response._state.adding, response._state.db = False, connection.alias
             later: list[Callable[[], object]] = []
             _raise_flags(
