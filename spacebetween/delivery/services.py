@@ -185,16 +185,12 @@ def links_send_due(*, now: dt.datetime) -> int:
     questionnaire that has become due (clients with a login get a sign-in reminder from
     measures.services.plan_apply instead). Sent outside the client's quiet hours; each assignment once,
     because a sent assignment is no longer `due`."""
-    due = (
-        Assignment.objects.filter(
-            status=AssignmentStatus.DUE,
-            due_at__lte=now,
-            expires_at__gt=now,
-            episode__client__portal_user__isnull=True,
-        )
-        .exclude(episode__client__email="")
-        .select_related("episode__client__practice")
-    )
+    due = Assignment.objects.filter(
+        status=AssignmentStatus.DUE,
+        due_at__lte=now,
+        expires_at__gt=now,
+        episode__client__portal_user__isnull=True,
+    ).exclude(episode__client__email="").select_related("episode__client__practice")
     sent = 0
     for assignment in due:
         send_at = reminder_at(now, assignment.episode.client.practice.time_zone)
