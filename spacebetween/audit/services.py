@@ -84,7 +84,7 @@ def record(
         event = AuditEvent(prev_hash=head_hash, hash=digest, **fields)
         statements.insert(AuditEvent, {**fields, "prev_hash": head_hash, "hash": digest}, returning_pk=False)
         statements.execute(advance_head, (fields["seq"], digest))
-        event._state.adding = False
+        event._state.adding, event._state.db = False, connection.alias
     return event
 
 
