@@ -1,8 +1,8 @@
-"""Hand-written SQL for the few writes on an answer's path, where the ORM's cost of building each query
-is most of the time an answer takes (docs/performance.md: an API submission went from 19 ORM queries
-to a handful of these). The statement text is built once per model and column list; the names come
-from the model's fields and every value is prepared by its field, exactly as the ORM would write it
-(time zones, JSON), so rows written here and rows written by the ORM are the same."""
+"""Hand-written SQL for the few reads and writes on an answer's path, where the ORM's cost of building
+each query was most of the time an answer took (docs/performance.md). The statement text is built
+once per model and column list; the names come from the model's fields and every value is prepared
+by its field, exactly as the ORM would write it (time zones, JSON), so rows written here and rows
+written by the ORM are the same."""
 
 from __future__ import annotations
 

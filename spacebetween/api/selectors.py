@@ -21,6 +21,7 @@ def api_keys_for(practice: Practice) -> QuerySet[ApiKey]:
 
 
 def assignments_for_key(key: ApiKey) -> QuerySet[Assignment]:
+    # The key's practice through the episode's client: `_assignment_sql` states the same scope in SQL.
     return Assignment.objects.filter(episode__client__practice_id=key.practice_id)
 
 
@@ -56,8 +57,9 @@ def _assignment_sql() -> str:
 
 
 def assignment_for_key(key: ApiKey, pk: int) -> Assignment | None:
-    """The assignment if it is the key's practice's, with its episode and client (what a submission
-    checks). Hand-written SQL: it is on every API answer's path (spacebetween.statements)."""
+    """The assignment if it is the key's practice's (the scope of `assignments_for_key`), with its
+    episode and client (what a submission checks). Hand-written SQL: it is on every API answer's path
+    (spacebetween.statements)."""
     _, rows = statements.execute(_assignment_sql(), (pk, key.practice_id))
     if not rows:
         return None
