@@ -4,6 +4,9 @@ from spacebetween.web.health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Before the pages: Django tries the patterns in order, and every API call would otherwise be
+    # matched against each page's pattern first (docs/performance.md). No page lives under api/.
+    path("api/", include("spacebetween.api.urls")),
     path("", include("spacebetween.accounts.urls")),
     path("", include("spacebetween.web.urls")),
     path("", include("spacebetween.measures.urls")),
@@ -12,5 +15,4 @@ urlpatterns = [
     path("", include("spacebetween.safety.urls")),
     path("", include("spacebetween.insights.urls")),
     path("", include("spacebetween.api.page_urls")),
-    path("api/", include("spacebetween.api.urls")),
 ]

@@ -115,7 +115,8 @@ UNKNOWN_CODE = "{code!r} is not an answer option of {link_id!r} (options: {optio
 OTHER_SYSTEM = "code {code!r} of {link_id!r} belongs to {expected!r}, not {found!r}"
 ORDINAL_DISAGREES = "ordinalValue {found} disagrees with {expected} of option {code!r} of {link_id!r}"
 NOT_AWARE = "{name} must be a timezone-aware datetime"
-BAD_RESPONSE_ID = "response id must be a non-empty string, not {value!r}"
+# FHIR's string is `[ \r\n\t\S]+`: at least one character that is not (Unicode) white space.
+BAD_RESPONSE_ID = "response id must be a string with a visible character, not {value!r}"
 UNKNOWN_ITEM = "{item!r} is not an item of {instrument} (items: {items})"
 NOT_AN_OPTION = "value {value!r} of {item!r} is not one of its answer options ({options})"
 SCORE_OF_OTHER_INSTRUMENT = "the score is for {found}, not {expected}"
@@ -348,7 +349,7 @@ def questionnaire_response(
     ``answers`` maps item ids to answer-option values (the ordinalValue); None or absent is unanswered
     and the item is left out, as R4 asks for items without answers. Items nest as in the Questionnaire.
     """
-    if not isinstance(response_id, str) or not response_id:
+    if not isinstance(response_id, str) or not response_id.strip():
         raise FhirError("response_id", BAD_RESPONSE_ID.format(value=response_id))
     authored_text = _require_aware("authored", authored)
     nodes = _nodes(instrument)
@@ -448,7 +449,7 @@ def score_observations(
                 expected=f"{instrument.id} {instrument.version}",
             ),
         )
-    if not isinstance(response_id, str) or not response_id:
+    if not isinstance(response_id, str) or not response_id.strip():
         raise FhirError("response_id", BAD_RESPONSE_ID.format(value=response_id))
     effective_text = _require_aware("effective", effective)
 

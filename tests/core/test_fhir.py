@@ -284,6 +284,17 @@ def test_response_id_that_is_not_a_fhir_id_survives_in_the_identifier() -> None:
     assert fhir.parse_observations(observations) == {"client 7_b": score}
 
 
+@pytest.mark.parametrize("blank", ["", " ", "\xa0", "\t\n"])
+def test_a_response_id_with_no_visible_character_is_refused(blank: str) -> None:
+    # FHIR's string needs a character that is not white space: a blank id would export an invalid
+    # resource (found by the round-trip property test below with a no-break space).
+    score = score_response(PHQ9, phq9_answers(), "p1")
+    with pytest.raises(fhir.FhirError, match="visible character"):
+        fhir.questionnaire_response(PHQ9, phq9_answers(), response_id=blank, authored=AUTHORED)
+    with pytest.raises(fhir.FhirError, match="visible character"):
+        fhir.score_observations(PHQ9, score, response_id=blank, effective=AUTHORED)
+
+
 def test_the_same_input_gives_the_same_resources() -> None:
     score = score_response(PHQ9, phq9_answers(), "p1")
     assert qr_for(PHQ9, phq9_answers(), "p1") == qr_for(PHQ9, phq9_answers(), "p1")
@@ -353,7 +364,7 @@ def test_random_valid_answers_round_trip(data: st.DataObject) -> None:
         item.id: data.draw(st.one_of(st.none(), st.sampled_from(item.values)), label=item.id)
         for item in instrument.items
     }
-    rid = data.draw(st.text(min_size=1, max_size=20), label="response id")
+    rid = data.draw(st.text(min_size=1, max_size=20).filter(str.strip), label="response id")
     qr = qr_for(instrument, answers, rid)
     construct(qr)
     parsed = fhir.parse_questionnaire_response(json.dumps(qr), include_licensed=True)
