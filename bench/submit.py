@@ -2,9 +2,10 @@
 
 For each database (SQLite, PostgreSQL): a scratch database, migrated; open PHQ-9 assignments created up
 front through the services, spread over many clients' episodes (each submission refreshes its episode's
-insights, as in a practice); gunicorn with production settings and (2 x cores) + 1 sync workers. Then
-a fixed number of clients, each a thread with its own `http.client` connection (gunicorn's sync
-workers close it after every answer, so every request connects anew; the latency includes that), send:
+insights, as in a practice); gunicorn with production settings and the sync workers docs/operations.md
+recommends for the database (`harness.gunicorn_workers`). Then a fixed number of clients, each a
+thread with its own `http.client` connection (gunicorn's sync workers close it after every answer,
+so every request connects anew; the latency includes that), send:
 
 - baseline: `GET /healthz` (no database, no session): the framework's ceiling on this machine;
 - submissions: `POST /api/v1/assignments/{id}/responses` with a synthetic PHQ-9 (bench/score.py's
@@ -154,7 +155,7 @@ def run_database(kind: str, *, quick: bool, seed: int, workdir: Path) -> dict[st
         preparation = {"migrate_and_setup_s": round(time.perf_counter() - began, 2)}
         calls = _submission_calls(setup, seed)
         health = [Call("GET", "/healthz")]
-        workers = harness.gunicorn_workers()
+        workers = harness.gunicorn_workers(kind)
         with harness.Server(env, data_dir / "gunicorn.log", workers) as server:
             # Warm-up: every worker has imported, connected and compiled before the clock starts.
             drive(server.port, health * WARMUP_HEALTH, CONCURRENCY)

@@ -113,6 +113,25 @@ def from_row(row: Sequence[Any], *models: type[Model]) -> list[Model]:
     return instances
 
 
+@functools.cache
+def _get_sql(model: type[Model], names: tuple[str, ...]) -> str:
+    where = " AND ".join(f"t.{_column(model, name)} = %s" for name in names)
+    return f"SELECT {select_list(model, 't')} FROM {_table(model)} t WHERE {where}"  # noqa: S608 - our names
+
+
+def get(model: type[M], **where: Any) -> M | None:
+    """The row of `model` whose fields equal `where` (its primary key, or the fields of a unique
+    constraint; a foreign key by its id), as an instance; None when there is none."""
+    names = tuple(where)
+    db = connections[DEFAULT_DB_ALIAS]
+    params = [f.get_db_prep_value(where[f.name], db) for f in _fields(model, names)]
+    _, rows = execute(_get_sql(model, names), params)
+    if len(rows) > 1:
+        found = f"{len(rows)} rows of {model.__name__} where {where}"
+        raise model.MultipleObjectsReturned(found)  # type: ignore[attr-defined]
+    return instance(rows[0], model) if rows else None
+
+
 def instance(row: Sequence[Any], model: type[M]) -> M:
     """One instance of `model` from a row that selected its `select_list`."""
     found = from_row(row, model)[0]

@@ -483,7 +483,8 @@ def _raise_flags(
     practice_id = episode.client.practice_id
     flags: list[RiskFlag] = []
     for rule, value in met:
-        flag = RiskFlag.objects.filter(assignment=assignment, rule_id=rule.id).first()
+        # Hand-written reads (spacebetween.statements): a risk answer's path is an answer's path too.
+        flag = statements.get(RiskFlag, assignment=assignment.pk, rule_id=rule.id)
         if flag is None:
             flag = RiskFlag.objects.create(
                 assignment=assignment,
@@ -499,6 +500,10 @@ def _raise_flags(
                     _audit_system, Action.CREATE, "RiskFlag", flag.pk, practice_id, "raised", actor
                 )
             )
+            if not Episode.therapist.is_cached(episode):
+                therapist = statements.get(User, id=episode.therapist_id)
+                assert therapist is not None  # the episode's foreign key, protected
+                episode.therapist = therapist
             _notify(
                 flag=flag,
                 recipient=episode.therapist,

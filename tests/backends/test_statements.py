@@ -97,3 +97,36 @@ def test_a_conditional_update_reports_the_rows_it_changed(assignment: Assignment
     assert statements.execute(sql, ("revoked", assignment.pk, "due")) == (0, [])
     assert statements.execute(sql, ("revoked", assignment.pk, "answered")) == (1, [])
     assert Assignment.objects.get(pk=assignment.pk).status == "revoked"
+
+
+def test_get_reads_one_row_by_key_or_unique_fields_as_the_orm_does(assignment: Assignment) -> None:
+    other = Assignment.objects.create(
+        episode=assignment.episode,
+        instrument_id="gad7",
+        instrument_version="1.0.0",
+        due_at=WHEN,
+        expires_at=WHEN + dt.timedelta(days=7),
+        created_by=assignment.created_by,
+        created_at=WHEN,
+    )
+    got = statements.get(Assignment, id=assignment.pk)
+    orm = Assignment.objects.get(pk=assignment.pk)
+    assert got is not None and _values(got, Assignment) == _values(orm, Assignment)
+    # A foreign key by its id, with another field: the other assignment is not it.
+    by_fields = statements.get(Assignment, episode=assignment.episode_id, instrument_id="gad7")
+    assert by_fields is not None and by_fields.pk == other.pk
+    assert statements.get(Assignment, id=other.pk + 1000) is None
+
+
+def test_get_refuses_more_than_one_row(assignment: Assignment) -> None:
+    Assignment.objects.create(
+        episode=assignment.episode,
+        instrument_id="phq9",
+        instrument_version="1.0.0",
+        due_at=WHEN,
+        expires_at=WHEN + dt.timedelta(days=7),
+        created_by=assignment.created_by,
+        created_at=WHEN,
+    )
+    with pytest.raises(Assignment.MultipleObjectsReturned, match="2 rows of Assignment"):
+        statements.get(Assignment, episode=assignment.episode_id)
