@@ -99,16 +99,21 @@ def test_a_conditional_update_reports_the_rows_it_changed(assignment: Assignment
     assert Assignment.objects.get(pk=assignment.pk).status == "revoked"
 
 
-def test_get_reads_one_row_by_key_or_unique_fields_as_the_orm_does(assignment: Assignment) -> None:
-    other = Assignment.objects.create(
+def _another(assignment: Assignment, instrument_id: str) -> Assignment:
+    """A second assignment in the same episode."""
+    return Assignment.objects.create(
         episode=assignment.episode,
-        instrument_id="gad7",
+        instrument_id=instrument_id,
         instrument_version="1.0.0",
         due_at=WHEN,
         expires_at=WHEN + dt.timedelta(days=7),
         created_by=assignment.created_by,
         created_at=WHEN,
     )
+
+
+def test_get_reads_one_row_by_key_or_unique_fields_as_the_orm_does(assignment: Assignment) -> None:
+    other = _another(assignment, "gad7")
     got = statements.get(Assignment, id=assignment.pk)
     orm = Assignment.objects.get(pk=assignment.pk)
     assert got is not None and _values(got, Assignment) == _values(orm, Assignment)
@@ -119,14 +124,6 @@ def test_get_reads_one_row_by_key_or_unique_fields_as_the_orm_does(assignment: A
 
 
 def test_get_refuses_more_than_one_row(assignment: Assignment) -> None:
-    Assignment.objects.create(
-        episode=assignment.episode,
-        instrument_id="phq9",
-        instrument_version="1.0.0",
-        due_at=WHEN,
-        expires_at=WHEN + dt.timedelta(days=7),
-        created_by=assignment.created_by,
-        created_at=WHEN,
-    )
+    _another(assignment, "phq9")
     with pytest.raises(Assignment.MultipleObjectsReturned, match="2 rows of Assignment"):
         statements.get(Assignment, episode=assignment.episode_id)
