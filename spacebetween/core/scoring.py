@@ -212,20 +212,15 @@ def score_table(
         raise ValueError(f"{len(ids)} respondent ids for {n} rows of answers")
 
     missing = np.isnan(table)
-    # Rows with an answer that is not an option of its item: one membership test per distinct set of
-    # options (a PHQ-9's nine items share one), then the first bad row of each item, the earliest row
-    # (and in it the first item) reported.
-    by_options: dict[tuple[int | float, ...], list[int]] = {}
-    for j, item in enumerate(instrument.items):
-        by_options.setdefault(item.values, []).append(j)
-    answer_ok = missing.copy()
-    for values, cols in by_options.items():
-        answer_ok[:, cols] |= np.isin(table[:, cols], np.asarray(values, dtype=np.float64))
+    # Rows with an answer that is not an option of its item; first such row per item.
     bad_value_row, bad_value_col = n, -1
-    for j in np.flatnonzero(~answer_ok.all(axis=0)).tolist():
-        first = int(np.argmin(answer_ok[:, j]))
-        if first < bad_value_row:
-            bad_value_row, bad_value_col = first, j
+    for j, item in enumerate(instrument.items):
+        col = table[:, j]
+        ok = missing[:, j] | np.isin(col, np.asarray(item.values, dtype=np.float64))
+        if not ok.all():
+            first = int(np.argmin(ok))
+            if first < bad_value_row:
+                bad_value_row, bad_value_col = first, j
 
     index = {item_id: j for j, item_id in enumerate(item_ids)}
     risk = _risk_flags(instrument, table, missing, index)
@@ -289,24 +284,22 @@ def _scale_scores(
     instrument: Instrument, sc: Scale, table: FloatArray, missing: BoolArray, index: Mapping[str, int]
 ) -> ScaleScores:
     k = len(sc.items)
-    cols = [index[item_id] for item_id in sc.items]
-    # The scale's columns, copied (column-major, as the table: each column is contiguous memory).
-    values = table[:, cols]
-    miss = missing[:, cols]
-    for c, item_id in enumerate(sc.items):
+    n = table.shape[0]
+    total = np.zeros(n, dtype=np.float64)
+    n_missing = np.zeros(n, dtype=np.int64)
+    # Column by column: the table is column-major (see score_table), so each pass reads contiguous memory.
+    for item_id in sc.items:
+        j = index[item_id]
+        values = table[:, j]
         recode = sc.recode_for(item_id)
         if recode is not None:  # recode first, then reverse keying (the loader allows one or the other)
-            values[:, c] = _recoded(recode, values[:, c])
+            values = _recoded(recode, values)
         if item_id in sc.reverse:
             item = instrument.item(item_id)
-            values[:, c] = (float(item.min) + float(item.max)) - values[:, c]
-    values[miss] = 0.0
-    # Added item by item, in the scale's order, so that a mean of decimal scores is the same to the
-    # last bit however many rows are scored at once.
-    total = values[:, 0].copy()
-    for c in range(1, k):
-        total += values[:, c]
-    n_missing = miss.sum(axis=1, dtype=np.int64)
+            values = (float(item.min) + float(item.max)) - values
+        miss = missing[:, j]
+        total += np.where(miss, 0.0, values)
+        n_missing += miss
     answered = k - n_missing
     too_many = n_missing > sc.missing.max_missing
 
