@@ -114,22 +114,33 @@ def from_row(row: Sequence[Any], *models: type[Model]) -> list[Model]:
 
 
 @functools.cache
-def _get_sql(model: type[Model], names: tuple[str, ...]) -> str:
+def _select_sql(model: type[Model], names: tuple[str, ...], order_by: tuple[str, ...]) -> str:
     where = " AND ".join(f"t.{_column(model, name)} = %s" for name in names)
-    return f"SELECT {select_list(model, 't')} FROM {_table(model)} t WHERE {where}"  # noqa: S608 - our names
+    sql = f"SELECT {select_list(model, 't')} FROM {_table(model)} t WHERE {where}"  # noqa: S608 - our names
+    if order_by:
+        sql += " ORDER BY " + ", ".join(f"t.{_column(model, name)}" for name in order_by)
+    return sql
+
+
+def select(model: type[M], *, order_by: Sequence[str] = (), **where: Any) -> list[M]:
+    """The rows of `model` whose fields equal `where` (a foreign key by its id), as instances, in the
+    order of the fields `order_by`."""
+    names = tuple(where)
+    db = connections[DEFAULT_DB_ALIAS]
+    params = [f.get_db_prep_value(where[f.name], db) for f in _fields(model, names)]
+    _, rows = execute(_select_sql(model, names, tuple(order_by)), params)
+    return [instance(row, model) for row in rows]
 
 
 def get(model: type[M], **where: Any) -> M | None:
     """The row of `model` whose fields equal `where` (its primary key, or the fields of a unique
-    constraint; a foreign key by its id), as an instance; None when there is none."""
-    names = tuple(where)
-    db = connections[DEFAULT_DB_ALIAS]
-    params = [f.get_db_prep_value(where[f.name], db) for f in _fields(model, names)]
-    _, rows = execute(_get_sql(model, names), params)
-    if len(rows) > 1:
-        found = f"{len(rows)} rows of {model.__name__} where {where}"
-        raise model.MultipleObjectsReturned(found)  # type: ignore[attr-defined]
-    return instance(rows[0], model) if rows else None
+    constraint), as an instance; None when there is none."""
+    found = select(model, **where)
+    if len(found) > 1:
+        raise model.MultipleObjectsReturned(  # type: ignore[attr-defined]
+            f"{len(found)} rows of {model.__name__} where {where}"
+        )
+    return found[0] if found else None
 
 
 def instance(row: Sequence[Any], model: type[M]) -> M:

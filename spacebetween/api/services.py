@@ -108,13 +108,6 @@ class RateLimited(Exception):
 
 
 @functools.cache
-def _key_sql() -> str:
-    k = statements.columns(ApiKey, "prefix")
-    listed = statements.select_list(ApiKey, "k")
-    return f"SELECT {listed} FROM {k['table']} k WHERE k.{k['prefix']} = %s"  # noqa: S608 - our names
-
-
-@functools.cache
 def _count_sql() -> str:
     w = statements.columns(ApiKeyWindow, "key", "window_start", "count")
     return (
@@ -130,8 +123,7 @@ def _key_presented(presented: str) -> ApiKey | None:
     if scheme != KEY_SCHEME or not prefix or not secret:
         return None
     # Hand-written SQL: it is on every API call's path (spacebetween.statements).
-    _, rows = statements.execute(_key_sql(), (prefix,))
-    key = statements.instance(rows[0], ApiKey) if rows else None
+    key = statements.get(ApiKey, prefix=prefix)
     if key is None or not hmac.compare_digest(key.secret_hash, secret_digest(secret)):
         return None
     return key

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -95,16 +94,6 @@ def _imported_definition(imported: ImportedInstrument) -> Instrument:
     )
 
 
-@functools.cache
-def _imports_sql() -> str:
-    i = statements.columns(ImportedInstrument, "practice", "instrument_id", "imported_at", "id")
-    return (
-        f"SELECT {statements.select_list(ImportedInstrument, 'i')} FROM {i['table']} i "  # noqa: S608
-        f"WHERE i.{i['practice']} = %s AND i.{i['instrument_id']} = %s "
-        f"ORDER BY i.{i['imported_at']}, i.{i['id']}"
-    )
-
-
 def assignment_instrument(assignment: Assignment, practice: Practice | int) -> Instrument | None:
     """The exact definition an assignment was made with, if the practice may still use it: the
     current one (as `instruments_for` has it) when its version matches, else the practice's import of
@@ -113,8 +102,9 @@ def assignment_instrument(assignment: Assignment, practice: Practice | int) -> I
     acceptance only for a licensed instrument."""
     instrument_id = assignment.instrument_id
     practice_id = practice if isinstance(practice, int) else practice.pk
-    _, rows = statements.execute(_imports_sql(), (practice_id, instrument_id))
-    imports = [statements.instance(row, ImportedInstrument) for row in rows]
+    imports = statements.select(
+        ImportedInstrument, order_by=("imported_at", "id"), practice=practice_id, instrument_id=instrument_id
+    )
     shipped = catalogue.registry(include_licensed=True).get(instrument_id)
     if imports:
         current: Instrument | None = _imported_definition(imports[-1])  # the newest import wins

@@ -127,3 +127,10 @@ def test_get_refuses_more_than_one_row(assignment: Assignment) -> None:
     _another(assignment, "phq9")
     with pytest.raises(Assignment.MultipleObjectsReturned, match="2 rows of Assignment"):
         statements.get(Assignment, episode=assignment.episode_id)
+
+
+def test_select_reads_every_matching_row_in_the_order_asked(assignment: Assignment) -> None:
+    second, third = _another(assignment, "gad7"), _another(assignment, "core10")
+    rows = statements.select(Assignment, order_by=("instrument_id", "id"), episode=assignment.episode_id)
+    assert [a.pk for a in rows] == [third.pk, second.pk, assignment.pk]  # core10, gad7, phq9
+    assert statements.select(Assignment, episode=assignment.episode_id, instrument_id="wsas") == []
