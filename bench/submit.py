@@ -11,6 +11,11 @@ so every request connects anew; the latency includes that), send:
 - submissions: `POST /api/v1/assignments/{id}/responses` with a synthetic PHQ-9 (bench/score.py's
   seeded generator, so some answers endorse item 9 and raise risk flags, as real ones do).
 
+The two are measured in `ROUNDS` alternating blocks (baseline, submissions, baseline, ...), each
+a fifth of its requests, and each figure is over all its blocks: the shared machine's speed drifts
+(measured: `/healthz` 30% slower a minute later, docs/performance.md), and alternating puts the drift
+on both alike instead of on whichever ran second. Each round's own ratio is reported beside it.
+
 Per-request latency is measured around send and full read; any answer other than 2xx, or a failed
 connection, is an error. Afterwards the responses stored in the database are counted, so an
 acknowledged submission that was not stored shows up. Goals (issue #6): submission throughput at least
@@ -47,6 +52,7 @@ SIZES = {  # (submissions, health requests)
     "quick": (120, 1000),
     "full": (3000, 15000),
 }
+ROUNDS = 5
 GOAL_MIN_THROUGHPUT_RATIO = 0.30
 GOAL_MAX_P99_MS = 250.0
 DATABASES = ("sqlite", "postgresql")
@@ -60,8 +66,22 @@ class Call:
     headers: tuple[tuple[str, str], ...] = ()
 
 
-def drive(port: int, calls: list[Call], concurrency: int) -> dict[str, Any]:
-    """Send `calls` from `concurrency` threads, each with its own persistent connection; the figures."""
+@dataclass(frozen=True)
+class Load:
+    """What one block of requests gave: each request's latency (seconds) and status (0: no answer)."""
+
+    latencies: list[float]
+    statuses: list[int]
+    seconds: float
+    concurrency: int
+
+    @property
+    def ok(self) -> int:
+        return sum(200 <= s < 300 for s in self.statuses)
+
+
+def drive(port: int, calls: list[Call], concurrency: int) -> Load:
+    """Send `calls` from `concurrency` threads, each with its own persistent connection."""
     n = len(calls)
     latencies = [0.0] * n
     statuses = [0] * n
@@ -99,20 +119,38 @@ def drive(port: int, calls: list[Call], concurrency: int) -> dict[str, Any]:
     began = time.perf_counter()
     for thread in threads:
         thread.join()
-    seconds = time.perf_counter() - began
-    ok = sum(200 <= s < 300 for s in statuses)
+    return Load(latencies, statuses, time.perf_counter() - began, concurrency)
+
+
+def throughput(loads: list[Load]) -> float:
+    """Answered requests (2xx) per second over `loads` together."""
+    return sum(load.ok for load in loads) / sum(load.seconds for load in loads)
+
+
+def figures(loads: list[Load]) -> dict[str, Any]:
+    """The figures of `loads` taken together: one workload measured in several blocks."""
+    statuses = [s for load in loads for s in load.statuses]
     counts: dict[str, int] = {}
     for s in statuses:
         counts[str(s) if s else "no answer"] = counts.get(str(s) if s else "no answer", 0) + 1
     return {
-        "requests": n,
-        "concurrency": concurrency,
-        "seconds": round(seconds, 3),
-        "throughput_per_s": round(ok / seconds, 1),
-        "latency_ms": stats.latency_ms(latencies),
-        "errors": n - ok,
+        "requests": len(statuses),
+        "concurrency": loads[0].concurrency,
+        "seconds": round(sum(load.seconds for load in loads), 3),
+        "throughput_per_s": round(throughput(loads), 1),
+        "latency_ms": stats.latency_ms([t for load in loads for t in load.latencies]),
+        "errors": len(statuses) - sum(load.ok for load in loads),
         "status_counts": dict(sorted(counts.items())),
     }
+
+
+def blocks(items: list[Any], rounds: int) -> list[list[Any]]:
+    """`items` in `rounds` consecutive blocks of (nearly) equal size, none empty."""
+    if not 0 < rounds <= len(items):
+        raise ValueError(f"cannot split {len(items)} requests into {rounds} blocks")
+    size, extra = divmod(len(items), rounds)
+    bounds = [r * size + min(r, extra) for r in range(rounds + 1)]
+    return [items[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
 def _submission_calls(setup: dict[str, Any], seed: int) -> list[Call]:
@@ -156,33 +194,47 @@ def run_database(kind: str, *, quick: bool, seed: int, workdir: Path) -> dict[st
         calls = _submission_calls(setup, seed)
         health = [Call("GET", "/healthz")]
         workers = harness.gunicorn_workers(kind)
+        baseline: list[Load] = []
+        submissions: list[Load] = []
         with harness.Server(env, data_dir / "gunicorn.log", workers) as server:
             # Warm-up: every worker has imported, connected and compiled before the clock starts.
             drive(server.port, health * WARMUP_HEALTH, CONCURRENCY)
             warm = drive(server.port, calls[:WARMUP_SUBMISSIONS], CONCURRENCY)
-            baseline = drive(server.port, health * n_health, CONCURRENCY)
-            submissions = drive(server.port, calls[WARMUP_SUBMISSIONS:], CONCURRENCY)
+            for health_block, submit_block in zip(
+                blocks(health * n_health, ROUNDS), blocks(calls[WARMUP_SUBMISSIONS:], ROUNDS), strict=True
+            ):
+                baseline.append(drive(server.port, health_block, CONCURRENCY))
+                submissions.append(drive(server.port, submit_block, CONCURRENCY))
         stored = harness.count_rows(url, "measures_response")
-    ratio = stats.ratio(submissions["throughput_per_s"], baseline["throughput_per_s"])
+    submitted = figures(submissions)
+    ratio = stats.ratio(throughput(submissions), throughput(baseline))
     return {
         "database": database,
         "server": {"gunicorn_workers": workers, "worker_class": "sync", "settings": "production"},
         "submissions": {
-            **submissions,
+            **submitted,
             "endpoint": "POST /api/v1/assignments/{id}/responses (PHQ-9)",
-            "warmup_errors": warm["errors"],
+            "warmup_errors": len(warm.statuses) - warm.ok,
             # Rows in the database besides the warm-up's: must equal the 2xx answers.
-            "stored_responses": stored - (WARMUP_SUBMISSIONS - warm["errors"]),
+            "stored_responses": stored - warm.ok,
         },
-        "baseline": {**baseline, "endpoint": "GET /healthz"},
+        "baseline": {**figures(baseline), "endpoint": "GET /healthz"},
         "ratio": ratio,
-        "ratio_of": "submission throughput / baseline throughput",
+        "ratio_of": "submission throughput / baseline throughput, each over its blocks",
+        "rounds": [
+            {
+                "baseline_per_s": round(throughput([b]), 1),
+                "submissions_per_s": round(throughput([s]), 1),
+                "ratio": stats.ratio(throughput([s]), throughput([b])),
+            }
+            for b, s in zip(baseline, submissions, strict=True)
+        ],
         "goal": {
             "min_ratio": GOAL_MIN_THROUGHPUT_RATIO,
             "max_p99_ms": GOAL_MAX_P99_MS,
             "max_errors": 0,
         },
-        "goal_met": goal_met(submissions, ratio),
+        "goal_met": goal_met(submitted, ratio),
         "preparation": preparation,
     }
 

@@ -47,6 +47,13 @@ def _check_submit(entry: dict[str, Any], database: str) -> None:
     assert entry["ratio"] == _ratio_of(submissions["throughput_per_s"], baseline["throughput_per_s"])
     assert entry["goal"] == {"min_ratio": 0.3, "max_p99_ms": 250.0, "max_errors": 0}
     assert isinstance(entry["goal_met"], bool)
+    # Measured in alternating blocks: one round per block pair, each with its own ratio.
+    assert len(entry["rounds"]) == 5
+    for r in entry["rounds"]:
+        assert r["baseline_per_s"] > 0 and r["submissions_per_s"] > 0
+        assert r["ratio"] == _ratio_of(r["submissions_per_s"], r["baseline_per_s"])
+    per_round = [r["submissions_per_s"] for r in entry["rounds"]]
+    assert min(per_round) <= submissions["throughput_per_s"] <= max(per_round)
 
 
 @pytest.mark.e2e
