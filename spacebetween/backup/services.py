@@ -9,6 +9,10 @@ the same checksum on SQLite and PostgreSQL: a restore re-reads every table it wr
 
 Restore only fills an empty, migrated database, in one transaction: a wrong key, a damaged file, a
 different schema, a checksum, audit-chain or decryption failure changes nothing.
+
+Both leave an audit event (HIPAA 164.312(b), audit controls: a backup is the largest export there
+is). A backup's comes after its file is in place, since its snapshot is read-only; a restore's is the
+restored chain's next event, in the restore's transaction.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from uuid import UUID
 from django.apps import apps
 from django.conf import settings
 from django.core.management.color import no_style
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, models, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 from django.utils.duration import duration_string
@@ -99,6 +103,12 @@ ERROR_UNSUPPORTED = "Backups support SQLite and PostgreSQL only"
 
 class BackupError(Exception):
     """A backup or restore that was refused or failed; nothing was written."""
+
+
+class BackupNotAudited(BackupError):
+    """The backup file is complete and in place, but its audit event could not be written. The file is
+    kept (it may be the one copy that gets the practice through what broke its database); the failure
+    is reported so that the operator records the backup by hand."""
 
 
 @dataclass
@@ -287,6 +297,20 @@ def backup_write(path: Path, *, overwrite: bool = False) -> Manifest:
         out.close()
         temp.unlink(missing_ok=True)
         raise
+    try:
+        with transaction.atomic(durable=True):
+            record(
+                action=Action.READ,
+                event_type="backup",
+                purpose=Purpose.SYSTEM_ADMIN,
+                actor_role="system",
+                detail=f"{len(manifest.tables)} tables, {manifest.rows} rows, key {manifest.key_fingerprint}",
+            )
+    except DatabaseError as exc:
+        raise BackupNotAudited(
+            f"The backup was written to {path}, but its audit event could not be recorded: {exc}. "
+            "Keep the file, and note the backup in the practice's log by hand."
+        ) from exc
     return manifest
 
 
@@ -489,6 +513,14 @@ def restore(path: Path) -> RestoreReport:
             if not chain.intact:
                 raise BackupError(f"{ERROR_AUDIT}: {chain.problems[0].problem}.")
             decrypted = encrypted_values_decrypt()
+            # The restored chain's next event: the database says where its rows came from.
+            record(
+                action=Action.CREATE,
+                event_type="restore",
+                purpose=Purpose.SYSTEM_ADMIN,
+                actor_role="system",
+                detail=f"backup of {manifest.created_at[:19]} from {manifest.database}, {manifest.rows} rows",
+            )
     except ArchiveError as exc:  # the file changed between the check and the load
         raise BackupError(_sentence(exc)) from exc
     return RestoreReport(manifest=manifest, audit_events=chain.events, decrypted=decrypted)

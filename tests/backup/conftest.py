@@ -1,6 +1,7 @@
 """A practice to back up, made once per engine for the whole run: the demo practice (through the real
 services, with its audit trail and encrypted reflection notes) plus an MFA secret and a queued e-mail,
-so that every kind of encrypted field is in the backup. `spacebetween backup` then writes its file.
+so that every kind of encrypted field is in the backup. Its tables are hashed, then `spacebetween
+backup` writes its file (and appends the backup's audit event, which the file therefore lacks).
 
 Every process gets FIELD_ENCRYPTION_KEY explicitly: KEY (the practice's) or OTHER_KEY (a stranger's).
 """
@@ -44,27 +45,47 @@ result = {{
 }}
 """
 
-# Every backed-up table, hashed here in a way of its own (not the backup's canonical rows).
+# The audit log's two tables: a backup and a restore each append an event (and move the head).
+AUDIT_TABLES = ("audit.AuditEvent", "audit.AuditChainHead")
+
+# Every backed-up table, hashed here in a way of its own (not the backup's canonical rows). With
+# `AUDIT_UPTO = n` set before it: the audit events up to seq n only, and not the head.
 DIGEST = """
 import hashlib, json
 from django.apps import apps
 from spacebetween.backup.services import NOT_BACKED_UP
+upto = globals().get("AUDIT_UPTO")
 digest = {}
 for model in apps.get_models(include_auto_created=True):
     if model._meta.label_lower in NOT_BACKED_UP:
         continue
-    rows = [list(row) for row in model._base_manager.order_by("pk").values_list()]
+    if upto is not None and model._meta.label == "audit.AuditChainHead":
+        continue
+    rows = model._base_manager.order_by("pk")
+    if upto is not None and model._meta.label == "audit.AuditEvent":
+        rows = rows.filter(seq__lte=upto)
+    rows = [list(row) for row in rows.values_list()]
     text = json.dumps(rows, default=str, sort_keys=True)
     digest[model._meta.label] = [len(rows), hashlib.sha256(text.encode()).hexdigest()]
 result = digest
 """
 
-# The backup's own manifest of a database: written to a file, then read back (counts and checksums).
+# The audit events from seq `since` on, and the chain's head: [seq, event_type, detail, prev_hash, hash].
+AUDIT_TAIL = """
+from spacebetween.audit.models import AuditChainHead, AuditEvent
+head = AuditChainHead.objects.get()
+result = {{"head": [head.seq, head.hash], "events": [
+    [e.seq, e.event_type, e.detail, e.prev_hash, e.hash]
+    for e in AuditEvent.objects.filter(seq__gte={since}).order_by("seq")]}}
+"""
+
+# The backup's own manifest of a backup file (counts and checksums), after writing it when asked.
 MANIFEST = """
 from pathlib import Path
 from spacebetween.audit.selectors import verify_chain
 from spacebetween.backup.services import backup_check, backup_write
-backup_write(Path({path!r}))
+if {write}:
+    backup_write(Path({path!r}))
 manifest = {{label: [t.rows, t.sha256] for label, t in backup_check(Path({path!r})).tables.items()}}
 result = manifest
 """
@@ -79,8 +100,10 @@ class Source:
     db: ServerDb
     backup: Path
     originals: dict[str, list[Any]]  # kind -> [pk, plaintext]
-    digest: dict[str, list[Any]]
-    manifest: dict[str, list[Any]]
+    digest: dict[str, list[Any]]  # the tables as they were backed up
+    manifest: dict[str, list[Any]]  # the backup file's own
+    head: list[Any]  # the audit chain's head when it was backed up: [seq, hash]
+    backup_event: list[Any]  # the audit event the backup appended: AUDIT_TAIL's shape
 
 
 @contextlib.contextmanager
@@ -95,11 +118,13 @@ def _source(tmp_path: Path, engine: str, made_from: Source | None = None) -> Ite
             restored = db.cli("restore", str(made_from.backup))
             assert restored.returncode == 0, restored.stderr[-3000:]
             originals = made_from.originals
+        digest, head = db.python(DIGEST), db.python(AUDIT_TAIL.format(since=0))["head"]
         backup = tmp_path / "practice.sbbackup"
         made = db.cli("backup", str(backup))
         assert made.returncode == 0, made.stderr[-3000:]
-        manifest = db.python(MANIFEST.format(path=str(tmp_path / "manifest.sbbackup")))
-        yield Source(db, backup, originals, db.python(DIGEST), manifest)
+        manifest = db.python(MANIFEST.format(path=str(backup), write=False))
+        [event] = db.python(AUDIT_TAIL.format(since=head[0] + 1))["events"]
+        yield Source(db, backup, originals, digest, manifest, head, event)
 
 
 @pytest.fixture(scope="session")

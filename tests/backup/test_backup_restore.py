@@ -16,12 +16,24 @@ import pytest
 
 from spacebetween.backup import services
 from spacebetween.backup.archive import key_fingerprint
-from tests.backup.conftest import BODY, DIGEST, KEY, MANIFEST, OTHER_KEY, Source, target, with_key
+from tests.backup.conftest import (
+    AUDIT_TABLES,
+    AUDIT_TAIL,
+    BODY,
+    DIGEST,
+    KEY,
+    MANIFEST,
+    OTHER_KEY,
+    Source,
+    target,
+    with_key,
+)
 from tests.durability.databases import ServerDb
 
-# In the restored database: its tables hashed, its backup manifest, the encrypted values decrypted,
-# then the practice goes on: a new colleague gets a fresh id (sequences reset on PostgreSQL) and her
-# audit events extend the restored chain.
+# In the restored database: its tables hashed (the audit events up to the backup's), the restore's
+# audit event, the manifest of a backup of it, the encrypted values decrypted, then the practice goes
+# on: a new colleague gets a fresh id (sequences reset on PostgreSQL) and her audit events extend the
+# restored chain.
 AFTER_RESTORE = """
 from spacebetween import crypto
 from spacebetween.accounts import signin
@@ -48,8 +60,21 @@ result = {{"digest": digest, "manifest": manifest, "decrypted": decrypted,
 
 
 def _after_restore(db: ServerDb, source: Source, manifest_path: Path) -> dict[str, Any]:
+    """What the restored database holds; the restore's audit event is read before anything else
+    appends to the chain."""
+    tail = db.python(AUDIT_TAIL.format(since=source.head[0] + 1))
     pks = {kind: pk for kind, (pk, _) in source.originals.items()}
-    return db.python(DIGEST + MANIFEST.format(path=str(manifest_path)) + AFTER_RESTORE.format(**pks))  # type: ignore[no-any-return]
+    code = (
+        f"AUDIT_UPTO = {source.head[0]}\n"
+        + DIGEST
+        + MANIFEST.format(path=str(manifest_path), write=True)
+        + AFTER_RESTORE.format(**pks)
+    )
+    return {**db.python(code), "audit_tail": tail}  # type: ignore[no-any-return]
+
+
+def _without_audit(tables: dict[str, Any]) -> dict[str, Any]:
+    return {label: figures for label, figures in tables.items() if label not in AUDIT_TABLES}
 
 
 def _events(verify: Any) -> int:
@@ -76,18 +101,54 @@ def test_a_restore_gives_back_the_practice_row_for_row(
         done = restored.cli("restore", str(source.backup))
         assert done.returncode == 0, done.stderr[-3000:]
         assert "counts and checksums match" in done.stdout
-        source_events = _events(source.db.cli("audit", "verify"))
-        assert _events(restored.cli("audit", "verify")) == source_events
+        backed_up = source.head[0]  # the events in the backup
+        assert _events(restored.cli("audit", "verify")) == backed_up + 1
 
         after = _after_restore(restored, source, tmp_path / "restored.sbbackup")
-        assert after["digest"] == source.digest
-        assert after["manifest"] == source.manifest
+        # Every row as it was backed up; the audit log besides: the backed-up events, then the restore's.
+        assert after["digest"] == {k: v for k, v in source.digest.items() if k != "audit.AuditChainHead"}
+        [(seq, kind, detail, prev_hash, digest)] = after["audit_tail"]["events"]
+        assert (seq, kind, prev_hash) == (backed_up + 1, "restore", source.head[1])
+        assert f"{sum(rows for rows, _ in source.manifest.values())} rows" in detail
+        assert after["audit_tail"]["head"] == [seq, digest]
+        assert _without_audit(after["manifest"]) == _without_audit(source.manifest)
+        assert after["manifest"]["audit.AuditEvent"][0] == backed_up + 1
         assert after["decrypted"] == {kind: text for kind, (_, text) in source.originals.items()}
         assert source.originals["outbox"][1] == BODY
         new_id, highest = after["new_id_after"]
         assert new_id > highest
         before, now, intact = after["events"]
-        assert before == source_events and now > before and intact
+        # Before the colleague: the restored events, the restore's and the backup's made just now.
+        assert before == backed_up + 2 and now > before and intact
+
+
+@pytest.mark.e2e
+def test_a_backup_is_an_audit_event_after_the_rows_it_holds(sqlite_source: Source) -> None:
+    seq, kind, detail, prev_hash, _ = sqlite_source.backup_event
+    assert (seq, kind, prev_hash) == (sqlite_source.head[0] + 1, "backup", sqlite_source.head[1])
+    rows = sum(rows for rows, _ in sqlite_source.manifest.values())
+    assert detail == f"{len(sqlite_source.manifest)} tables, {rows} rows, key {key_fingerprint(KEY)}"
+    # The file holds the practice as it was before the backup: not its own event.
+    assert sqlite_source.manifest["audit.AuditEvent"][0] == sqlite_source.head[0]
+
+
+@pytest.mark.e2e
+def test_a_backup_whose_audit_event_fails_is_kept_and_reported(sqlite_source: Source, tmp_path: Path) -> None:
+    """The file may be the one good copy of a failing database: it stays, and the command fails loudly."""
+    with target(tmp_path, "sqlite") as db:
+        db.python(
+            "from django.db import connection\n"
+            "with connection.cursor() as c:\n"
+            "    c.execute('CREATE TRIGGER audit_full BEFORE INSERT ON audit_auditevent "
+            "BEGIN SELECT RAISE(ABORT, \\'audit log is full\\'); END')\n"
+        )
+        path = tmp_path / "unaudited.sbbackup"
+        made = db.cli("backup", str(path))
+        assert made.returncode != 0
+        assert "could not be recorded: audit log is full" in made.stderr
+        assert "Keep the file" in made.stderr
+        checked = db.cli("restore", "--check", str(path))
+        assert checked.returncode == 0, checked.stderr[-3000:]
 
 
 @pytest.mark.e2e

@@ -27,5 +27,6 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         self.stdout.write(
             f"backup written to {options['file']}: {len(manifest.tables)} tables, {manifest.rows} rows; "
-            f"restoring it needs the field-encryption key with fingerprint {manifest.key_fingerprint}"
+            f"restoring it needs the field-encryption key with fingerprint {manifest.key_fingerprint}; "
+            "the backup is recorded in the audit log"
         )
