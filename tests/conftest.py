@@ -11,9 +11,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.test import Client as HttpClient
+from pytest_django.fixtures import Settings
 
 from spacebetween.accounts import signin
 from spacebetween.accounts.models import Role, User
@@ -37,7 +39,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings: pytest.FixtureRequest) -> None:
+def fast_password_hashing(settings: Settings) -> None:
     """Argon2 costs ~200 ms and 100 MiB per hash: right for production, too slow for a cast of seven
     users per test. tests/accounts/test_login.py checks that Argon2 is the configured hasher."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -77,7 +79,7 @@ def other_practice(db: None) -> Practice:
     return practice_create(name="Hilltop Clinic")
 
 
-def _user(practice: Practice, name: str, role: Role, **kw: object) -> User:
+def _user(practice: Practice, name: str, role: Role, **kw: Any) -> User:
     return user_create(
         practice=practice,
         email=f"{name}@example.org",

@@ -1,6 +1,5 @@
 """The linters are part of the suite: ruff (style, imports, common bugs, Django and security rules)
-over the package, the tests and the benchmarks, and mypy with the Django plugin over the package and the
-benchmarks."""
+over the package, the tests and the benchmarks, and mypy with the Django plugin over the same three."""
 
 from __future__ import annotations
 
@@ -28,4 +27,9 @@ def test_mypy_finds_nothing_in_the_package() -> None:
 
 def test_mypy_finds_nothing_in_the_benchmarks() -> None:
     result = _run(str(BIN / "mypy"), "--no-incremental", "bench")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_finds_nothing_in_the_tests() -> None:
+    result = _run(str(BIN / "mypy"), "--no-incremental", "tests")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 import pyotp
 import pytest
@@ -39,7 +40,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     return fake
 
 
-def sign_in(http: HttpClient, user: User, password: str = PASSWORD, **extra: str):  # type: ignore[no-untyped-def]
+def sign_in(http: HttpClient, user: User, password: str = PASSWORD, **extra: Any):  # type: ignore[no-untyped-def]
     return http.post("/login/", {"email": user.email, "password": password}, **extra)
 
 

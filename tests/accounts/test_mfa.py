@@ -276,7 +276,8 @@ def test_a_successful_code_is_audited_as_a_sign_in(client, alice, clock) -> None
     enrolled(client, alice, clock)
     sign_in(client, alice)
     client.post("/account/mfa/verify/", {"code": totp_now(alice, clock)})
-    assert AuditEvent.objects.filter(event_type="login", actor_id=alice.pk).last().detail == "mfa totp"
+    event = AuditEvent.objects.filter(event_type="login", actor_id=alice.pk).last()
+    assert event is not None and event.detail == "mfa totp"
 
 
 def test_verification_rotates_the_session_key(client, alice, clock) -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -9,7 +11,7 @@ from spacebetween.audit.models import AuditEvent
 from spacebetween.audit.selectors import verify_chain
 
 
-def _without_triggers(sql: str, params: list[object]) -> None:
+def _without_triggers(sql: str, params: list[Any]) -> None:
     """Tamper as an attacker with database access would: drop the append-only triggers first."""
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":

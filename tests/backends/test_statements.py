@@ -7,8 +7,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db.models import Model
 
 from spacebetween import statements
+from spacebetween.accounts.models import User
 from spacebetween.clients.models import Client, Episode
 from spacebetween.insights.models import StaleEpisode
 from spacebetween.measures.models import Assignment, AssignmentStatus, Response
@@ -16,12 +18,12 @@ from spacebetween.measures.models import Assignment, AssignmentStatus, Response
 WHEN = dt.datetime(2026, 11, 3, 14, 5, 9, 123456, tzinfo=dt.timezone(dt.timedelta(hours=2)))
 
 
-def _values(instance: object, model: type) -> dict[str, object]:
+def _values(instance: object, model: type[Model]) -> dict[str, object]:
     return {f.attname: getattr(instance, f.attname) for f in model._meta.concrete_fields}
 
 
 @pytest.fixture
-def assignment(episode: Episode, alice: object) -> Assignment:
+def assignment(episode: Episode, alice: User) -> Assignment:
     return Assignment.objects.create(
         episode=episode,
         instrument_id="phq9",
@@ -87,7 +89,7 @@ def test_a_joined_row_splits_into_instances_equal_to_the_orms(assignment: Assign
     assert _values(got[0], Assignment) == _values(orm, Assignment)
     assert _values(got[1], Episode) == _values(orm.episode, Episode)
     assert _values(got[2], Client) == _values(orm.episode.client, Client)
-    assert got[0].due_at == WHEN
+    assert isinstance(got[0], Assignment) and got[0].due_at == WHEN
     assert not got[0]._state.adding
 
 

@@ -64,7 +64,9 @@ def _expect_record_on_pages(page: Page) -> None:
 
 
 def _no_sideways_scrolling(page: Page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    size = page.viewport_size
+    assert size is not None
+    assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]
 
 
 def test_a_therapist_adds_a_client_episode_and_session_and_sees_them(

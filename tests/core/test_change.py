@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -115,7 +116,7 @@ def test_cutoffs_lower_is_better_with_unequal_sds() -> None:
     # M_clin 30, SD_clin 5, M_fun 10, SD_fun 4:
     # a = 30 − 2·5 = 20; b = 10 + 2·4 = 18 (J&T: functional SD; the R package would give 10 + 2·5 = 20);
     # c = (5·10 + 4·30)/(5 + 4) = 170/9.
-    norms = {"clinical_mean": 30, "clinical_sd": 5, "functional_mean": 10, "functional_sd": 4}
+    norms: dict[str, Any] = {"clinical_mean": 30, "clinical_sd": 5, "functional_mean": 10, "functional_sd": 4}
     assert change.clinical_cutoff("a", **norms) == 20
     assert change.clinical_cutoff("b", **norms) == 18
     assert change.clinical_cutoff("c", **norms) == pytest.approx(170 / 9)
@@ -143,7 +144,7 @@ def test_cutoff_b_uses_the_functional_sd_when_higher_is_better() -> None:
         ("c", {"clinical_mean": 20, "clinical_sd": 5, "functional_mean": 5}, "functional SD"),
     ],
 )
-def test_a_missing_norm_is_named(criterion: change.Criterion, given: dict[str, float], missing: str) -> None:
+def test_a_missing_norm_is_named(criterion: change.Criterion, given: dict[str, Any], missing: str) -> None:
     with pytest.raises(MissingParameterError, match=missing):
         change.clinical_cutoff(criterion, **given)
 

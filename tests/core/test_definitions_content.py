@@ -7,6 +7,8 @@ computed by hand (shown in the comment) and checked through `scoring.score_respo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pytest
 
 from spacebetween.core.instruments import Instrument, get
@@ -28,7 +30,7 @@ def _all_items_share_the_first_items_options(instrument: Instrument) -> bool:
     return all(item.options == first for item in instrument.items)
 
 
-def _score(instrument_id: str, answers: dict[str, float | None]) -> dict[str, float | None]:
+def _score(instrument_id: str, answers: Mapping[str, float | None]) -> dict[str, float | None]:
     result = score_response(_instrument(instrument_id), answers)
     return {sid: sc.score for sid, sc in result.scales.items()}
 

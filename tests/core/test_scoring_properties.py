@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -71,7 +72,7 @@ N_ITEMS = 5
 VALUES = (1, 2, 3, 4, 5)
 
 
-def _build(**kwargs: object) -> Instrument:
+def _build(**kwargs: Any) -> Instrument:
     return build_instrument(make_doc(n_items=N_ITEMS, values=VALUES, **kwargs), Path("synthetic.json"))
 
 

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.test import Client as HttpClient
 from django.urls import reverse
+from pytest_django.fixtures import Settings
 
 from spacebetween.accounts.models import User
 from spacebetween.delivery import services
@@ -126,7 +127,7 @@ def test_no_link_for_an_answered_or_withdrawn_assignment(alice: User, assignment
 
 
 def test_the_email_carries_the_link_and_no_health_content(
-    alice: User, assignment: Assignment, settings: pytest.FixtureRequest
+    alice: User, assignment: Assignment, settings: Settings
 ) -> None:
     settings.SITE_URL = "https://riverside.example.org"
     message = services.link_send(actor=alice, assignment=assignment)

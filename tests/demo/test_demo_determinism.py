@@ -56,7 +56,7 @@ def _snapshot(practice: Practice) -> str:
         by_episode.setdefault(f.session.episode_id, []).append(
             [f.session.starts_at.isoformat(), f.answers, f.feelings, f.intensity, note]
         )
-    emails = dict(User.objects.filter(practice=practice).values_list("pk", "email"))
+    emails: dict[int | None, str] = dict(User.objects.filter(practice=practice).values_list("pk", "email"))
     audit = AuditEvent.objects.filter(practice_id=practice.pk).order_by("seq")
     dump = {
         "practice": [practice.name, practice.time_zone, practice.country],
@@ -96,11 +96,11 @@ def _snapshot(practice: Practice) -> str:
 def _made(seed: int) -> str:
     """A snapshot of the demo made inside a transaction that is then rolled back. Without the
     history, which the plan-level tests (test_answers.py) cover, to keep this quick."""
-    atomics = TestCase._enter_atomics()
+    atomics = TestCase._enter_atomics()  # type: ignore[attr-defined]  # setUpTestData's own
     try:
         return _snapshot(generate_demo_practice(seed=seed, today=TODAY, history_completed=0).practice)
     finally:
-        TestCase._rollback_atomics(atomics)
+        TestCase._rollback_atomics(atomics)  # type: ignore[attr-defined]
 
 
 @pytest.mark.django_db

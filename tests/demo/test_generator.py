@@ -47,18 +47,18 @@ def full_demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[DemoPra
     """The default demo, made once for this module inside a transaction that is rolled back after
     its last test (as TestCase.setUpTestData does): it takes most of a minute to make."""
     with django_db_blocker.unblock():
-        atomics = TestCase._enter_atomics()
+        atomics = TestCase._enter_atomics()  # type: ignore[attr-defined]  # setUpTestData's own
         try:
             # The fast hasher the per-test `fast_password_hashing` (tests/conftest.py) sets, so that
             # the tests can check the passwords.
             with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
                 made = generate_demo_practice(seed=7, today=TODAY)
         except BaseException:
-            TestCase._rollback_atomics(atomics)
+            TestCase._rollback_atomics(atomics)  # type: ignore[attr-defined]
             raise
     yield made
     with django_db_blocker.unblock():
-        TestCase._rollback_atomics(atomics)
+        TestCase._rollback_atomics(atomics)  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -98,7 +98,8 @@ def test_the_demo_client_is_in_the_demo_therapists_caseload(demo: DemoPractice) 
     assert demo.demo_client.pk in {e.client_id for e in active}
     assert clients_for(demo.demo_client_user).get() == demo.demo_client
     mine = next(e for e in active if e.client_id == demo.demo_client.pk)
-    assert mine.next_session_at is not None and mine.next_session_at >= NOW
+    next_session_at = mine.next_session_at  # type: ignore[attr-defined]  # the selector's annotation
+    assert next_session_at is not None and next_session_at >= NOW
 
 
 def test_every_session_falls_within_its_episode(demo: DemoPractice) -> None:
@@ -116,7 +117,7 @@ def test_open_episodes_start_within_nine_months_and_ended_ones_have_reasons(demo
     assert min(e.started_on for e in episodes if e.ended_on is None) >= TODAY - dt.timedelta(days=275)
     assert min(e.started_on for e in episodes) >= TODAY - dt.timedelta(days=731)
     ended = [e for e in episodes if e.ended_on is not None]
-    assert all(e.end_reason and e.ended_on < TODAY for e in ended)
+    assert all(e.end_reason and e.ended_on is not None and e.ended_on < TODAY for e in ended)
     assert {e.end_reason for e in ended} == {
         EndReason.COMPLETED,
         EndReason.DROPPED_OUT,

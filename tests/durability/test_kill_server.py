@@ -22,6 +22,7 @@ run on each database: the test failed naming that assignment; then reverted.
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 import time
@@ -47,6 +48,10 @@ CLIENTS = 4  # concurrent submitters, so that other requests are in flight when 
 def _size(table: dict[str, tuple[int, int]], soak: bool) -> tuple[int, int, float]:
     n, kills = table["soak" if soak else "ci"]
     return n, kills, 60.0 + 6.0 * kills  # the loop gives up by itself well before pytest would hang
+
+
+def _at_least(acknowledged: dict[int, Any], target: int) -> bool:
+    return len(acknowledged) >= target
 
 
 def _check_database(db: ServerDb, acknowledged: dict[int, dict[str, Any]]) -> None:
@@ -136,7 +141,7 @@ def test_acknowledged_submissions_survive_kill_9_with_requests_in_flight(
             thread.start()
         for target in kill_after:
             with lock:
-                acked.wait_for(lambda target=target: len(acknowledged) >= target, timeout=60)
+                acked.wait_for(functools.partial(_at_least, acknowledged, target), timeout=60)
             up.clear()
             server.kill()
             kills += 1

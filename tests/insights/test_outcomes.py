@@ -22,6 +22,7 @@ from spacebetween.clients.models import Attendance, Episode
 from spacebetween.insights import charts, outcomes
 from spacebetween.insights.outcomes import Rate
 from spacebetween.measures import services as measures
+from spacebetween.practice.models import Practice
 from tests.conftest import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +33,8 @@ URL = "/practice/outcomes/"
 def phq9(total: int) -> dict[str, int | None]:
     """PHQ-9 answers adding up to `total` (items 1-8, item 9 kept at 0 so no risk flag is raised)."""
     assert 0 <= total <= 24
-    return {f"phq9_{i}": min(3, max(0, total - 3 * (i - 1))) for i in range(1, 9)} | {"phq9_9": 0}
+    answers: dict[str, int | None] = {f"phq9_{i}": min(3, max(0, total - 3 * (i - 1))) for i in range(1, 9)}
+    return answers | {"phq9_9": 0}
 
 
 def gad7(total: int) -> dict[str, int | None]:
@@ -218,7 +220,7 @@ def test_signed_out_is_sent_to_sign_in(client: object, practice: object) -> None
     assert response.status_code == 302 and "login" in response["Location"]
 
 
-def test_another_practice_sees_none_of_ours(other_practice: object, caseload: None) -> None:
+def test_another_practice_sees_none_of_ours(other_practice: Practice, caseload: None) -> None:
     from spacebetween.accounts.models import Role
     from spacebetween.accounts.services import user_create
 

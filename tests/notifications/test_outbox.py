@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core.mail.backends.smtp import EmailBackend
@@ -192,7 +192,12 @@ def test_of_two_workers_with_the_same_candidates_only_one_claims(practice: Pract
     ],
 )
 def test_it_refuses_a_malformed_message(practice: Practice, field: str, value: str, error: str) -> None:
-    fields = {"to_address": "alice@example.org", "subject": SUBJECT, "kind": "alert", field: value}
+    fields: dict[str, Any] = {
+        "to_address": "alice@example.org",
+        "subject": SUBJECT,
+        "kind": "alert",
+        field: value,
+    }
     with pytest.raises(ValueError, match=error):
         outbox_enqueue(practice_id=practice.pk, body_text=BODY, **fields)
     assert OutboxMessage.objects.count() == 0

@@ -87,7 +87,7 @@ def test_feelings_without_intensity_are_shown_next_to_the_field(alice: User, ses
 
 def test_anonymous_visitors_are_sent_to_sign_in(client: HttpClient, session: Session) -> None:
     response = client.get(url(session))
-    assert response.status_code == 302 and response.url.startswith("/login/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
 
 
 def test_a_colleague_gets_404(bob: User, session: Session) -> None:

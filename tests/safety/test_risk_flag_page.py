@@ -111,7 +111,7 @@ def test_acknowledge_refuses_get(alice: User, flag: RiskFlag) -> None:
 
 def test_anonymous_visitors_are_sent_to_sign_in(client: HttpClient, flag: RiskFlag) -> None:
     response = client.post(ack(flag), DONE)
-    assert response.status_code == 302 and response.url.startswith("/login/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
     _unchanged(flag)
 
 
