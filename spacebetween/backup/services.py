@@ -253,6 +253,13 @@ def _snapshot() -> Iterator[None]:
             cursor.execute("ROLLBACK")
 
 
+def _record_operation(action: Action, event_type: str, detail: str) -> None:
+    """An operator's command on the whole database, in the audit log: no person, the system's role."""
+    record(
+        action=action, event_type=event_type, purpose=Purpose.SYSTEM_ADMIN, actor_role="system", detail=detail
+    )
+
+
 def backup_write(path: Path, *, overwrite: bool = False) -> Manifest:
     """Write the whole database to `path` (0600, complete or not there at all)."""
     path = path.absolute()
@@ -299,12 +306,10 @@ def backup_write(path: Path, *, overwrite: bool = False) -> Manifest:
         raise
     try:
         with transaction.atomic(durable=True):
-            record(
-                action=Action.READ,
-                event_type="backup",
-                purpose=Purpose.SYSTEM_ADMIN,
-                actor_role="system",
-                detail=f"{len(manifest.tables)} tables, {manifest.rows} rows, key {manifest.key_fingerprint}",
+            _record_operation(
+                Action.READ,
+                "backup",
+                f"{len(manifest.tables)} tables, {manifest.rows} rows, key {manifest.key_fingerprint}",
             )
     except DatabaseError as exc:
         raise BackupNotAudited(
@@ -514,12 +519,10 @@ def restore(path: Path) -> RestoreReport:
                 raise BackupError(f"{ERROR_AUDIT}: {chain.problems[0].problem}.")
             decrypted = encrypted_values_decrypt()
             # The restored chain's next event: the database says where its rows came from.
-            record(
-                action=Action.CREATE,
-                event_type="restore",
-                purpose=Purpose.SYSTEM_ADMIN,
-                actor_role="system",
-                detail=f"backup of {manifest.created_at[:19]} from {manifest.database}, {manifest.rows} rows",
+            _record_operation(
+                Action.CREATE,
+                "restore",
+                f"backup of {manifest.created_at[:19]} from {manifest.database}, {manifest.rows} rows",
             )
     except ArchiveError as exc:  # the file changed between the check and the load
         raise BackupError(_sentence(exc)) from exc
@@ -540,11 +543,5 @@ def field_values_reencrypt() -> int:
             for pk, token in rows:
                 manager.filter(pk=pk).update(**{spec.field: crypto.rotate(token)})
             done += len(rows)
-        record(
-            action=Action.EXECUTE,
-            event_type="key-rotation",
-            purpose=Purpose.SYSTEM_ADMIN,
-            detail=f"{done} values re-encrypted under key {newest}",
-            actor_role="system",
-        )
+        _record_operation(Action.EXECUTE, "key-rotation", f"{done} values re-encrypted under key {newest}")
     return done

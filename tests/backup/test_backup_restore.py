@@ -133,7 +133,7 @@ def test_a_backup_is_an_audit_event_after_the_rows_it_holds(sqlite_source: Sourc
 
 
 @pytest.mark.e2e
-def test_a_backup_whose_audit_event_fails_is_kept_and_reported(sqlite_source: Source, tmp_path: Path) -> None:
+def test_a_backup_whose_audit_event_fails_is_kept_and_reported(tmp_path: Path) -> None:
     """The file may be the one good copy of a failing database: it stays, and the command fails loudly."""
     with target(tmp_path, "sqlite") as db:
         db.python(
