@@ -102,7 +102,7 @@ ERROR_UNSUPPORTED = "Backups support SQLite and PostgreSQL only"
 
 
 class BackupError(Exception):
-    """A backup or restore that was refused or failed; nothing was written."""
+    """A backup or restore that was refused or failed; nothing was written (`BackupNotAudited` aside)."""
 
 
 class BackupNotAudited(BackupError):

@@ -344,11 +344,17 @@ def _option_values(values: tuple[int | float, ...]) -> tuple[float, ...]:
     return tuple(map(float, values))
 
 
+# Up to this many options, one comparison per option (below); numpy's own `_isin` compares option
+# by option below about 10 x n**0.145 options (n rows: 10 for one row, 74 for a million).
+_FEW_OPTIONS = 10
+
+
 def _is_option(col: FloatArray, options: tuple[float, ...]) -> BoolArray:
-    """Which answers in `col` are one of `options`: one comparison per option, OR-ed. This is what
-    `np.isin` itself does for a list of options this short (every item has at most 7; numpy's
-    `_isin` takes this path below about 10 x n**0.145 options), without its per-call set-up, which
-    was a third of the time it took to score one questionnaire (15 us an item)."""
+    """Which answers in `col` are one of `options`. For a few options (every item of ours has at most
+    7), one comparison per option, OR-ed: what `np.isin` itself does then, without its per-call set-up,
+    which was a third of the time it took to score one questionnaire (15 us an item)."""
+    if len(options) > _FEW_OPTIONS:
+        return np.isin(col, np.asarray(options, dtype=np.float64))
     ok = np.zeros(col.shape, dtype=bool)
     for option in options:
         ok |= col == option

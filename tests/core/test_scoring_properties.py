@@ -135,3 +135,17 @@ def test_prorated_mean_is_the_mean_of_answered_reversed_items(rows: list[list[fl
     for row, score in zip(rows, scores.tolist(), strict=True):
         keyed = [6 - v if j == 0 else v for j, v in enumerate(row) if not math.isnan(v)]
         assert score == pytest.approx(sum(keyed) / len(keyed))
+
+
+@given(
+    answers=st.lists(st.sampled_from([0.0, 1.0, 2.5, 3.0, 7.0, 11.0, 12.0, -1.0]), min_size=1, max_size=30),
+    n_options=st.integers(min_value=1, max_value=14),
+)
+def test_an_answer_is_an_option_exactly_when_numpy_says_so(answers: list[float], n_options: int) -> None:
+    """Both of `_is_option`'s ways (a comparison per option; np.isin past a few options) agree with
+    np.isin itself."""
+    from spacebetween.core.scoring import _is_option
+
+    options = tuple(float(v) for v in range(n_options))
+    col = np.asarray(answers, dtype=np.float64)
+    assert _is_option(col, options).tolist() == np.isin(col, options).tolist()
