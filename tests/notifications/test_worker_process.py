@@ -69,7 +69,7 @@ if {until_lease_expired}:
 CLAIMER = """
 import sys, time
 from django.utils import timezone
-from spacebetween.notifications.models import OutboxMessage
+from spacebetween.notifications.models import OutboxMessage, Status
 from spacebetween.notifications.services import outbox_claim
 import pathlib
 OutboxMessage.objects.exists()  # connect before the start, so that all four begin together
@@ -79,11 +79,15 @@ barrier, me = pathlib.Path(sys.argv[1]), sys.argv[2]
 deadline = time.time() + 60
 while len(list(barrier.iterdir())) < 4 and time.time() < deadline:
     time.sleep(0.001)
-result, empty = [], 0
-while empty < 3:
+result = []
+deadline = time.time() + 90  # a message left pending for good fails the count below, not a timeout
+while time.time() < deadline:
     claimed = outbox_claim(worker_id=sys.argv[2], now=timezone.now(), limit=1)
     result += [m.pk for m in claimed]
-    empty = 0 if claimed else empty + 1
+    # Nothing claimed is either the end or a race lost to another claimer (on PostgreSQL the loser's
+    # conditional UPDATE finds the row taken): go on until no message is left pending.
+    if not claimed and not OutboxMessage.objects.filter(status=Status.PENDING).exists():
+        break
     time.sleep(0.02)  # SQLite's busy handler backs off; a pause lets the others have their turn
 """
 
