@@ -79,6 +79,11 @@ class Load:
     def ok(self) -> int:
         return sum(200 <= s < 300 for s in self.statuses)
 
+    @property
+    def errors(self) -> int:
+        """Requests answered with anything but 2xx, or not answered at all."""
+        return len(self.statuses) - self.ok
+
 
 def drive(port: int, calls: list[Call], concurrency: int) -> Load:
     """Send `calls` from `concurrency` threads, each with its own persistent connection."""
@@ -139,7 +144,7 @@ def figures(loads: list[Load]) -> dict[str, Any]:
         "seconds": round(sum(load.seconds for load in loads), 3),
         "throughput_per_s": round(throughput(loads), 1),
         "latency_ms": stats.latency_ms([t for load in loads for t in load.latencies]),
-        "errors": len(statuses) - sum(load.ok for load in loads),
+        "errors": sum(load.errors for load in loads),
         "status_counts": dict(sorted(counts.items())),
     }
 
@@ -214,7 +219,7 @@ def run_database(kind: str, *, quick: bool, seed: int, workdir: Path) -> dict[st
         "submissions": {
             **submitted,
             "endpoint": "POST /api/v1/assignments/{id}/responses (PHQ-9)",
-            "warmup_errors": len(warm.statuses) - warm.ok,
+            "warmup_errors": warm.errors,
             # Rows in the database besides the warm-up's: must equal the 2xx answers.
             "stored_responses": stored - warm.ok,
         },

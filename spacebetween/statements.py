@@ -124,7 +124,10 @@ def _select_sql(model: type[Model], names: tuple[str, ...], order_by: tuple[str,
 
 def select(model: type[M], *, order_by: Sequence[str] = (), **where: Any) -> list[M]:
     """The rows of `model` whose fields equal `where` (a foreign key by its id), as instances, in the
-    order of the fields `order_by`."""
+    order of the fields `order_by`. At least one condition: these are reads of a known row or an
+    episode's rows, never a whole table."""
+    if not where:
+        raise ValueError(f"select from {model.__name__} needs at least one field to match")
     names = tuple(where)
     db = connections[DEFAULT_DB_ALIAS]
     params = [f.get_db_prep_value(where[f.name], db) for f in _fields(model, names)]

@@ -136,3 +136,10 @@ def test_select_reads_every_matching_row_in_the_order_asked(assignment: Assignme
     rows = statements.select(Assignment, order_by=("instrument_id", "id"), episode=assignment.episode_id)
     assert [a.pk for a in rows] == [third.pk, second.pk, assignment.pk]  # core10, gad7, phq9
     assert statements.select(Assignment, episode=assignment.episode_id, instrument_id="wsas") == []
+
+
+def test_select_without_a_condition_is_refused_before_any_sql(assignment: Assignment) -> None:
+    with pytest.raises(ValueError, match="select from Assignment needs at least one field"):
+        statements.select(Assignment)
+    with pytest.raises(ValueError, match="select from Assignment needs at least one field"):
+        statements.get(Assignment)

@@ -34,6 +34,7 @@ def test_figures_of_several_blocks_are_over_all_their_requests() -> None:
     assert together["throughput_per_s"] == 0.6
     assert submit.throughput([fast, slow]) == pytest.approx(0.6)
     assert together["errors"] == 2
+    assert (fast.errors, slow.errors) == (0, 2)  # a 500 and an unanswered request
     assert together["status_counts"] == {"201": 3, "500": 1, "no answer": 1}
     assert together["latency_ms"]["max"] == 50.0
     assert together["latency_ms"]["p50"] == 30.0
