@@ -3,7 +3,8 @@
 Workloads (docs/performance.md says what each measures and why):
 
 - submit: questionnaire submissions over HTTP to gunicorn with production settings, on SQLite and on
-  PostgreSQL; baseline: the same server's `GET /healthz` (bench/submit.py);
+  PostgreSQL; baseline: the same server's `GET /healthz`; beside them, floors: the least a durable API
+  write can be on this stack, on the same server (bench/submit.py);
 - caseload: the caseload and client pages with 15 and 60 clients of two years' weekly data; query
   counts and latency; baseline: `GET /healthz` through the same test client (bench/caseload.py);
 - score: the column scoring path against a per-row loop (bench/score.py);

@@ -11,15 +11,21 @@ so every request connects anew; the latency includes that), send:
 - submissions: `POST /api/v1/assignments/{id}/responses` with a synthetic PHQ-9 (bench/score.py's
   seeded generator, so some answers endorse item 9 and raise risk flags, as real ones do).
 
-The two are measured in `ROUNDS` alternating blocks (baseline, submissions, baseline, ...), each
-a fifth of its requests, and each figure is over all its blocks: the shared machine's speed drifts
-(measured: `/healthz` 30% slower a minute later, docs/performance.md), and alternating puts the drift
-on both alike instead of on whichever ran second. Each round's own ratio is reported beside it.
+- floors (bench/floor_site.py), as many as the submissions: the least a durable API write can be on
+  this stack (a Django view with one INSERT; the key and the request schema without a write; the two
+  together), so that the gap between a submission and `/healthz` can be split into what the framework
+  and the database cost and what the submission itself does. The server loads the product's settings
+  unchanged with these URLs after its own (bench/floor_settings.py).
+
+All are measured in `ROUNDS` alternating rounds (baseline, each floor, submissions, then again), each
+block a fifth of its requests, and each figure is over all its blocks: the shared machine's speed
+drifts (measured: `/healthz` 30% slower a minute later, docs/performance.md), and alternating puts
+the drift on all alike instead of on whichever ran last. Each round's own ratios are reported beside.
 
 Per-request latency is measured around send and full read; any answer other than 2xx, or a failed
-connection, is an error. Afterwards the responses stored in the database are counted, so an
-acknowledged submission that was not stored shows up. Goals (issue #6): submission throughput at least
-30% of the baseline's, p99 under 250 ms, no errors.
+connection, is an error. Afterwards the responses (and floor rows) stored in the database are
+counted, so an acknowledged write that was not stored shows up. Goals (issue #6): submission
+throughput at least 30% of the baseline's, p99 under 250 ms, no errors.
 
     python -m bench.submit [--quick]      # both databases; JSON on stdout
 """
@@ -179,6 +185,35 @@ def _submission_calls(setup: dict[str, Any], seed: int) -> list[Call]:
     ]
 
 
+@dataclass(frozen=True)
+class Floor:
+    name: str
+    path: str
+    authenticated: bool
+    what: str
+
+
+FLOORS = (
+    Floor("django_write", "/bench/floor/write", False, "Django view: parse the JSON body, a durable INSERT"),
+    Floor("api_read", "/bench/floor/api/read", True, "API: key authentication and request schema, no write"),
+    Floor("api_write", "/bench/floor/api/write", True, "API: key, request schema and one durable INSERT"),
+)
+WRITING_FLOORS = ("django_write", "api_write")  # each acknowledged request: one row of FLOOR_TABLE
+FLOOR_TABLE = "bench_floor_row"
+FLOOR_SETTINGS = "bench.floor_settings"
+WARMUP_FLOOR = 20
+
+
+def _floor_calls(floor: Floor, template: Call, n: int) -> list[Call]:
+    """`n` requests to `floor`, each with a submission's body (and key, where it authenticates)."""
+    headers = template.headers if floor.authenticated else (("Content-Type", "application/json"),)
+    return [Call("POST", floor.path, template.body, headers)] * n
+
+
+def _ratios(loads: list[Load], baseline: list[Load]) -> list[float]:
+    return [stats.ratio(throughput([a]), throughput([b])) for a, b in zip(loads, baseline, strict=True)]
+
+
 def goal_met(submissions: dict[str, Any], ratio: float) -> bool:
     return (
         ratio >= GOAL_MIN_THROUGHPUT_RATIO
@@ -192,7 +227,8 @@ def run_database(kind: str, *, quick: bool, seed: int, workdir: Path) -> dict[st
     data_dir = workdir / f"submit-{kind}"
     data_dir.mkdir(parents=True, exist_ok=True)
     with harness.scratch_database(kind, data_dir, "submit") as (url, database):
-        env = harness.bench_env(data_dir, url, production=True)
+        # The product's production settings, with the floors' URLs after its own.
+        env = {**harness.bench_env(data_dir, url, production=True), "DJANGO_SETTINGS_MODULE": FLOOR_SETTINGS}
         began = time.perf_counter()
         setup = harness.run_child(env, "bench.submit", "setup", str(WARMUP_SUBMISSIONS + n_submit), str(seed))
         preparation = {"migrate_and_setup_s": round(time.perf_counter() - began, 2)}
@@ -201,18 +237,32 @@ def run_database(kind: str, *, quick: bool, seed: int, workdir: Path) -> dict[st
         workers = harness.gunicorn_workers(kind)
         baseline: list[Load] = []
         submissions: list[Load] = []
+        floors: dict[str, list[Load]] = {floor.name: [] for floor in FLOORS}
+        floor_blocks = {
+            floor.name: blocks(_floor_calls(floor, calls[0], n_submit), ROUNDS) for floor in FLOORS
+        }
         with harness.Server(env, data_dir / "gunicorn.log", workers) as server:
             # Warm-up: every worker has imported, connected and compiled before the clock starts.
             drive(server.port, health * WARMUP_HEALTH, CONCURRENCY)
             warm = drive(server.port, calls[:WARMUP_SUBMISSIONS], CONCURRENCY)
-            for health_block, submit_block in zip(
+            warm_floors = {
+                floor.name: drive(server.port, _floor_calls(floor, calls[0], WARMUP_FLOOR), CONCURRENCY)
+                for floor in FLOORS
+            }
+            rounds = zip(
                 blocks(health * n_health, ROUNDS), blocks(calls[WARMUP_SUBMISSIONS:], ROUNDS), strict=True
-            ):
+            )
+            for r, (health_block, submit_block) in enumerate(rounds):
                 baseline.append(drive(server.port, health_block, CONCURRENCY))
+                for floor in FLOORS:
+                    floors[floor.name].append(drive(server.port, floor_blocks[floor.name][r], CONCURRENCY))
                 submissions.append(drive(server.port, submit_block, CONCURRENCY))
         stored = harness.count_rows(url, "measures_response")
+        floor_rows = harness.count_rows(url, FLOOR_TABLE)
     submitted = figures(submissions)
     ratio = stats.ratio(throughput(submissions), throughput(baseline))
+    floor_writes_ok = sum(load.ok for name in WRITING_FLOORS for load in floors[name])
+    warm_floor_writes = sum(warm_floors[name].ok for name in WRITING_FLOORS)
     return {
         "database": database,
         "server": {"gunicorn_workers": workers, "worker_class": "sync", "settings": "production"},
@@ -234,6 +284,20 @@ def run_database(kind: str, *, quick: bool, seed: int, workdir: Path) -> dict[st
             }
             for b, s in zip(baseline, submissions, strict=True)
         ],
+        "floors": {
+            floor.name: {
+                **figures(floors[floor.name]),
+                "endpoint": f"POST {floor.path}",
+                "what": floor.what,
+                "warmup_errors": warm_floors[floor.name].errors,
+                "ratio": stats.ratio(throughput(floors[floor.name]), throughput(baseline)),
+                "rounds_ratio": _ratios(floors[floor.name], baseline),
+            }
+            for floor in FLOORS
+        },
+        # Rows the writing floors left besides their warm-up's: must equal their 2xx answers.
+        "floor_rows_stored": floor_rows - warm_floor_writes,
+        "floor_writes_acknowledged": floor_writes_ok,
         "goal": {
             "min_ratio": GOAL_MIN_THROUGHPUT_RATIO,
             "max_p99_ms": GOAL_MAX_P99_MS,
@@ -271,6 +335,9 @@ def setup(n_assignments: int, seed: int) -> dict[str, Any]:
 
     django.setup()
     call_command("migrate", verbosity=0)
+    from bench import floor_site
+
+    floor_site.create_table()
     from spacebetween.accounts.models import Role
     from spacebetween.accounts.services import user_create
     from spacebetween.api.services import api_key_create

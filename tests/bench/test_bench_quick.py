@@ -54,6 +54,19 @@ def _check_submit(entry: dict[str, Any], database: str) -> None:
         assert r["ratio"] == _ratio_of(r["submissions_per_s"], r["baseline_per_s"])
     per_round = [r["submissions_per_s"] for r in entry["rounds"]]
     assert min(per_round) <= submissions["throughput_per_s"] <= max(per_round)
+    # The floors, measured in the same rounds on the same server: every request answered, every
+    # acknowledged floor write stored, each ratio the ratio of its figures.
+    floors = entry["floors"]
+    assert set(floors) == {"django_write", "api_read", "api_write"}
+    for name, floor in floors.items():
+        _check_load(floor, f"{database} floor {name}")
+        assert floor["status_counts"] == {"201": floor["requests"]}, name
+        assert floor["warmup_errors"] == 0, name
+        assert floor["ratio"] == _ratio_of(floor["throughput_per_s"], baseline["throughput_per_s"]), name
+        assert len(floor["rounds_ratio"]) == len(entry["rounds"]), name
+    writes = floors["django_write"]["requests"] + floors["api_write"]["requests"]
+    assert entry["floor_writes_acknowledged"] == writes
+    assert entry["floor_rows_stored"] == writes
 
 
 @pytest.mark.e2e

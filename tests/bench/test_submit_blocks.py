@@ -39,3 +39,22 @@ def test_figures_of_several_blocks_are_over_all_their_requests() -> None:
     assert together["latency_ms"]["max"] == 50.0
     assert together["latency_ms"]["p50"] == 30.0
     assert together["concurrency"] == 8
+
+
+def test_floor_requests_carry_the_submissions_body_and_a_key_only_where_they_authenticate() -> None:
+    template = submit.Call(
+        "POST",
+        "/api/v1/assignments/1/responses",
+        b'{"answers": {"phq9_1": 2}}',
+        (("Authorization", "Bearer k"), ("Content-Type", "application/json")),
+    )
+    by_name = {floor.name: submit._floor_calls(floor, template, 3) for floor in submit.FLOORS}
+    assert set(by_name) == {"django_write", "api_read", "api_write"}
+    for floor in submit.FLOORS:
+        calls = by_name[floor.name]
+        assert len(calls) == 3 and {c.path for c in calls} == {floor.path}
+        assert all(c.method == "POST" and c.body == template.body for c in calls)
+        headers = dict(calls[0].headers)
+        assert ("Authorization" in headers) is floor.authenticated, floor.name
+        assert headers["Content-Type"] == "application/json"
+    assert set(submit.WRITING_FLOORS) < set(by_name)
