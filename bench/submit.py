@@ -265,7 +265,12 @@ def run_database(kind: str, *, quick: bool, seed: int, workdir: Path) -> dict[st
     warm_floor_writes = sum(warm_floors[name].ok for name in WRITING_FLOORS)
     return {
         "database": database,
-        "server": {"gunicorn_workers": workers, "worker_class": "sync", "settings": "production"},
+        "server": {
+            "gunicorn_workers": workers,
+            "worker_class": "sync",
+            "settings": "production",
+            "settings_module": f"{FLOOR_SETTINGS} (the product's, with the floors' URLs after its own)",
+        },
         "submissions": {
             **submitted,
             "endpoint": "POST /api/v1/assignments/{id}/responses (PHQ-9)",
