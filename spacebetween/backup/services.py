@@ -40,7 +40,7 @@ from django.utils.duration import duration_string
 
 from spacebetween import crypto
 from spacebetween.accounts import signin
-from spacebetween.audit.models import Action, Purpose
+from spacebetween.audit.models import Action, AuditEvent, Purpose
 from spacebetween.audit.selectors import verify_chain
 from spacebetween.audit.services import record
 from spacebetween.backup.archive import (
@@ -135,7 +135,8 @@ class Manifest:
 @dataclass(frozen=True)
 class RestoreReport:
     manifest: Manifest
-    audit_events: int
+    audit_events: int  # in the backup, verified
+    restore_event: int  # the sequence number of the restore's own audit event
     decrypted: int
 
 
@@ -253,9 +254,9 @@ def _snapshot() -> Iterator[None]:
             cursor.execute("ROLLBACK")
 
 
-def _record_operation(action: Action, event_type: str, detail: str) -> None:
+def _record_operation(action: Action, event_type: str, detail: str) -> AuditEvent:
     """An operator's command on the whole database, in the audit log: no person, the system's role."""
-    record(
+    return record(
         action=action, event_type=event_type, purpose=Purpose.SYSTEM_ADMIN, actor_role="system", detail=detail
     )
 
@@ -519,14 +520,16 @@ def restore(path: Path) -> RestoreReport:
                 raise BackupError(f"{ERROR_AUDIT}: {chain.problems[0].problem}.")
             decrypted = encrypted_values_decrypt()
             # The restored chain's next event: the database says where its rows came from.
-            _record_operation(
+            event = _record_operation(
                 Action.CREATE,
                 "restore",
                 f"backup of {manifest.created_at[:19]} from {manifest.database}, {manifest.rows} rows",
             )
     except ArchiveError as exc:  # the file changed between the check and the load
         raise BackupError(_sentence(exc)) from exc
-    return RestoreReport(manifest=manifest, audit_events=chain.events, decrypted=decrypted)
+    return RestoreReport(
+        manifest=manifest, audit_events=chain.events, restore_event=event.seq, decrypted=decrypted
+    )
 
 
 # --- key rotation ----------------------------------------------------------------------------------

@@ -109,6 +109,7 @@ def test_a_restore_gives_back_the_practice_row_for_row(
         assert after["digest"] == {k: v for k, v in source.digest.items() if k != "audit.AuditChainHead"}
         [(seq, kind, detail, prev_hash, digest)] = after["audit_tail"]["events"]
         assert (seq, kind, prev_hash) == (backed_up + 1, "restore", source.head[1])
+        assert f"the restore is recorded as event {seq})" in done.stdout
         assert f"{sum(rows for rows, _ in source.manifest.values())} rows" in detail
         assert after["audit_tail"]["head"] == [seq, digest]
         assert _without_audit(after["manifest"]) == _without_audit(source.manifest)

@@ -39,6 +39,6 @@ class Command(BaseCommand):
         self.stdout.write(
             f"restored backup of {manifest.created_at}: {len(manifest.tables)} tables, {manifest.rows} rows "
             f"(counts and checksums match), audit chain intact ({report.audit_events} events; the restore "
-            f"is recorded as event {report.audit_events + 1}), "
+            f"is recorded as event {report.restore_event}), "
             f"{report.decrypted} encrypted values decrypt"
         )
