@@ -211,6 +211,7 @@ def _floor_calls(floor: Floor, template: Call, n: int) -> list[Call]:
 
 
 def _ratios(loads: list[Load], baseline: list[Load]) -> list[float]:
+    """Each round's ratio: the throughput of a block of `loads` over that of the baseline's beside it."""
     return [stats.ratio(throughput([a]), throughput([b])) for a, b in zip(loads, baseline, strict=True)]
 
 
@@ -285,9 +286,9 @@ def run_database(kind: str, *, quick: bool, seed: int, workdir: Path) -> dict[st
             {
                 "baseline_per_s": round(throughput([b]), 1),
                 "submissions_per_s": round(throughput([s]), 1),
-                "ratio": stats.ratio(throughput([s]), throughput([b])),
+                "ratio": r,
             }
-            for b, s in zip(baseline, submissions, strict=True)
+            for b, s, r in zip(baseline, submissions, _ratios(submissions, baseline), strict=True)
         ],
         "floors": {
             floor.name: {
