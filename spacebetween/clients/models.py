@@ -21,6 +21,13 @@ class Client(models.Model):
     date_of_birth = models.DateField(null=True, blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
+    # Where the client lives, when it is not the practice's country: it picks the crisis lines the
+    # client is shown (ISO 3166-1 alpha-2; blank = the practice's).
+    country = models.CharField(max_length=2, blank=True)
+    # Who to call when the client cannot be reached after a risk answer (shown on the flag's page).
+    emergency_contact_name = models.CharField(max_length=200, blank=True)
+    emergency_contact_relationship = models.CharField(max_length=100, blank=True)
+    emergency_contact_phone = models.CharField(max_length=40, blank=True)
     # The therapist responsible for the client before and between episodes.
     primary_therapist = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="primary_clients"

@@ -24,7 +24,8 @@ Rules, all read from the instrument definition (docs/instrument-definitions.md),
   rounded only when the definition asks (``missing.rounding: nearest_integer``), halves up, because
   numpy's round-half-to-even would send 12.5 down and 13.5 up. Every score carries a ``prorated`` flag.
   More missing than allowed is a `ScoringError` (or, with ``incomplete="nan"``, a NaN score marked
-  ``incomplete``) — never a sum over fewer items.
+  ``incomplete``) — never a sum over fewer items. A scale whose risk item (a risk rule's item, such
+  as CORE-10 item 6) is missing is not prorated either: it counts as too many missing.
 - Bands: a score belongs to the last band whose ``min`` it reaches. The loader has already checked that
   the bands are contiguous and cover the range, so every score in range has exactly one band.
 - Risk rules are evaluated on the raw answer (never recoded or reversed), before and independently of
@@ -253,9 +254,16 @@ def score_table(
     if too_many_scale is not None:
         row = too_many_row
         absent = [i for i in too_many_scale.items if missing[row, index[i]]]
+        risky = [i for i in _risk_items(instrument, too_many_scale) if i in absent]
+        absent = risky + [i for i in absent if i not in risky]  # the risk item is the one to name
+        rule = (
+            f"{risky[0]} is a risk item, which is never prorated"
+            if risky
+            else f"at most {too_many_scale.missing.max_missing} may be missing"
+        )
         raise ScoringError(
             f"respondent {ids[row]!r}: scale {too_many_scale.id}: {len(absent)} item(s) missing "
-            f"({', '.join(absent)}); at most {too_many_scale.missing.max_missing} may be missing",
+            f"({', '.join(absent)}); {rule}",
             respondent_id=ids[row],
             row=row,
             item=absent[0],
@@ -277,6 +285,11 @@ def _risk_flags(
         fired = np.asarray(compare(rule.operator, table[:, j], float(rule.value)), dtype=bool) & answered
         out[rule.id] = RiskFlags(rule=rule, flag=fired, answered=answered)
     return out
+
+
+def _risk_items(instrument: Instrument, sc: Scale) -> list[str]:
+    risky = {rule.item for rule in instrument.risk_rules}
+    return [item_id for item_id in sc.items if item_id in risky]
 
 
 def _scale_scores(
@@ -301,6 +314,10 @@ def _scale_scores(
         n_missing += miss
     answered = k - n_missing
     too_many = n_missing > sc.missing.max_missing
+    # A missing risk item is never prorated: the mean of the other answers says nothing about it, and
+    # a prorated score would hide that the risk question went unanswered (docs/safety.md).
+    for item_id in _risk_items(instrument, sc):
+        too_many |= missing[:, index[item_id]]
 
     with np.errstate(divide="ignore", invalid="ignore"):
         if sc.method == "mean":

@@ -32,11 +32,13 @@ from spacebetween.clients.access import episodes_for
 from spacebetween.core.instruments import Instrument
 from spacebetween.core.schedule import reminder_at
 from spacebetween.delivery.models import CrisisResource, Draft, LinkFailure, QuestionnaireLink
-from spacebetween.delivery.selectors import link_for_token, token_hash
+from spacebetween.delivery.selectors import draft_answers, link_for_token, token_hash
 from spacebetween.measures import selectors as measures
 from spacebetween.measures.models import Assignment, AssignmentStatus
 from spacebetween.notifications.models import OutboxMessage
 from spacebetween.notifications.services import outbox_enqueue
+from spacebetween.safety import risk
+from spacebetween.safety.models import FlagSource
 
 # Per IP address: 10 tokens that do not work within 15 minutes, then 429 until the window has passed
 # (security.md §1.8 point 6; 256-bit tokens make guessing hopeless anyway, this keeps it noisy and slow).
@@ -185,12 +187,16 @@ def links_send_due(*, now: dt.datetime) -> int:
     questionnaire that has become due (clients with a login get a sign-in reminder from
     measures.services.plan_apply instead). Sent outside the client's quiet hours; each assignment once,
     because a sent assignment is no longer `due`."""
-    due = Assignment.objects.filter(
-        status=AssignmentStatus.DUE,
-        due_at__lte=now,
-        expires_at__gt=now,
-        episode__client__portal_user__isnull=True,
-    ).exclude(episode__client__email="").select_related("episode__client__practice")
+    due = (
+        Assignment.objects.filter(
+            status=AssignmentStatus.DUE,
+            due_at__lte=now,
+            expires_at__gt=now,
+            episode__client__portal_user__isnull=True,
+        )
+        .exclude(episode__client__email="")
+        .select_related("episode__client__practice")
+    )
     sent = 0
     for assignment in due:
         send_at = reminder_at(now, assignment.episode.client.practice.time_zone)
@@ -334,10 +340,29 @@ def parse_answer(instrument: Instrument, item_id: str, raw: str | None) -> int |
 
 
 def draft_save(
-    *, assignment: Assignment, item_id: str, value: int | float | None, now: dt.datetime | None = None
+    *,
+    assignment: Assignment,
+    instrument: Instrument,
+    item_id: str,
+    value: int | float | None,
+    actor: User | None = None,
+    now: dt.datetime | None = None,
 ) -> Draft:
-    """Keep one answer of an unsubmitted assignment (the caller checked the value with `parse_answer`)."""
+    """Keep one answer of an unsubmitted assignment (the caller checked the value with `parse_answer`).
+
+    The answers saved so far, this one included, go through the risk rules first
+    (`safety.risk.screen`): a risk answer raises its flag now, not when (or if) the client sends the
+    questionnaire. `assignment` must carry its episode, client and therapist."""
     when = now or current_time()
+    answers = {**draft_answers(assignment), item_id: value}
+    risk.screen(
+        assignment=assignment,
+        instrument=instrument,
+        answers=answers,
+        source=FlagSource.DRAFT,
+        now=when,
+        actor=actor,
+    )
     with transaction.atomic():
         draft, _ = Draft.objects.select_for_update().get_or_create(
             assignment=assignment, defaults={"updated_at": when}

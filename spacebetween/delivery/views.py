@@ -26,7 +26,8 @@ from spacebetween.core.instruments import Instrument
 from spacebetween.delivery import selectors, services
 from spacebetween.delivery.forms import CrisisResourceForm
 from spacebetween.measures import services as measures
-from spacebetween.measures.models import Assignment, AssignmentStatus, RiskFlag, SubmittedVia
+from spacebetween.measures.models import Assignment, AssignmentStatus, SubmittedVia
+from spacebetween.safety.models import RiskFlag
 from spacebetween.web.decorators import AuthenticatedHttpRequest, admin_required, client_required
 
 V = TypeVar("V", bound=Callable[..., HttpResponse])
@@ -160,21 +161,50 @@ def _portal_answering(request: AuthenticatedHttpRequest, assignment_id: int) -> 
     )
 
 
+def _has_risk_flag(a: Answering) -> bool:
+    return RiskFlag.objects.filter(assignment=a.assignment).exists()
+
+
+def _posted_answer(request: HttpRequest, a: Answering) -> dict[str, int | float | None]:
+    """The answer a question page posted, when it is one of its item's options; else nothing."""
+    if a.instrument is None:
+        return {}
+    number = _number(request.POST.get("q"), len(a.instrument.items))
+    if number is None:
+        return {}
+    item = a.instrument.items[number - 1]
+    try:
+        return {item.id: services.parse_answer(a.instrument, item.id, request.POST.get("answer"))}
+    except ValidationError:
+        return {}
+
+
 def _closed(request: HttpRequest, a: Answering) -> HttpResponse | None:
-    """The page for an assignment that can no longer be answered, or None while it can."""
+    """The page for an assignment that can no longer be answered, or None while it can. Sending
+    answers to a closed questionnaire is refused, but their risk answers are not: what the client
+    saved is read by the risk rules again (`response_submit` does it), and the page shows crisis help
+    when any raised a flag."""
     assignment = a.assignment
     if assignment.status == AssignmentStatus.ANSWERED:
         return redirect(a.done_url)
-    message = None
-    if assignment.status == AssignmentStatus.REVOKED:
-        message = measures.REVOKED
-    elif assignment.status == AssignmentStatus.EXPIRED or services.current_time() >= assignment.expires_at:
-        message = measures.EXPIRED
-    elif a.instrument is None:
+    message = measures.closed_reason(assignment, services.current_time())
+    if message is None and a.instrument is None:
         message = measures.INSTRUMENT_WITHDRAWN
     if message is None:
         return None
-    return render(request, "delivery/closed.html", {"message": message}, status=410)
+    if request.method == "POST":
+        try:
+            measures.response_submit(
+                assignment=assignment,
+                answers={**selectors.draft_answers(assignment), **_posted_answer(request, a)},
+                via=a.via,
+                actor=a.actor,
+                request=request,
+            )
+        except measures.Refused as exc:
+            message = exc.messages[0]
+    context = {"message": message, "a": a, "resources": _resources(a) if _has_risk_flag(a) else None}
+    return render(request, "delivery/closed.html", context, status=410)
 
 
 # --- The answering pages, shared ----------------------------------------------------------------
@@ -211,7 +241,9 @@ def _question(request: HttpRequest, a: Answering) -> HttpResponse:
         except ValidationError as exc:
             error = exc.messages[0]
         else:
-            services.draft_save(assignment=a.assignment, item_id=item.id, value=value)
+            services.draft_save(
+                assignment=a.assignment, instrument=a.instrument, item_id=item.id, value=value, actor=a.actor
+            )
             if then_review or number == len(items):
                 return redirect(a.review_url)
             return redirect(f"{a.answer_url}?q={number + 1}")
@@ -225,6 +257,10 @@ def _question(request: HttpRequest, a: Answering) -> HttpResponse:
         "error": error,
         "then_review": then_review,
         "previous_url": f"{a.answer_url}?q={number - 1}" if number > 1 else None,
+        # Crisis help at once when a saved answer raised a flag; before the first answer, the notice
+        # that answers are not watched in real time, with the numbers to call.
+        "resources": _resources(a) if number == 1 or _has_risk_flag(a) else None,
+        "flagged": _has_risk_flag(a),
     }
     return render(request, "delivery/question.html", context, status=400 if error else 200)
 
@@ -246,8 +282,13 @@ def _review_rows(instrument: Instrument, answers: dict[str, Any], answer_url: st
     return rows
 
 
+def _resources(a: Answering) -> list[selectors.Resource]:
+    """The crisis resources this client is shown: one source for every answering page."""
+    return list(selectors.crisis_resources_for(a.assignment.episode.client.practice))
+
+
 def _crisis(request: HttpRequest, a: Answering, *, error: str | None = None) -> HttpResponse:
-    resources = selectors.crisis_resources_for(a.assignment.episode.client.practice)
+    resources = _resources(a)
     answered = a.assignment.status == AssignmentStatus.ANSWERED
     context = {"resources": resources, "answered": answered, "error": error, "a": a}
     return render(request, "delivery/crisis.html", context)
@@ -271,14 +312,14 @@ def _review(request: HttpRequest, a: Answering) -> HttpResponse:
                 measures.response_submit(
                     assignment=a.assignment, answers=submitted, via=a.via, actor=a.actor, request=request
                 )
-            except measures.AnswersRefused as exc:
+            except measures.Refused as exc:
                 if exc.risk_flags:
                     return _crisis(request, a, error=" ".join(exc.messages))
-                errors = exc.messages
-            except ValidationError as exc:  # answered meanwhile (a second tab), expired, withdrawn
-                return render(
-                    request, "delivery/closed.html", {"message": exc.messages[0], "a": a}, status=409
-                )
+                if not isinstance(exc, measures.QuestionnaireClosed):
+                    errors = exc.messages
+                else:  # answered meanwhile (a second tab), expired, withdrawn
+                    context = {"message": exc.messages[0], "a": a, "resources": None}
+                    return render(request, "delivery/closed.html", context, status=409)
             else:
                 services.draft_discard(assignment=a.assignment)
                 return redirect(a.done_url)
@@ -289,7 +330,7 @@ def _review(request: HttpRequest, a: Answering) -> HttpResponse:
 def _done(request: HttpRequest, a: Answering) -> HttpResponse:
     """The crisis resources whenever the answers raised a risk flag (they cannot be skipped or turned
     off, shared/research/security.md §4.3); a thank-you otherwise."""
-    if RiskFlag.objects.filter(assignment=a.assignment).exists():
+    if _has_risk_flag(a):
         return _crisis(request, a)
     if a.assignment.status != AssignmentStatus.ANSWERED:
         return redirect(a.answer_url)

@@ -24,9 +24,10 @@ from spacebetween.insights.analysis import (
 )
 from spacebetween.insights.models import EpisodeSignal, ExpectedRecoveryFit, InsightSettings, SignalLevel
 from spacebetween.insights.series import ABOUT_LAST_SESSION, EpisodeScores, load_episode_scores, primary_scale
-from spacebetween.measures.models import Response, RiskFlag
+from spacebetween.measures.models import Response
 from spacebetween.measures.selectors import instruments_for
 from spacebetween.practice.models import Practice
+from spacebetween.safety.models import RiskFlag
 
 
 def insight_settings(practice: Practice) -> InsightSettings:

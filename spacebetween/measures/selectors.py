@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from spacebetween import statements
 from spacebetween.accounts.models import Role, User
@@ -22,7 +22,6 @@ from spacebetween.measures.models import (
     ImportedInstrument,
     MeasurementPlan,
     PackAcceptance,
-    RiskFlag,
 )
 from spacebetween.practice.models import Practice
 
@@ -124,20 +123,6 @@ def assignments_for_episode(episode: Episode) -> QuerySet[Assignment]:
     """An episode's questionnaires, earliest due first, each with its response if there is one.
     The caller has fetched the episode through `clients.access` (the user's rights)."""
     return Assignment.objects.filter(episode=episode).select_related("response").order_by("due_at", "id")
-
-
-def open_risk_flags_for(user: User) -> QuerySet[RiskFlag]:
-    """Unacknowledged risk flags this user must act on: those on episodes they treat, and those
-    escalated to them (a supervisor or practice admin as backup). Oldest first."""
-    return (
-        RiskFlag.objects.filter(
-            Q(episode__therapist_id=user.pk) | Q(escalated_to_id=user.pk),
-            acknowledged_at__isnull=True,
-            episode__client__practice_id=user.practice_id,
-        )
-        .select_related("episode", "assignment")
-        .order_by("raised_at", "id")
-    )
 
 
 # ------------------------------------------------------------------------------ measurement plans

@@ -7,12 +7,10 @@ import datetime as dt
 import functools
 import json
 import logging
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import astuple, dataclass
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Prefetch, Q
@@ -25,7 +23,7 @@ from spacebetween.clients.access import episodes_for
 from spacebetween.clients.models import Attendance, Episode, Session
 from spacebetween.core import instruments as catalogue
 from spacebetween.core import schedule
-from spacebetween.core.instruments import Instrument, InstrumentDefinitionError, RiskRule
+from spacebetween.core.instruments import Instrument, InstrumentDefinitionError
 from spacebetween.core.schedule import Key, PlanRow, Reason, SessionSlot
 from spacebetween.core.scoring import ResponseScore, ScoringError, score_response
 from spacebetween.insights.hooks import refresh_episode_later
@@ -40,9 +38,6 @@ from spacebetween.measures.models import (
     PackAcceptance,
     PlannedMeasure,
     Response,
-    RiskFlag,
-    RiskNotification,
-    RiskNotificationKind,
     SubmittedVia,
 )
 from spacebetween.measures.selectors import (
@@ -53,6 +48,8 @@ from spacebetween.measures.selectors import (
 )
 from spacebetween.notifications.services import outbox_enqueue
 from spacebetween.practice.models import Practice
+from spacebetween.safety import risk
+from spacebetween.safety.models import FlagSource, RiskFlag
 
 logger = logging.getLogger(__name__)
 
@@ -166,16 +163,16 @@ def instrument_import(
 
 # ------------------------------------------------------------------------------ the measurement loop
 #
-# Assign a questionnaire, take the client's answers, score them with core.scoring and raise any risk
-# flag, all in one durable transaction with its audit rows; acknowledge and escalate flags.
+# Assign a questionnaire and take the client's answers, scored by core.scoring, in one durable
+# transaction with their audit rows.
 #
-# Risk answers are never dropped (shared/research/security.md §4.3). When the answers cannot be scored
-# (a value that is not an answer option, an unknown item, too many missing), the response is refused
-# and nothing of it is stored, so the client can correct it; but any risk rule that the answers given
-# meet is recorded first, in its own transaction: a RiskFlag without a response and the therapist's
-# notification. The corrected submission then attaches that same flag (one flag per assignment and
-# rule) instead of raising a second one. The refusal (`AnswersRefused`) carries the flags so that the
-# page can still show the crisis resources.
+# Risk answers are never dropped (shared/research/security.md §4.3): `safety.risk` reads them before
+# anything here can refuse the answers. A closed questionnaire (answered, withdrawn, expired) or
+# answers that cannot be scored are refused and nothing of the response is stored, but any risk
+# answer among them is first raised as a flag in its own transaction (`safety.risk.screen`); the
+# refusal carries the flags (`Refused.risk_flags`) so that the page can still show crisis help. A
+# stored response's flags commit with it; if that transaction fails for any reason (the API's rate
+# limit, a lost race), its risk answers are screened on their own before the failure goes on.
 
 ASSIGN_NOT_ALLOWED = "Only the episode's therapist can assign or withdraw a questionnaire."
 EPISODE_ENDED = "This episode has ended; questionnaires can only be assigned in an open episode."
@@ -196,29 +193,28 @@ ANSWERS_NOT_A_MAPPING = "The answers must map each item to its answer."
 NOT_AN_OPTION = "Item {item}: {value} is not one of its answer options ({allowed})."
 NOT_AN_ANSWER = "Item {item}: {value!r} is not an answer to this questionnaire."
 ANSWER_MISSING = "Item {item} has no answer; scale {scale} cannot be scored without it."
-ACTION_REQUIRED = "Say what was done about this risk answer."
-ALREADY_ACKNOWLEDGED = "This risk flag has already been acknowledged."
-ACKNOWLEDGE_NOT_ALLOWED = (
-    "Only the treating therapist, their supervisor or a practice admin can acknowledge this risk flag."
-)
-
-# Minimal PHI (shared/research/security.md §4.3): no name, instrument, score or answer.
-RISK_EMAIL_SUBJECT = "A client response needs review"
-RISK_EMAIL_BODY = "A client response in Space Between needs your review. Sign in to see it."
-
 # shared/research/security.md §1.8: a questionnaire link expires 7 days after issue.
 DEFAULT_EXPIRY = dt.timedelta(days=7)
 # The plan's reasons that belong after the episode's end (core.schedule.Reason values).
 AFTER_END_REASONS = frozenset({Reason.END_OF_EPISODE, Reason.FOLLOW_UP})
 
 
-class AnswersRefused(ValidationError):
-    """The answers cannot be scored and nothing of the response was stored; `risk_flags` lists the
-    flags the refused answers raised (or had already raised), which *were* stored."""
+class Refused(ValidationError):
+    """The answers were not stored; `risk_flags` lists the flags their risk answers raised (or had
+    already raised), which *were* stored."""
 
     def __init__(self, message: Any, *, risk_flags: list[RiskFlag]) -> None:
         super().__init__(message)
         self.risk_flags = risk_flags
+
+
+class AnswersRefused(Refused):
+    """The answers cannot be scored (an item and value named)."""
+
+
+class QuestionnaireClosed(Refused):
+    """The questionnaire was answered, withdrawn or has expired (`ALREADY_SUBMITTED`, `REVOKED`,
+    `EXPIRED`, `INSTRUMENT_WITHDRAWN`)."""
 
 
 def _now() -> dt.datetime:
@@ -343,13 +339,15 @@ def assignment_revoke(
     return locked
 
 
-def _refuse_if_closed(assignment: Assignment, now: dt.datetime) -> None:
+def closed_reason(assignment: Assignment, now: dt.datetime) -> str | None:
+    """Why the questionnaire can no longer be answered, or None while it can."""
     if assignment.status == AssignmentStatus.ANSWERED:
-        raise ValidationError(ALREADY_SUBMITTED)
+        return ALREADY_SUBMITTED
     if assignment.status == AssignmentStatus.REVOKED:
-        raise ValidationError(REVOKED)
+        return REVOKED
     if assignment.status == AssignmentStatus.EXPIRED or now >= assignment.expires_at:
-        raise ValidationError(EXPIRED)
+        return EXPIRED
+    return None
 
 
 def _check_submitter(actor: User | None, assignment: Assignment, via: str) -> None:
@@ -379,38 +377,23 @@ def _check_submitter(actor: User | None, assignment: Assignment, via: str) -> No
         raise PermissionDenied(SUBMIT_NOT_ALLOWED)
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _risk_rules_met(
-    instrument: Instrument, answers: Mapping[str, object], score: ResponseScore | None
-) -> list[tuple[RiskRule, float]]:
-    """The risk rules the raw answers meet, with the answer that met each.
-
-    Read by core.scoring, on the raw answers, apart from whether the rest can be scored: unknown items
-    and non-numbers are left out, so one bad answer elsewhere cannot hide a risk answer."""
-    if score is None:
-        known = {k: v for k, v in answers.items() if k in instrument.item_ids and _is_number(v)}
-        try:
-            score = score_response(instrument, known, incomplete="nan")  # type: ignore[arg-type]
-            fired = {rule_id for rule_id, met in score.risk.items() if met}
-        except ScoringError as exc:  # an answer outside its item's options; flags still computed
-            fired = {rule.id for rule in instrument.risk_rules if rule.label in exc.risk_flags}
-    else:
-        fired = {rule_id for rule_id, met in score.risk.items() if met}
-    return [
-        (rule, float(answers[rule.item]))  # type: ignore[arg-type]
-        for rule in instrument.risk_rules
-        if rule.id in fired
-    ]
+def _audit_system(action: Action, entity_type: str, pk: object, practice_id: int, detail: str) -> None:
+    record(
+        action=action,
+        entity_type=entity_type,
+        entity_id=pk,
+        practice_id=practice_id,
+        purpose=Purpose.TREATMENT,
+        detail=detail,
+        actor_role="system",
+    )
 
 
 def _refusal_message(instrument: Instrument, exc: ScoringError) -> ValidationError:
     item = exc.item or "answers"
     if exc.scale is not None:
         message = ANSWER_MISSING.format(item=item, scale=exc.scale)
-    elif exc.item in instrument.item_ids and _is_number(exc.value):
+    elif exc.item in instrument.item_ids and risk.is_number(exc.value):
         values = instrument.item(exc.item).values
         message = NOT_AN_OPTION.format(
             item=item, value=_plain(exc.value), allowed=", ".join(str(_plain(v)) for v in values)
@@ -423,131 +406,6 @@ def _refusal_message(instrument: Instrument, exc: ScoringError) -> ValidationErr
 def _plain(value: Any) -> int | float:
     number = float(value)
     return int(number) if number.is_integer() else number
-
-
-def _audit_system(
-    action: Action, entity_type: str, pk: object, practice_id: int, detail: str, actor: User | None = None
-) -> None:
-    record(
-        action=action,
-        actor=actor,
-        entity_type=entity_type,
-        entity_id=pk,
-        practice_id=practice_id,
-        purpose=Purpose.TREATMENT,
-        detail=detail,
-        actor_role="" if actor is not None else "system",
-    )
-
-
-def _notify(
-    *,
-    flag: RiskFlag,
-    recipient: User,
-    kind: str,
-    now: dt.datetime,
-    practice_id: int,
-    audit_later: list[Callable[[], object]] | None = None,
-) -> None:
-    """The in-app notice and its e-mail, both committed with the flag (transactional outbox). Its audit
-    row is written now, or appended to `audit_later` for the caller to write last."""
-    notice = RiskNotification.objects.create(flag=flag, recipient=recipient, kind=kind, created_at=now)
-    outbox_enqueue(
-        practice_id=practice_id,
-        to_address=recipient.email,
-        subject=RISK_EMAIL_SUBJECT,
-        body_text=RISK_EMAIL_BODY,
-        kind=f"risk-{kind}",
-    )
-    audit = functools.partial(_audit_system, Action.CREATE, "RiskNotification", notice.pk, practice_id, kind)
-    if audit_later is None:
-        audit()
-    else:
-        audit_later.append(audit)
-
-
-def _raise_flags(
-    *,
-    assignment: Assignment,
-    response: Response | None,
-    met: list[tuple[RiskRule, float]],
-    now: dt.datetime,
-    actor: User | None,
-    audit_later: list[Callable[[], object]],
-) -> list[RiskFlag]:
-    """Create (or, after a refused submission, attach) one flag per rule met, each with the treating
-    therapist's notification. Runs inside the caller's transaction, which writes the audit rows
-    appended to `audit_later` last: every transaction takes the audit chain's head after the other
-    rows it locks, so that two of them never wait on each other (a submission's API key count)."""
-    episode = assignment.episode
-    practice_id = episode.client.practice_id
-    flags: list[RiskFlag] = []
-    for rule, value in met:
-        # Hand-written reads (spacebetween.statements): a risk answer's path is an answer's path too.
-        flag = statements.get(RiskFlag, assignment=assignment.pk, rule_id=rule.id)
-        if flag is None:
-            flag = RiskFlag.objects.create(
-                assignment=assignment,
-                response=response,
-                episode=episode,
-                rule_id=rule.id,
-                item_id=rule.item,
-                answer_value=value,
-                raised_at=now,
-            )
-            audit_later.append(
-                functools.partial(
-                    _audit_system, Action.CREATE, "RiskFlag", flag.pk, practice_id, "raised", actor
-                )
-            )
-            if not Episode.therapist.is_cached(episode):
-                therapist = statements.get(User, id=episode.therapist_id)
-                assert therapist is not None  # the episode's foreign key, protected
-                episode.therapist = therapist
-            _notify(
-                flag=flag,
-                recipient=episode.therapist,
-                kind=RiskNotificationKind.RAISED,
-                now=now,
-                practice_id=practice_id,
-                audit_later=audit_later,
-            )
-        else:
-            if response is not None and flag.response_id is None:
-                flag.response = response
-            flag.answer_value = max(flag.answer_value, value)
-            flag.save(update_fields=["response", "answer_value"])
-            audit_later.append(
-                functools.partial(
-                    _audit_system, Action.UPDATE, "RiskFlag", flag.pk, practice_id, "answered-again", actor
-                )
-            )
-        flags.append(flag)
-    return flags
-
-
-def _record_refused_risk(
-    *, assignment: Assignment, met: list[tuple[RiskRule, float]], now: dt.datetime, actor: User | None
-) -> list[RiskFlag]:
-    for attempt in range(2):  # a concurrent refused submission may create the same flag first
-        try:
-            with transaction.atomic(durable=True):
-                audit_later: list[Callable[[], object]] = []
-                flags = _raise_flags(
-                    assignment=assignment,
-                    response=None,
-                    met=met,
-                    now=now,
-                    actor=actor,
-                    audit_later=audit_later,
-                )
-                for audit in audit_later:
-                    audit()
-                return flags
-        except IntegrityError:
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
 
 
 def _scores_json(score: ResponseScore) -> dict[str, dict[str, Any]]:
@@ -585,6 +443,16 @@ def _assignment_claim(assignment_id: int, now: dt.datetime) -> bool:
     return changed == 1
 
 
+def _instrument_for_screening(assignment: Assignment) -> Instrument | None:
+    """The definition the answers belong to, for the risk rules: the practice's, else the shipped one
+    of the same id (a withdrawn instrument's risk answer is still read)."""
+    practice_id = assignment.episode.client.practice_id
+    instrument = selectors.assignment_instrument(assignment, practice_id)
+    if instrument is None:
+        instrument = catalogue.registry(include_licensed=True).get(assignment.instrument_id)
+    return instrument
+
+
 def response_submit(
     *,
     assignment: Assignment,
@@ -596,35 +464,58 @@ def response_submit(
     audit_stored: Callable[[Response], object] | None = None,
 ) -> Response:
     """Store a client's answers, scored by core.scoring, with any risk flag and the therapist's
-    notification, in one transaction. Refused, changing nothing: an answered, revoked or expired
-    questionnaire (`ALREADY_SUBMITTED`, `REVOKED`, `EXPIRED`). Refused as `AnswersRefused` (naming the
-    item and value): answers that cannot be scored, after recording any risk answer among them.
+    notification, in one transaction.
+
+    Refused, storing nothing of the response but any risk answer among the answers
+    (`safety.risk.screen`, first): a closed questionnaire (`QuestionnaireClosed`: answered, withdrawn,
+    expired, or its instrument withdrawn), answers that cannot be scored (`AnswersRefused`, naming the
+    item and value). Whatever else makes the transaction fail (`audit_stored` over the API's rate
+    limit), the risk answers are screened before the exception goes on.
+
     `audit_stored(response)` writes the stored response's audit row in place of this service's, inside
     its transaction after every other write except the risk flags' audit rows, so that it commits with
     the response or not at all: the API's row names the key and counts the call against the key's
     limit (that count before the audit chain's head, as everywhere), at the cost of no extra commit."""
     now = now or _now()
     _aware(now, "now")
-    # Reuse the caller's copy when it was read with the episode and client the checks below need (the
-    # API's is): one query fewer per submission. Its status is checked again by the conditional UPDATE
-    # in the transaction either way. (The therapist is read only when a risk answer notifies them.)
+    # The checks and the risk path need the episode, client and therapist: reuse the caller's copy
+    # when it was read with them (the API's and the answering pages' are).
     episode = assignment.episode if Assignment.episode.is_cached(assignment) else None
-    if episode is None or not Episode.client.is_cached(episode):
-        assignment = Assignment.objects.select_related("episode__client").get(pk=assignment.pk)
+    if episode is None or not Episode.client.is_cached(episode) or not Episode.therapist.is_cached(episode):
+        assignment = Assignment.objects.select_related("episode__client", "episode__therapist").get(
+            pk=assignment.pk
+        )
     _check_submitter(actor, assignment, via)
-    _refuse_if_closed(assignment, now)
-    instrument = selectors.assignment_instrument(assignment, assignment.episode.client.practice_id)
-    if instrument is None:
-        raise ValidationError(INSTRUMENT_WITHDRAWN)
     if not isinstance(answers, Mapping):
         raise ValidationError(ANSWERS_NOT_A_MAPPING)
+
+    def refuse(kind: type[Refused], message: Any, source: str) -> Refused:
+        definition = _instrument_for_screening(assignment)
+        flags = []
+        if definition is not None:
+            flags = risk.screen(
+                assignment=assignment,
+                instrument=definition,
+                answers=answers,
+                source=source,
+                now=now,
+                actor=actor,
+            )
+        return kind(message, risk_flags=flags)
+
+    closed = closed_reason(assignment, now)
+    if closed is not None:
+        raise refuse(QuestionnaireClosed, closed, FlagSource.CLOSED)
+    instrument = selectors.assignment_instrument(assignment, assignment.episode.client.practice_id)
+    if instrument is None:
+        raise refuse(QuestionnaireClosed, INSTRUMENT_WITHDRAWN, FlagSource.CLOSED)
     try:
         score = score_response(instrument, answers, respondent_id=f"assignment {assignment.pk}")
     except ScoringError as exc:
-        met = _risk_rules_met(instrument, answers, None)
-        flags = _record_refused_risk(assignment=assignment, met=met, now=now, actor=actor) if met else []
-        raise AnswersRefused(_refusal_message(instrument, exc).message_dict, risk_flags=flags) from exc
-    met = _risk_rules_met(instrument, answers, score)
+        raise refuse(
+            AnswersRefused, _refusal_message(instrument, exc).message_dict, FlagSource.REFUSED
+        ) from exc
+    met = risk.rules_met(instrument, answers, score)
     practice_id = assignment.episode.client.practice_id
     # Everything that can be is made ready before the transaction: on SQLite, writers take turns.
     stored: dict[str, Any] = {
@@ -645,18 +536,22 @@ def response_submit(
         submitted_by=actor,
         **{k: v for k, v in stored.items() if k not in ("assignment", "submitted_by")},
     )
-    try:
+
+    def store() -> None:
         with transaction.atomic(durable=True):
-            # Why it is closed is read only on refusal.
-            claimed = _assignment_claim(assignment.pk, now)
-            if not claimed:
-                _refuse_if_closed(Assignment.objects.get(pk=assignment.pk), now)
-                raise ValidationError(ALREADY_SUBMITTED)  # closed by a status _refuse_if_closed lacks
+            if not _assignment_claim(assignment.pk, now):
+                raise _Lost
             response.pk = statements.insert(Response, stored)
             response._state.adding, response._state.db = False, connection.alias
             later: list[Callable[[], object]] = []
-            _raise_flags(
-                assignment=assignment, response=response, met=met, now=now, actor=actor, audit_later=later
+            risk.raise_flags(
+                assignment=assignment,
+                response=response,
+                met=met,
+                source=FlagSource.SUBMITTED,
+                now=now,
+                actor=actor,
+                audit_later=later,
             )
             refresh_episode_later(assignment.episode_id)
             # The audit rows last: they lock the chain's single head row until the commit.
@@ -676,113 +571,40 @@ def response_submit(
                 )
             for audit in later:
                 audit()
-    except IntegrityError as exc:
-        if Response.objects.filter(assignment_id=assignment.pk).exists():
-            raise ValidationError(ALREADY_SUBMITTED) from exc
+
+    try:
+        try:
+            store()
+        except IntegrityError:
+            # A flag of this assignment raised meanwhile by a saved draft, or a second submission.
+            if closed_reason(Assignment.objects.get(pk=assignment.pk), now) is not None:
+                raise
+            store()
+    except (_Lost, IntegrityError) as exc:
+        # Closed meanwhile (a second tab, the worker's expiry): say why, after the risk answers.
+        assignment = Assignment.objects.select_related("episode__client", "episode__therapist").get(
+            pk=assignment.pk
+        )
+        reason = closed_reason(assignment, now) or ALREADY_SUBMITTED
+        raise refuse(QuestionnaireClosed, reason, FlagSource.CLOSED) from exc
+    except BaseException:
+        # Nothing was stored (the API's rate limit, a database error): the risk answers still are.
+        if met:
+            risk.screen(
+                assignment=assignment,
+                instrument=instrument,
+                answers=answers,
+                source=FlagSource.REFUSED,
+                now=now,
+                actor=actor,
+            )
         raise
     assignment.status, assignment.answered_at = AssignmentStatus.ANSWERED, now
     return response
 
 
-def _may_acknowledge(actor: User, flag: RiskFlag) -> bool:
-    therapist = flag.episode.therapist
-    if not actor.is_active or actor.practice_id != flag.episode.client.practice_id:
-        return False
-    if actor.pk in (therapist.pk, flag.escalated_to_id):
-        return True
-    if actor.role in (Role.THERAPIST, Role.SUPERVISOR) and therapist.supervisor_id == actor.pk:
-        return True
-    return actor.role == Role.ADMIN
-
-
-def risk_flag_acknowledge(
-    *,
-    actor: User,
-    flag: RiskFlag,
-    action_taken: str,
-    now: dt.datetime | None = None,
-    request: Any = None,
-) -> RiskFlag:
-    """Record who acknowledged a risk flag, when, and what was done. Once only."""
-    now = now or _now()
-    flag = RiskFlag.objects.select_related("episode__therapist", "episode__client").get(pk=flag.pk)
-    if not _may_acknowledge(actor, flag):
-        _denied(actor, "RiskFlag", flag.pk, actor.practice_id, "acknowledge")
-        raise PermissionDenied(ACKNOWLEDGE_NOT_ALLOWED)
-    action_taken = action_taken.strip()
-    if not action_taken:
-        raise ValidationError({"action_taken": ACTION_REQUIRED})
-    with transaction.atomic(durable=True):
-        updated = RiskFlag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(
-            acknowledged_at=now, acknowledged_by=actor, action_taken=action_taken
-        )
-        if not updated:
-            raise ValidationError(ALREADY_ACKNOWLEDGED)
-        record(
-            action=Action.UPDATE,
-            actor=actor,
-            entity_type="RiskFlag",
-            entity_id=flag.pk,
-            purpose=Purpose.TREATMENT,
-            request=request,
-            detail="acknowledged",
-        )
-    flag.refresh_from_db()
-    return flag
-
-
-def _backup_for(flag: RiskFlag) -> User | None:
-    """Who a flag goes to when the treating therapist has not acknowledged it: their supervisor,
-    else the practice's first active admin."""
-    therapist = flag.episode.therapist
-    practice_id = flag.episode.client.practice_id
-    supervisor = therapist.supervisor
-    if (
-        supervisor is not None
-        and supervisor.is_active
-        and supervisor.practice_id == practice_id
-        and supervisor.role in (Role.THERAPIST, Role.SUPERVISOR)
-    ):
-        return supervisor
-    admins = User.objects.filter(practice_id=practice_id, role=Role.ADMIN, is_active=True)
-    return admins.order_by("pk").first()
-
-
-def risk_escalate_due(*, now: dt.datetime, after: dt.timedelta | None = None) -> list[RiskFlag]:
-    """Escalate every flag still unacknowledged `after` (default: settings.RISK_ESCALATION_MINUTES)
-    since it was raised to the therapist's backup, with a notification. Idempotent: a flag is
-    escalated once, claimed by a conditional UPDATE so that concurrent workers cannot both send it.
-    A flag whose practice has no backup stays due (and is logged) until one exists."""
-    _aware(now, "now")
-    if after is None:
-        after = dt.timedelta(minutes=settings.RISK_ESCALATION_MINUTES)
-    due = RiskFlag.objects.filter(
-        acknowledged_at__isnull=True, escalated_at__isnull=True, raised_at__lte=now - after
-    ).select_related("episode__therapist__supervisor", "episode__client")
-    escalated: list[RiskFlag] = []
-    for flag in due:
-        backup = _backup_for(flag)
-        if backup is None:
-            logger.warning("risk flag %s is overdue and its practice has no supervisor or admin", flag.pk)
-            continue
-        with transaction.atomic(durable=True):
-            claimed = RiskFlag.objects.filter(
-                pk=flag.pk, acknowledged_at__isnull=True, escalated_at__isnull=True
-            ).update(escalated_at=now, escalated_to=backup)
-            if not claimed:
-                continue
-            practice_id = flag.episode.client.practice_id
-            _audit_system(Action.UPDATE, "RiskFlag", flag.pk, practice_id, "escalated")
-            _notify(
-                flag=flag,
-                recipient=backup,
-                kind=RiskNotificationKind.ESCALATED,
-                now=now,
-                practice_id=practice_id,
-            )
-        flag.escalated_at, flag.escalated_to = now, backup
-        escalated.append(flag)
-    return escalated
+class _Lost(Exception):
+    """The conditional claim found the questionnaire no longer open."""
 
 
 # ------------------------------------------------------------------------------ measurement plans

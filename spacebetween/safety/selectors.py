@@ -4,10 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Case, Q, QuerySet, When
+
 from spacebetween.accounts.models import User
 from spacebetween.core import instruments as catalogue
-from spacebetween.measures.models import RiskFlag
-from spacebetween.measures.selectors import assignment_instrument, open_risk_flags_for
+from spacebetween.measures.selectors import assignment_instrument
+from spacebetween.safety.access import told
+from spacebetween.safety.models import RiskFlag, Severity
+
+
+def open_risk_flags_for(user: User) -> QuerySet[RiskFlag]:
+    """Unacknowledged risk flags this user must act on: those on episodes they treat, and those the
+    escalation chain told them about (a supervisor, an admin). Urgent first, then oldest first."""
+    return (
+        RiskFlag.objects.filter(
+            Q(episode__therapist_id=user.pk) | Q(pk__in=told(user)),
+            acknowledged_at__isnull=True,
+            episode__client__practice_id=user.practice_id,
+        )
+        .select_related("episode", "assignment")
+        .order_by(Case(When(severity=Severity.URGENT, then=0), default=1), "raised_at", "id")
+    )
 
 
 @dataclass(frozen=True)

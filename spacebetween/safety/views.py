@@ -1,5 +1,5 @@
 """A risk flag's page and its acknowledgement. The flag is fetched through `safety.access` (404
-outside the user's rights); acknowledging is `measures.services.risk_flag_acknowledge` (403 for a
+outside the user's rights); acknowledging is `safety.risk.flag_acknowledge` (403 for a
 reader who may not acknowledge). Reads and writes are audited."""
 
 from __future__ import annotations
@@ -10,13 +10,14 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from spacebetween.accounts.clock import now as clock_now
 from spacebetween.accounts.models import Role
 from spacebetween.audit.models import Action, Purpose
 from spacebetween.audit.services import record
-from spacebetween.measures.models import RiskFlag
-from spacebetween.measures.services import risk_flag_acknowledge
 from spacebetween.safety.access import get_flag_for
 from spacebetween.safety.forms import AcknowledgeForm
+from spacebetween.safety.models import RiskFlag
+from spacebetween.safety.risk import flag_acknowledge
 from spacebetween.safety.selectors import flag_detail
 from spacebetween.web.decorators import AuthenticatedHttpRequest, role_required
 
@@ -52,8 +53,12 @@ def risk_flag_acknowledge_view(request: AuthenticatedHttpRequest, flag_id: int) 
     form = AcknowledgeForm(request.POST)
     if form.is_valid():
         try:
-            risk_flag_acknowledge(
-                actor=request.user, flag=flag, action_taken=form.action_taken(), request=request
+            flag_acknowledge(
+                actor=request.user,
+                flag=flag,
+                action_taken=form.action_taken(),
+                now=clock_now(),
+                request=request,
             )
         except ValidationError as exc:
             form.add_service_errors(exc)

@@ -16,7 +16,8 @@ from spacebetween.core import instruments as catalogue
 from spacebetween.core.fhir import questionnaire_resource
 from spacebetween.core.scoring import score_response
 from spacebetween.measures import services as measures
-from spacebetween.measures.models import Assignment, AssignmentStatus, Response, RiskFlag
+from spacebetween.measures.models import Assignment, AssignmentStatus, Response
+from spacebetween.safety.models import RiskFlag
 from tests.api.conftest import IssuedKey, bearer, phq9
 
 ASSIGNMENTS = "/api/v1/assignments"

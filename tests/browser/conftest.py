@@ -156,3 +156,17 @@ def sign_in() -> Callable[[Any, User], None]:
         page.wait_for_load_state()
 
     return go
+
+
+def serious_accessibility_violations(page: Any) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now, one line each (id, impact,
+    the first offending element). axe-core comes from its package (axe-playwright-python bundles it),
+    never from a CDN. Assert the list is empty, and check separately that the page is the right one."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['nodes'][0]['target'] if v['nodes'] else ''} - {v['help']}"
+        for v in results.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from spacebetween.audit.models import AuditEvent
 from spacebetween.clients import services as clinical
 from spacebetween.measures import services as measures
-from spacebetween.measures.models import RiskFlag
+from spacebetween.safety.models import RiskFlag
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

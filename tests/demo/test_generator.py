@@ -33,9 +33,10 @@ from spacebetween.demo.generator import (
 )
 from spacebetween.insights.models import ExpectedRecoveryFit
 from spacebetween.insights.selectors import caseload_by_need
-from spacebetween.measures.models import Assignment, AssignmentStatus, Response, RiskFlag
+from spacebetween.measures.models import Assignment, AssignmentStatus, Response
 from spacebetween.measures.selectors import licensed_pack_enabled, open_questionnaires_for_client
 from spacebetween.relationship.models import SessionReflection
+from spacebetween.safety.models import RiskFlag
 
 TODAY = dt.date(2026, 11, 23)
 LONDON = ZoneInfo(DEMO_TIME_ZONE)

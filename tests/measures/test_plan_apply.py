@@ -24,11 +24,11 @@ from spacebetween.measures.models import (
     AssignmentStatus,
     MeasurementPlan,
     PlannedMeasure,
-    RiskFlag,
 )
 from spacebetween.measures.selectors import DEFAULT_PLAN
 from spacebetween.notifications.models import OutboxMessage
 from spacebetween.practice.models import Practice
+from spacebetween.safety.models import RiskFlag
 from tests.notifications.conftest import free_port
 
 UTC = dt.UTC

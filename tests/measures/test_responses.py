@@ -17,8 +17,9 @@ from spacebetween.clients.models import Episode
 from spacebetween.core import instruments as catalogue
 from spacebetween.core.scoring import score_response
 from spacebetween.measures import services
-from spacebetween.measures.models import Assignment, AssignmentStatus, Response, RiskFlag, RiskNotification
+from spacebetween.measures.models import Assignment, AssignmentStatus, Response
 from spacebetween.measures.selectors import assignments_for_episode
+from spacebetween.safety.models import RiskFlag, RiskNotification
 
 NOW = dt.datetime(2026, 9, 10, 9, 0, tzinfo=dt.UTC)
 

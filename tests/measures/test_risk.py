@@ -17,16 +17,10 @@ from spacebetween.clients.models import Episode
 from spacebetween.core import instruments as catalogue
 from spacebetween.core.instruments import Instrument, compare
 from spacebetween.measures import services
-from spacebetween.measures.models import (
-    Assignment,
-    AssignmentStatus,
-    Response,
-    RiskFlag,
-    RiskNotification,
-    RiskNotificationKind,
-)
-from spacebetween.measures.selectors import open_risk_flags_for
+from spacebetween.measures.models import Assignment, AssignmentStatus, Response
+from spacebetween.safety.selectors import open_risk_flags_for
 from spacebetween.notifications.models import OutboxMessage
+from spacebetween.safety.models import RiskFlag, RiskNotification, RiskNotificationKind
 
 NOW = dt.datetime(2026, 9, 10, 9, 0, tzinfo=dt.UTC)
 AFTER = dt.timedelta(hours=4)

@@ -14,7 +14,7 @@ import pytest
 from spacebetween.accounts.models import User
 from spacebetween.clients.models import Episode
 from spacebetween.measures import services as measures
-from spacebetween.measures.models import RiskFlag
+from spacebetween.safety.models import RiskFlag
 from tests.conftest import share_for_supervision
 
 RAISED = dt.datetime(2026, 9, 10, 9, 0, tzinfo=dt.UTC)

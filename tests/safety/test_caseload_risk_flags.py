@@ -11,7 +11,7 @@ from spacebetween.clients import services as clinical
 from spacebetween.clients.models import Episode
 from spacebetween.insights.services import refresh_stale
 from spacebetween.measures import services as measures
-from spacebetween.measures.models import RiskFlag
+from spacebetween.safety.models import RiskFlag
 from spacebetween.web import views
 from tests.conftest import signed_in
 from tests.safety.conftest import RAISED, raise_flag

@@ -12,8 +12,8 @@ from spacebetween.audit.models import AuditEvent
 from spacebetween.clients import services as clinical
 from spacebetween.clients.models import Episode
 from spacebetween.measures import services as measures
-from spacebetween.measures.models import RiskFlag
 from spacebetween.safety.access import get_flag_for
+from spacebetween.safety.models import RiskFlag
 from tests.safety.conftest import RAISED, raise_flag
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from spacebetween.accounts.models import User
 from spacebetween.audit.models import AuditEvent
 from spacebetween.clients.models import Episode
 from spacebetween.measures import services as measures
-from spacebetween.measures.models import RiskFlag
+from spacebetween.safety.models import RiskFlag
 from spacebetween.safety.views import ACKNOWLEDGED
 from tests.conftest import signed_in
 from tests.safety.conftest import RAISED

@@ -26,7 +26,7 @@ from spacebetween.clients.models import Client, Episode, Session
 from spacebetween.core import instruments as catalogue
 from spacebetween.delivery.services import crisis_resource_add, link_issue
 from spacebetween.measures import services as measures
-from spacebetween.measures.models import RiskFlag
+from spacebetween.safety.models import RiskFlag
 from tests.conftest import signed_in
 
 ROLES = ("anonymous", "alice", "bob", "sam", "admin", "carol_user", "oscar")

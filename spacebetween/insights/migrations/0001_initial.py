@@ -6,67 +6,159 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('clients', '0001_clients_episodes_sessions'),
-        ('practice', '0001_practice'),
+        ("clients", "0001_clients_episodes_sessions"),
+        ("practice", "0001_practice"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='EpisodeSignal',
+            name="EpisodeSignal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('instrument_id', models.CharField(max_length=64)),
-                ('kind', models.CharField(max_length=32)),
-                ('level', models.PositiveSmallIntegerField(choices=[(2, 'Not on track or rupture'), (3, 'Overdue measures'), (4, 'Worth noticing')])),
-                ('session_number', models.PositiveSmallIntegerField()),
-                ('value', models.FloatField()),
-                ('threshold', models.FloatField(blank=True, null=True)),
-                ('explanation', models.TextField()),
-                ('computed_at', models.DateTimeField()),
-                ('episode', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='signals', to='clients.episode')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("instrument_id", models.CharField(max_length=64)),
+                ("kind", models.CharField(max_length=32)),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (2, "Not on track or rupture"),
+                            (3, "Overdue measures"),
+                            (4, "Worth noticing"),
+                        ]
+                    ),
+                ),
+                ("session_number", models.PositiveSmallIntegerField()),
+                ("value", models.FloatField()),
+                ("threshold", models.FloatField(blank=True, null=True)),
+                ("explanation", models.TextField()),
+                ("computed_at", models.DateTimeField()),
+                (
+                    "episode",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="signals",
+                        to="clients.episode",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['episode', 'level'], name='episode_signal_level')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('level__in', [2, 3, 4])), name='episode_signal_level_valid')],
+                "indexes": [models.Index(fields=["episode", "level"], name="episode_signal_level")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("level__in", [2, 3, 4])), name="episode_signal_level_valid"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ExpectedRecoveryFit',
+            name="ExpectedRecoveryFit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('instrument_id', models.CharField(max_length=64)),
-                ('parameters', models.JSONField()),
-                ('n_episodes', models.PositiveIntegerField()),
-                ('n_scores', models.PositiveIntegerField()),
-                ('fitted_at', models.DateTimeField()),
-                ('fitted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('practice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='expected_recovery_fits', to='practice.practice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("instrument_id", models.CharField(max_length=64)),
+                ("parameters", models.JSONField()),
+                ("n_episodes", models.PositiveIntegerField()),
+                ("n_scores", models.PositiveIntegerField()),
+                ("fitted_at", models.DateTimeField()),
+                (
+                    "fitted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "practice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="expected_recovery_fits",
+                        to="practice.practice",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['practice', 'instrument_id', '-fitted_at'], name='expected_fit_latest')],
+                "indexes": [
+                    models.Index(
+                        fields=["practice", "instrument_id", "-fitted_at"], name="expected_fit_latest"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='InsightSettings',
+            name="InsightSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('no_improvement_by_session', models.PositiveSmallIntegerField(default=6)),
-                ('overdue_after_days', models.PositiveSmallIntegerField(default=14)),
-                ('alliance_drop_points', models.FloatField(blank=True, null=True)),
-                ('alliance_floor', models.FloatField(blank=True, null=True)),
-                ('alliance_gap_points', models.FloatField(default=15.0)),
-                ('alliance_gap_sessions', models.PositiveSmallIntegerField(default=2)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('practice', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='insight_settings', to='practice.practice')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("no_improvement_by_session", models.PositiveSmallIntegerField(default=6)),
+                ("overdue_after_days", models.PositiveSmallIntegerField(default=14)),
+                ("alliance_drop_points", models.FloatField(blank=True, null=True)),
+                ("alliance_floor", models.FloatField(blank=True, null=True)),
+                ("alliance_gap_points", models.FloatField(default=15.0)),
+                ("alliance_gap_sessions", models.PositiveSmallIntegerField(default=2)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "practice",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="insight_settings",
+                        to="practice.practice",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('no_improvement_by_session__gte', 2)), name='insights_no_improvement_from_2'), models.CheckConstraint(condition=models.Q(('overdue_after_days__gte', 1)), name='insights_overdue_days'), models.CheckConstraint(condition=models.Q(('alliance_drop_points__isnull', True), ('alliance_drop_points__gt', 0), _connector='OR'), name='insights_alliance_drop_positive'), models.CheckConstraint(condition=models.Q(('alliance_gap_points__gt', 0)), name='insights_gap_positive'), models.CheckConstraint(condition=models.Q(('alliance_gap_sessions__gte', 1)), name='insights_gap_sessions')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("no_improvement_by_session__gte", 2)),
+                        name="insights_no_improvement_from_2",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("overdue_after_days__gte", 1)), name="insights_overdue_days"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("alliance_drop_points__isnull", True),
+                            ("alliance_drop_points__gt", 0),
+                            _connector="OR",
+                        ),
+                        name="insights_alliance_drop_positive",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("alliance_gap_points__gt", 0)), name="insights_gap_positive"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("alliance_gap_sessions__gte", 1)), name="insights_gap_sessions"
+                    ),
+                ],
             },
         ),
     ]

@@ -5,18 +5,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clients', '0001_clients_episodes_sessions'),
-        ('insights', '0001_initial'),
+        ("clients", "0001_clients_episodes_sessions"),
+        ("insights", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StaleEpisode',
+            name="StaleEpisode",
             fields=[
-                ('episode', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='clients.episode')),
-                ('marked_at', models.DateTimeField()),
+                (
+                    "episode",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="clients.episode",
+                    ),
+                ),
+                ("marked_at", models.DateTimeField()),
             ],
         ),
     ]

@@ -1,11 +1,11 @@
 """`spacebetween worker`: send the e-mail outbox over SMTP, and run the minute jobs of the measurement
-loop (measures.services.plan_apply, delivery.services.links_send_due and risk_escalate_due) and the
-insights refresh of episodes with new answers (insights.services.refresh_stale_due) every
-`--jobs-every` seconds.
+loop (measures.services.plan_apply, delivery.services.links_send_due and
+safety.escalation.escalate_due) and the insights refresh of episodes with new answers
+(insights.services.refresh_stale_due) every `--jobs-every` seconds.
 
-Loops: claim due messages, send each through Django's SMTP backend (EMAIL_HOST, EMAIL_PORT, ...), sleep.
-`--once` sends what is due and exits. SIGTERM or SIGINT finishes the message in hand, hands the rest of
-the claimed batch back, and exits. Logs counts only, never addresses or content.
+Loops: claim due messages, send each through Django's SMTP backend (EMAIL_HOST, EMAIL_PORT, ...),
+sleep. `--once` sends what is due and exits. SIGTERM or SIGINT finishes the message in hand, hands
+the rest of the claimed batch back, and exits. Logs counts only, never addresses or content.
 """
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ from django.utils import timezone
 
 from spacebetween.delivery.services import links_send_due
 from spacebetween.insights.services import refresh_stale_due
-from spacebetween.measures.services import plan_apply, risk_escalate_due
+from spacebetween.measures.services import plan_apply
 from spacebetween.notifications.models import OutboxMessage
 from spacebetween.notifications.services import outbox_claim, outbox_release, outbox_send_one
+from spacebetween.safety.escalation import escalate_due
 
 logger = logging.getLogger("spacebetween.notifications")
 
@@ -109,7 +110,7 @@ class Command(BaseCommand):
 
 def _run_jobs() -> None:
     """The minute jobs; one failing is logged and does not stop the outbox (or the other job)."""
-    for job in (plan_apply, links_send_due, risk_escalate_due, refresh_stale_due):
+    for job in (plan_apply, links_send_due, escalate_due, refresh_stale_due):
         try:
             job(now=timezone.now())
         except Exception:

@@ -1,0 +1,186 @@
+"""Telling people about a risk flag until someone acts on it.
+
+Step 0 is the treating therapist, told when the flag is raised (in the flag's own transaction). While
+nobody has acknowledged the flag, every `interval` (the practice's `EscalationPolicy` for the flag's
+severity, else DEFAULT_MINUTES) the next person of the chain is told: the therapist's supervisor, then
+each active admin of the practice, then the practice's on-call address. When the chain has nobody
+left, the flag is marked unreachable (`RiskFlag.unreachable_at`) and shown loudly on the caseload and
+the admin's pages; the worker keeps looking, so a supervisor or admin added later is told at the next
+interval. Every step is audited and claimed by a conditional UPDATE, so two workers never send the
+same step twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from spacebetween.accounts.models import Role, User
+from spacebetween.audit.models import Action, Purpose
+from spacebetween.audit.services import record
+from spacebetween.notifications.services import outbox_enqueue
+from spacebetween.safety.models import (
+    EscalationPolicy,
+    RiskFlag,
+    RiskNotification,
+    RiskNotificationKind,
+    Severity,
+)
+
+logger = logging.getLogger(__name__)
+
+# Until a practice sets its own (Practice -> Risk settings). Urgent: an hour, so that a flag raised in
+# a working day reaches a second person the same day; review: four hours, the strictest response time
+# that shared/research/security.md §4.3 quotes for a positive item, which was the one escalation until now.
+DEFAULT_MINUTES: dict[str, int] = {Severity.URGENT: 60, Severity.REVIEW: 240}
+
+# Minimal PHI (docs/notifications.md): no name, instrument, score or answer; the urgency only.
+SUBJECTS: dict[str, str] = {
+    Severity.URGENT: "Urgent: a client response needs review today",
+    Severity.REVIEW: "A client response needs review within one working day",
+}
+ESCALATED_PREFIX = "Not yet acknowledged - "
+BODY = (
+    "A client response in Space Between needs review ({urgency}). Sign in to see it and to record what "
+    "was done; until then it is passed on to the next person in the practice's chain."
+)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    user: User | None  # None: the practice's on-call address
+    address: str
+
+
+def chain_for(flag: RiskFlag) -> list[Recipient]:
+    """Who is told, in order: the treating therapist (step 0), their supervisor, the practice's active
+    admins, the on-call address; each person once, inactive accounts left out."""
+    therapist = flag.episode.therapist
+    practice_id = flag.episode.client.practice_id
+    people: list[User] = [therapist]
+    supervisor = therapist.supervisor
+    if (
+        supervisor is not None
+        and supervisor.is_active
+        and supervisor.practice_id == practice_id
+        and supervisor.role in (Role.THERAPIST, Role.SUPERVISOR)
+    ):
+        people.append(supervisor)
+    people += list(
+        User.objects.filter(practice_id=practice_id, role=Role.ADMIN, is_active=True).order_by("pk")
+    )
+    seen: set[int] = set()
+    chain = []
+    for person in people:
+        if person.pk not in seen:
+            seen.add(person.pk)
+            chain.append(Recipient(person, person.email))
+    policy = EscalationPolicy.objects.filter(practice_id=practice_id).first()
+    if policy is not None and policy.on_call_email:
+        chain.append(Recipient(None, policy.on_call_email))
+    return chain
+
+
+def interval_for(practice_id: int, severity: str) -> dt.timedelta:
+    policy = EscalationPolicy.objects.filter(practice_id=practice_id).first()
+    if policy is None:
+        minutes = DEFAULT_MINUTES[severity]
+    else:
+        minutes = policy.urgent_minutes if severity == Severity.URGENT else policy.review_minutes
+    return dt.timedelta(minutes=minutes)
+
+
+def _audit(flag: RiskFlag, entity_type: str, pk: object, detail: str, actor: User | None = None) -> None:
+    record(
+        action=Action.CREATE if entity_type == "RiskNotification" else Action.UPDATE,
+        actor=actor,
+        entity_type=entity_type,
+        entity_id=pk,
+        practice_id=flag.episode.client.practice_id,
+        purpose=Purpose.TREATMENT,
+        detail=detail,
+        actor_role="" if actor is not None else "system",
+    )
+
+
+def notify(
+    *,
+    flag: RiskFlag,
+    to: Recipient,
+    step: int,
+    now: dt.datetime,
+    audit_later: list[Callable[[], object]] | None = None,
+) -> RiskNotification:
+    """The in-app notice and its e-mail, both committed with the caller's transaction (transactional
+    outbox). Its audit row is written now, or appended to `audit_later` for the caller to write last."""
+    kind = RiskNotificationKind.RAISED if step == 0 else RiskNotificationKind.ESCALATED
+    notice = RiskNotification.objects.create(
+        flag=flag,
+        recipient=to.user,
+        to_address="" if to.user else to.address,
+        kind=kind,
+        step=step,
+        created_at=now,
+    )
+    subject = SUBJECTS[flag.severity]
+    outbox_enqueue(
+        practice_id=flag.episode.client.practice_id,
+        to_address=to.address,
+        subject=subject if step == 0 else ESCALATED_PREFIX + subject[0].lower() + subject[1:],
+        body_text=BODY.format(urgency=Severity(flag.severity).label.lower()),
+        kind=f"risk-{kind}",
+    )
+    audit = functools.partial(_audit, flag, "RiskNotification", notice.pk, f"{kind} step:{step}")
+    if audit_later is None:
+        audit()
+    else:
+        audit_later.append(audit)
+    return notice
+
+
+def escalate_due(*, now: dt.datetime) -> list[RiskFlag]:
+    """Tell the next person of the chain about every open flag whose time has come. Idempotent: each
+    step is claimed by a conditional UPDATE on the flag's step."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must carry its time zone")
+    due = RiskFlag.objects.filter(acknowledged_at__isnull=True, next_escalation_at__lte=now).select_related(
+        "episode__therapist__supervisor", "episode__client"
+    )
+    moved: list[RiskFlag] = []
+    for flag in due:
+        chain = chain_for(flag)
+        step = flag.escalation_step + 1
+        interval = interval_for(flag.episode.client.practice_id, flag.severity)
+        with transaction.atomic(durable=True):
+            if step >= len(chain):
+                # Nobody left: said loudly once, and looked at again after the interval, in case the
+                # practice has added someone to the chain since.
+                claimed = RiskFlag.objects.filter(
+                    pk=flag.pk, acknowledged_at__isnull=True, escalation_step=flag.escalation_step
+                ).update(next_escalation_at=now + interval, unreachable_at=flag.unreachable_at or now)
+                if claimed and flag.unreachable_at is None:
+                    _audit(flag, "RiskFlag", flag.pk, "nobody-left-to-tell")
+                    logger.warning("risk flag %s is open and its practice has nobody left to tell", flag.pk)
+                continue
+            to = chain[step]
+            claimed = RiskFlag.objects.filter(
+                pk=flag.pk, acknowledged_at__isnull=True, escalation_step=flag.escalation_step
+            ).update(
+                escalation_step=step,
+                escalated_at=now,
+                escalated_to=to.user,
+                next_escalation_at=now + interval,
+                unreachable_at=None,
+            )
+            if not claimed:
+                continue
+            _audit(flag, "RiskFlag", flag.pk, f"escalated step:{step}")
+            notify(flag=flag, to=to, step=step, now=now)
+        flag.escalation_step, flag.escalated_at, flag.escalated_to = step, now, to.user
+        flag.next_escalation_at = now + interval
+        moved.append(flag)
+    return moved
