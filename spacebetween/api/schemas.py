@@ -29,6 +29,10 @@ class ErrorOut(Schema):
 
     detail: str
     errors: list[ErrorItemOut]
+    # Submissions only: whether the answers carried a risk answer, which was flagged for the treating
+    # therapist even though they were not stored (a closed questionnaire, unscorable answers, the rate
+    # limit). Absent on every other error.
+    risk_flag_raised: bool | None = None
 
 
 # --------------------------------------------------------------------- GET /assignments
@@ -100,3 +104,4 @@ class ResponseSubmitOut(Schema):
     submitted_at: dt.datetime
     scores: dict[str, ScaleScoreOut]
     any_risk: bool
+    risk_flag_raised: bool  # a risk answer among these answers is flagged for the treating therapist

@@ -39,8 +39,9 @@ INVALID_REQUEST = "The request is not valid."
 ANSWERS_REFUSED = "The answers cannot be scored; nothing was stored except any risk answer."
 CANNOT_SUBMIT = "These answers cannot be submitted through the API."
 
-# measures.services refusals (module constants) and the status each is answered with.
-STATUS_FOR_REFUSAL = {
+# Why a questionnaire is closed (measures.QuestionnaireClosed's messages) and the status each is
+# answered with.
+STATUS_FOR_CLOSED = {
     measures.ALREADY_SUBMITTED: 409,
     measures.EXPIRED: 410,
     measures.REVOKED: 410,
@@ -49,9 +50,17 @@ STATUS_FOR_REFUSAL = {
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, detail: str, errors: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        errors: list[dict[str, Any]] | None = None,
+        *,
+        risk_flag_raised: bool | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status, self.detail, self.errors = status, detail, errors or []
+        self.risk_flag_raised = risk_flag_raised
 
 
 class ApiKeyAuth(HttpBearer):
@@ -82,8 +91,17 @@ def _key(request: HttpRequest) -> ApiKey:
     return key
 
 
-def _error(request: HttpRequest, status: int, detail: str, errors: list[dict[str, Any]]) -> HttpResponse:
-    return api.create_response(request, {"detail": detail, "errors": errors}, status=status)
+def _error(
+    request: HttpRequest,
+    status: int,
+    detail: str,
+    errors: list[dict[str, Any]],
+    risk_flag_raised: bool | None = None,
+) -> HttpResponse:
+    body: dict[str, Any] = {"detail": detail, "errors": errors}
+    if risk_flag_raised is not None:
+        body["risk_flag_raised"] = risk_flag_raised
+    return api.create_response(request, body, status=status)
 
 
 @api.exception_handler(AuthenticationError)
@@ -95,7 +113,8 @@ def _unauthorized(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 @api.exception_handler(RateLimited)
 def _rate_limited(request: HttpRequest, exc: RateLimited) -> HttpResponse:
-    response = _error(request, 429, RATE_LIMITED, [])
+    flags = getattr(exc, "risk_flags", None)  # a submission's, screened before the limit refused it
+    response = _error(request, 429, RATE_LIMITED, [], None if flags is None else bool(flags))
     response["Retry-After"] = str(exc.retry_after)
     return response
 
@@ -142,7 +161,7 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 @api.exception_handler(ApiError)
 def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
-    return _error(request, exc.status, exc.detail, exc.errors)
+    return _error(request, exc.status, exc.detail, exc.errors, exc.risk_flag_raised)
 
 
 def _not_found_for(request: HttpRequest, key: ApiKey, entity_type: str, entity_id: object) -> ApiError:
@@ -201,9 +220,10 @@ def instrument_detail(request: HttpRequest, instrument_id: str) -> dict[str, Any
 
 
 def _refusal(exc: ValidationError, answers: dict[str, Any]) -> ApiError:
-    for message in exc.messages:
-        if message in STATUS_FOR_REFUSAL:
-            return ApiError(STATUS_FOR_REFUSAL[message], message)
+    flagged = bool(exc.risk_flags) if isinstance(exc, measures.Refused) else None
+    if isinstance(exc, measures.QuestionnaireClosed):
+        message = exc.messages[0]
+        return ApiError(STATUS_FOR_CLOSED.get(message, 409), message, risk_flag_raised=flagged)
     if hasattr(exc, "error_dict"):
         errors = [
             {"field": field, "message": message, "value": answers.get(field)}
@@ -213,7 +233,7 @@ def _refusal(exc: ValidationError, answers: dict[str, Any]) -> ApiError:
     else:
         errors = [{"field": "", "message": message, "value": None} for message in exc.messages]
     detail = ANSWERS_REFUSED if isinstance(exc, measures.AnswersRefused) else INVALID_REQUEST
-    return ApiError(422, detail, errors)
+    return ApiError(422, detail, errors, risk_flag_raised=flagged)
 
 
 @api.post(
@@ -262,14 +282,17 @@ def response_submit(request: HttpRequest, assignment_id: int, payload: ResponseS
             audit_stored=call_record,
         )
     except RateLimited:
-        raise  # nothing was stored, nor counted
-    except BaseException as exc:
-        call_record()
-        if isinstance(exc, PermissionDenied):
-            raise ApiError(403, CANNOT_SUBMIT) from exc
-        if isinstance(exc, ValidationError):
-            raise _refusal(exc, answers) from exc
-        raise
+        raise  # nothing was stored, nor counted; a risk answer was flagged first (its risk_flags)
+    except (PermissionDenied, ValidationError) as exc:
+        refusal = (
+            ApiError(403, CANNOT_SUBMIT) if isinstance(exc, PermissionDenied) else _refusal(exc, answers)
+        )
+        try:
+            call_record()
+        except RateLimited as limited:  # the refusal over the limit: still say whether it was flagged
+            limited.risk_flags = getattr(exc, "risk_flags", None)  # type: ignore[attr-defined]
+            raise
+        raise refusal from exc
     return Status(
         201,
         {
@@ -280,5 +303,6 @@ def response_submit(request: HttpRequest, assignment_id: int, payload: ResponseS
             "submitted_at": response.submitted_at,
             "scores": response.scores,
             "any_risk": response.any_risk,
+            "risk_flag_raised": response.any_risk,  # its flags committed with it
         },
     )

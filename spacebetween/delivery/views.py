@@ -199,6 +199,7 @@ def _closed(request: HttpRequest, a: Answering) -> HttpResponse | None:
                 answers={**selectors.draft_answers(assignment), **_posted_answer(request, a)},
                 via=a.via,
                 actor=a.actor,
+                now=services.current_time(),
                 request=request,
             )
         except measures.Refused as exc:
@@ -310,7 +311,12 @@ def _review(request: HttpRequest, a: Answering) -> HttpResponse:
             submitted = {item.id: answers.get(item.id) for item in a.instrument.items}
             try:
                 measures.response_submit(
-                    assignment=a.assignment, answers=submitted, via=a.via, actor=a.actor, request=request
+                    assignment=a.assignment,
+                    answers=submitted,
+                    via=a.via,
+                    actor=a.actor,
+                    now=services.current_time(),
+                    request=request,
                 )
             except measures.Refused as exc:
                 if exc.risk_flags:

@@ -587,10 +587,11 @@ def response_submit(
         )
         reason = closed_reason(assignment, now) or ALREADY_SUBMITTED
         raise refuse(QuestionnaireClosed, reason, FlagSource.CLOSED) from exc
-    except BaseException:
-        # Nothing was stored (the API's rate limit, a database error): the risk answers still are.
+    except BaseException as exc:
+        # Nothing was stored (the API's rate limit, a database error): the risk answers still are. The
+        # exception carries the flags, for an answer that says so (the API's 429).
         if met:
-            risk.screen(
+            exc.risk_flags = risk.screen(  # type: ignore[attr-defined]
                 assignment=assignment,
                 instrument=instrument,
                 answers=answers,

@@ -62,7 +62,8 @@ def test_each_operation_has_its_own_request_and_response_schemas(client: HttpCli
 
 def test_errors_are_described_with_one_body_shape(client: HttpClient) -> None:
     error = _published(client)["components"]["schemas"]["ErrorOut"]
-    assert set(error["properties"]) == {"detail", "errors"}
+    assert set(error["properties"]) == {"detail", "errors", "risk_flag_raised"}
+    assert error["required"] == ["detail", "errors"]  # risk_flag_raised: submissions only
 
 
 def test_no_docs_page_loads_scripts_from_a_cdn(client: HttpClient) -> None:

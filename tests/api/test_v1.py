@@ -130,7 +130,11 @@ def test_a_second_submission_is_409_and_keeps_the_first(api: HttpClient, due_phq
     assert post_answers(api, due_phq9, phq9()).status_code == 201  # type: ignore[attr-defined]
     again = post_answers(api, due_phq9, phq9(phq9_1=3))
     assert again.status_code == 409  # type: ignore[attr-defined]
-    assert again.json() == {"detail": measures.ALREADY_SUBMITTED, "errors": []}  # type: ignore[attr-defined]
+    assert again.json() == {  # type: ignore[attr-defined]
+        "detail": measures.ALREADY_SUBMITTED,
+        "errors": [],
+        "risk_flag_raised": False,
+    }
     assert Response.objects.get().answers["phq9_1"] == 1
 
 
@@ -156,7 +160,8 @@ def test_an_answer_that_is_not_an_option_is_422_naming_item_and_value(
     response = post_answers(api, due_phq9, phq9(phq9_4=7))
     assert response.status_code == 422  # type: ignore[attr-defined]
     body = response.json()  # type: ignore[attr-defined]
-    assert set(body) == {"detail", "errors"}
+    assert set(body) == {"detail", "errors", "risk_flag_raised"}
+    assert body["risk_flag_raised"] is False
     [error] = body["errors"]
     assert (error["field"], error["value"]) == ("phq9_4", 7)
     assert "phq9_4" in error["message"] and "7" in error["message"]

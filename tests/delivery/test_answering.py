@@ -125,7 +125,9 @@ def test_a_second_submission_changes_nothing(carol_user: User, assignment: Assig
     other_tab = signed_in(carol_user)
     other_tab.get(review)
     http.post(review)
-    draft_save(assignment=assignment, item_id="phq9_1", value=3)  # a stale tab's draft
+    instrument = services.instrument_for(assignment)
+    assert instrument is not None
+    draft_save(assignment=assignment, instrument=instrument, item_id="phq9_1", value=3)  # a stale tab's
     response = other_tab.post(review)
     assert response.status_code == 302
     assert "Thank you" in other_tab.get(response["Location"]).content.decode()

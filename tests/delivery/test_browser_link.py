@@ -114,9 +114,10 @@ def test_the_client_answers_from_the_email_link_and_sees_the_crisis_page(
     assert trail == [
         ("QuestionnaireLink", "C"),  # issued and emailed
         ("QuestionnaireLink", "E"),  # exchanged for an answering session
-        ("Response", "C"),  # the answers, scored
-        ("RiskFlag", "C"),  # item 9 endorsed
+        ("RiskFlag", "C"),  # item 9 endorsed, flagged as soon as it was saved
         ("RiskNotification", "C"),  # the treating therapist told
+        ("Response", "C"),  # the answers, scored
+        ("RiskFlag", "U"),  # the flag attached to the stored response
     ]
     assert verify_chain().intact
 

@@ -158,10 +158,23 @@ def test_a_second_submission_is_refused_and_changes_nothing(assignment: Assignme
     before = _counts()
     with pytest.raises(ValidationError) as exc:
         services.response_submit(
-            assignment=assignment, answers=phq9(item9=3), via="portal", actor=carol_user, now=NOW
+            assignment=assignment, answers=phq9(phq9_1=3), via="portal", actor=carol_user, now=NOW
         )
     assert exc.value.messages == [services.ALREADY_SUBMITTED]
     assert _counts() == before
+    assert Response.objects.get(assignment=assignment).answers == phq9()
+
+
+def test_a_late_risk_answer_is_refused_but_flagged(assignment: Assignment, carol_user: User) -> None:
+    """The first answers are kept; the risk answer of the second is not lost (docs/safety.md)."""
+    services.response_submit(assignment=assignment, answers=phq9(), via="portal", actor=carol_user, now=NOW)
+    with pytest.raises(services.QuestionnaireClosed) as exc:
+        services.response_submit(
+            assignment=assignment, answers=phq9(item9=3), via="portal", actor=carol_user, now=NOW
+        )
+    assert exc.value.messages == [services.ALREADY_SUBMITTED]
+    [flag] = exc.value.risk_flags
+    assert (flag.source, flag.answer_value, flag.response_id) == ("closed", 3.0, None)
     assert Response.objects.get(assignment=assignment).answers == phq9()
 
 
