@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from spacebetween.delivery.services import CRISIS_MAX
+from spacebetween.safety.crisis import country_choices
 from spacebetween.web.forms import PageForm
 
 
@@ -33,4 +34,15 @@ class CrisisResourceForm(PageForm):
         label="When to use it",
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="One or two sentences the client reads, such as opening hours.",
+    )
+
+
+class PracticeCountryForm(PageForm):
+    """The practice's country; safety.crisis.practice_country_set checks and records it."""
+
+    country = forms.ChoiceField(
+        choices=country_choices,
+        label="Your practice's country",
+        help_text="Picks the built-in crisis lines your clients see, unless a client's own country is "
+        "recorded. Countries with checked crisis lines are listed first.",
     )

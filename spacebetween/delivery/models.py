@@ -67,8 +67,9 @@ class LinkFailure(models.Model):
 class CrisisResource(models.Model):
     """A helpline or emergency route the practice shows to a client whose answers raised a risk flag.
 
-    Shown *in addition to* the built-in resources for the practice's country (selectors.BUILT_IN), so
-    a practice can add its own same-day route but can never empty the crisis page."""
+    Shown *in addition to* the built-in resources for the client's country (safety/crisis.py and
+    safety/data/crisis_lines.json), so a practice can add its own same-day route but can never empty
+    the crisis page."""
 
     practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="crisis_resources")
     country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2")

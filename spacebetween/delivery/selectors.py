@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from spacebetween.clients.models import Client
 from spacebetween.delivery.models import CrisisResource, Draft, QuestionnaireLink
 from spacebetween.measures.models import Assignment
 from spacebetween.practice.models import Practice
+from spacebetween.safety import crisis
+from spacebetween.safety.crisis import Resource as Resource
+from spacebetween.safety.crisis import built_in_for as built_in_for
 
 
 def token_hash(token: str) -> str:
@@ -32,73 +35,11 @@ def draft_answers(assignment: Assignment) -> dict[str, int | float | None]:
     return dict(draft.answers) if draft is not None else {}
 
 
-@dataclass(frozen=True)
-class Resource:
-    name: str
-    phone: str
-    text: str
-    url: str = ""
-
-    @property
-    def tel(self) -> str:
-        """The number for a tel: link, when the phone field is one number."""
-        digits = self.phone.replace(" ", "")
-        return digits if digits.isdigit() else ""
-
-
-# Built in, always shown: a practice adds its own entries but cannot remove these
-# (shared/research/security.md §4.3: the crisis page can never be switched off). [knowledge]: UK numbers
-# as published by the NHS ("Where to get urgent help for mental health") and Samaritans.
-BUILT_IN: dict[str, tuple[Resource, ...]] = {
-    "GB": (
-        Resource(
-            "Emergency services",
-            "999",
-            "If you or someone else is in danger right now, or you have seriously hurt yourself.",
-        ),
-        Resource(
-            "Samaritans",
-            "116 123",
-            "Free, any time of day or night, to talk about anything that is troubling you.",
-            "https://www.samaritans.org",
-        ),
-        Resource(
-            "NHS 111, option 2",
-            "111",
-            "Urgent mental health help from the NHS. Call 111 and choose option 2.",
-            "https://111.nhs.uk",
-        ),
-    ),
-}
-GENERIC: tuple[Resource, ...] = (
-    Resource(
-        "Emergency services",
-        "112 or 911",
-        "If you or someone else is in danger right now, call your local emergency number "
-        "(112 in Europe, 911 in North America).",
-    ),
-    Resource(
-        "Find a helpline",
-        "",
-        "Free, confidential helplines in your country, listed by Find A Helpline.",
-        "https://findahelpline.com",
-    ),
-)
-
-
-def crisis_resources_for(practice: Practice) -> list[Resource]:
-    """The practice's own entries for its country first, then the built-in ones (never empty)."""
-    own = [
-        Resource(r.name, r.phone, r.text, r.url)
-        for r in CrisisResource.objects.filter(practice=practice, country=practice.country)
-    ]
-    return own + list(built_in_for(practice.country))
-
-
-def built_in_for(country: str) -> tuple[Resource, ...]:
-    """The entries always shown for `country`, whatever the practice adds (the generic ones where
-    none are built in)."""
-    return BUILT_IN.get(country, GENERIC)
+# The crisis resources a client is shown moved to the safety app (safety/crisis.py: built in by
+# country, from a data file with a primary source for every entry); these names stay for old callers.
+def crisis_resources_for(practice: Practice, client: Client | None = None) -> list[Resource]:
+    """The practice's own entries for the country first, then the built-in ones (never empty)."""
+    return crisis.resources_for(practice, client)
 
 
 def practice_crisis_resources(practice: Practice) -> QuerySet[CrisisResource]:

@@ -60,7 +60,7 @@ def test_the_admin_sees_own_entries_and_the_built_in_ones_marked_as_always_shown
     assert response.status_code == 200
     body = response.content.decode()
     assert "Riverside duty line" in body and "020 7946 0000" in body
-    assert "Samaritans" in body and "116 123" in body and "NHS 111, option 2" in body
+    assert "Samaritans" in body and "116 123" in body and "NHS 111, mental health option" in body
     assert "always shown" in body and "cannot be" in body and "switched off" in body
     assert _delete_url(duty_line) in body
 
@@ -222,7 +222,7 @@ def test_the_built_in_gb_entries_are_still_shown_after_the_practice_adds_its_own
         actor=admin, country="GB", name="Riverside evening line", phone="020 7946 0001", text="Evenings."
     )
     body = _crisis_page_body(carol_user, assignment)
-    for built_in in ("Emergency services", "999", "Samaritans", "116 123", "NHS 111, option 2"):
+    for built_in in ("Emergency services", "999", "Samaritans", "116 123", "NHS 111, mental health option"):
         assert built_in in body
     assert body.index("Riverside duty line") < body.index("Riverside evening line") < body.index("Samaritans")
 

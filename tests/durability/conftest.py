@@ -1,5 +1,6 @@
 """Fixtures for the durability tests: a database of the run's engine for real server processes
-(tests/durability/databases.py), and the size of each test, small for CI or long with `--soak`."""
+(tests/durability/databases.py), an SMTP sink, and the size of each test, small for CI or long with
+`--soak`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.durability.databases import ServerDb, run_engine, scratch_database
+
+# The SMTP sink and the mail outage (tests/notifications), for test_risk_answers.py.
+from tests.notifications.conftest import smtp_down, smtp_sink  # noqa: F401
 
 
 @pytest.fixture

@@ -1,0 +1,151 @@
+"""Crisis resources by country: what a client is shown after a risk answer, and the practice's country.
+
+The built-in entries live in `data/crisis_lines.json` (each with the primary page it was read on and
+the date; what could not be verified is listed there under `left_out` and is not shown). A client sees,
+in order: the practice's own entries for the client's country, the built-in ones for that country, and,
+where no crisis line is built in for it, the directory fallback, so the page is never empty
+(shared/research/security.md §4.3: the crisis page can never be switched off).
+
+The country is the client's own (`Client.country`) when set, else the practice's (`Practice.country`):
+a client who lives elsewhere must be given numbers that work where they are.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources as package_files
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from spacebetween.accounts.models import Role, User
+from spacebetween.audit.models import Action, Purpose
+from spacebetween.audit.services import record
+from spacebetween.clients.models import Client
+from spacebetween.delivery.models import CrisisResource
+from spacebetween.practice.models import Practice
+
+DATA_FILE = "crisis_lines.json"
+
+
+@dataclass(frozen=True)
+class Resource:
+    name: str
+    phone: str
+    text: str
+    url: str = ""
+
+    @property
+    def tel(self) -> str:
+        """The number for a tel: link, when the phone field is one number."""
+        digits = self.phone.replace(" ", "")
+        return digits if digits.isdigit() else ""
+
+
+@cache
+def crisis_lines() -> dict[str, Any]:
+    """The data file, read once per process (it changes only with a release)."""
+    text = package_files.files("spacebetween.safety").joinpath("data", DATA_FILE).read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def _resource(entry: dict[str, str]) -> Resource:
+    return Resource(entry["name"], entry.get("phone", ""), entry["text"], entry.get("url", ""))
+
+
+def supported_countries() -> dict[str, str]:
+    """Country code -> name, for every country the data file lists, in its order."""
+    return {code: country["name"] for code, country in crisis_lines()["countries"].items()}
+
+
+def directory() -> Resource:
+    return _resource(crisis_lines()["directory"])
+
+
+def built_in_for(country: str) -> tuple[Resource, ...]:
+    """The entries always shown for `country`, whatever the practice adds. Where no crisis line is
+    built in (only an emergency number, or an unknown country) the directory closes the list; where
+    not even the emergency number is verified, the generic emergency advice opens it."""
+    entries = crisis_lines()["countries"].get(country.upper(), {}).get("resources", [])
+    found = tuple(_resource(e) for e in entries)
+    has_emergency = any(e["kind"] == "emergency" for e in entries)
+    has_helpline = any(e["kind"] == "helpline" for e in entries)
+    generic = () if has_emergency else (_resource(crisis_lines()["generic_emergency"]),)
+    fallback = () if has_helpline else (directory(),)
+    return generic + found + fallback
+
+
+def country_for(practice: Practice, client: Client | None = None) -> str:
+    """The client's own country when recorded, else the practice's."""
+    if client is not None and client.country:
+        return client.country.upper()
+    return practice.country.upper()
+
+
+def resources_for(practice: Practice, client: Client | None = None) -> list[Resource]:
+    """What the client is shown: the practice's own entries for the country, then the built-in ones
+    (never empty)."""
+    country = country_for(practice, client)
+    own = [
+        Resource(r.name, r.phone, r.text, r.url)
+        for r in CrisisResource.objects.filter(practice=practice, country=country)
+    ]
+    return own + list(built_in_for(country))
+
+
+# ------------------------------------------------------------------------------ the practice's country
+
+# ISO 3166-1 alpha-2, the officially assigned codes (ISO 3166 Maintenance Agency's list, 249 codes).
+_ISO_CODES = """
+    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS
+    BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE
+    EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM
+    HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC
+    LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA
+    NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW
+    SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO
+    TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
+"""
+ISO_3166_ALPHA_2 = frozenset(_ISO_CODES.split())
+
+COUNTRY_ADMIN_ONLY = "Only an admin of this practice can change its country."
+COUNTRY_UNKNOWN = "Choose a country from the list (a two-letter ISO 3166-1 code, such as GB or IE)."
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """The supported countries first, by name, then every other code (clients there see the
+    generic emergency advice and the directory)."""
+    supported = supported_countries()
+    first = sorted(((code, f"{name} ({code})") for code, name in supported.items()), key=lambda c: c[1])
+    rest = [(code, code) for code in sorted(ISO_3166_ALPHA_2 - supported.keys())]
+    return first + rest
+
+
+def practice_country_set(*, actor: User, country: str, request: Any = None) -> Practice:
+    """Set the actor's practice's country (admin of that practice only; audited). It picks the crisis
+    lines shown to every client whose own country is not recorded."""
+    if actor.role != Role.ADMIN or not actor.is_active or actor.practice_id is None:
+        raise PermissionDenied(COUNTRY_ADMIN_ONLY)
+    code = country.strip().upper()
+    if code not in ISO_3166_ALPHA_2:
+        raise ValidationError({"country": COUNTRY_UNKNOWN})
+    with transaction.atomic(durable=True):
+        practice = Practice.objects.select_for_update().get(pk=actor.practice_id)
+        previous = practice.country
+        if previous != code:
+            practice.country = code
+            practice.save(update_fields=["country"])
+        record(
+            action=Action.UPDATE,
+            actor=actor,
+            entity_type="Practice",
+            entity_id=practice.pk,
+            purpose=Purpose.OPERATIONS,
+            request=request,
+            detail=f"country:{previous}->{code}",
+        )
+    return practice
