@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 
 from spacebetween.accounts.models import Role, User
 from spacebetween.audit.models import Action, Outcome, Purpose
@@ -137,7 +138,7 @@ def raise_flags(
                 audit_later=audit_later,
             )
         else:
-            changed = []
+            changed: list[str] = []
             if response is not None and flag.response_id is None:
                 flag.response, changed = response, [*changed, "response"]
             if m.value > flag.answer_value:
@@ -148,6 +149,11 @@ def raise_flags(
                 if severity != flag.severity and severity == "urgent":
                     flag.severity = severity
                     changed.append("severity")
+                    # ... and its next step comes no later than an urgent flag's would.
+                    sooner = now + escalation.interval_for(practice_id, severity)
+                    if flag.next_escalation_at is not None and sooner < flag.next_escalation_at:
+                        flag.next_escalation_at = sooner
+                        changed.append("next_escalation_at")
             if flag.last_value != m.value:
                 flag.last_value = m.value
                 changed.append("last_value")
@@ -219,7 +225,7 @@ def may_acknowledge(actor: User, flag: RiskFlag) -> bool:
 
 
 def flag_acknowledge(
-    *, actor: User, flag: RiskFlag, action_taken: str, now: dt.datetime, request: object = None
+    *, actor: User, flag: RiskFlag, action_taken: str, now: dt.datetime, request: HttpRequest | None = None
 ) -> RiskFlag:
     """Record who acknowledged a risk flag, when, and what was done; the chain stops. Once only."""
     flag = RiskFlag.objects.select_related("episode__therapist", "episode__client").get(pk=flag.pk)
