@@ -258,7 +258,6 @@ STAFF_ABSOLUTE_TIMEOUT_SECONDS = env_int("STAFF_ABSOLUTE_TIMEOUT_SECONDS", 12 * 
 CLIENT_IDLE_TIMEOUT_SECONDS = env_int("CLIENT_IDLE_TIMEOUT_SECONDS", 30 * 60)
 # Client portal: 2 hours absolute (shared/research/security.md §1.6).
 CLIENT_ABSOLUTE_TIMEOUT_SECONDS = env_int("CLIENT_ABSOLUTE_TIMEOUT_SECONDS", 2 * 60 * 60)
-RISK_ESCALATION_MINUTES = env_int("RISK_ESCALATION_MINUTES", 4 * 60)  # security.md §4.3: strictest SLA
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")  # the practice's address, for links in emails
 
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -41,6 +41,35 @@ class ClientForm(PageForm):
         required=False, help_text="Optional: used for questionnaires and reminders the client agrees to."
     )
     phone = forms.CharField(max_length=40, required=False, widget=forms.TextInput(attrs={"type": "tel"}))
+    country = forms.CharField(
+        label="Country the client lives in",
+        max_length=2,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "size": "2"}),
+        help_text="Optional: a two-letter ISO 3166-1 code, such as IE. It picks the crisis lines the client "
+        "is shown after a risk answer; leave it blank when it is the practice's country.",
+    )
+    # Whether the contact is complete (a name with a number) is the service's rule.
+    emergency_contact_name = forms.CharField(
+        label="Emergency contact: name",
+        max_length=200,
+        required=False,
+        help_text="Optional: who to call when the client cannot be reached after a risk answer. "
+        "Shown on the risk flag's page with the number.",
+    )
+    emergency_contact_relationship = forms.CharField(
+        label="Emergency contact: relationship to the client",
+        max_length=100,
+        required=False,
+        help_text="Optional, such as partner, parent or friend.",
+    )
+    emergency_contact_phone = forms.CharField(
+        label="Emergency contact: phone",
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel"}),
+        help_text="Digits, spaces and + - ( ) only. Needed with the name.",
+    )
 
     def clean_date_of_birth(self) -> dt.date | None:
         value: dt.date | None = self.cleaned_data["date_of_birth"]

@@ -4,6 +4,7 @@ with its audit row written in the same transaction."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,7 +26,29 @@ SESSION_BEFORE_EPISODE = "The session is before the episode started."
 PARTICIPANT_OTHER_PRACTICE = "Every participant must be a client of this practice."
 NAIVE_DATETIME = "Give the session time with its time zone."
 
-CLIENT_FIELDS = ("given_name", "family_name", "preferred_name", "date_of_birth", "email", "phone")
+CONTACT_NAME_REQUIRED = "Enter the emergency contact's name, or clear their phone number."
+CONTACT_PHONE_REQUIRED = "Enter the emergency contact's phone number, or clear their name."
+CONTACT_RELATIONSHIP_ALONE = "Enter the emergency contact's name and phone number, or clear the relationship."
+CONTACT_PHONE_INVALID = (
+    "Enter the emergency contact's phone number using digits; spaces, +, -, ( and ) are allowed."
+)
+COUNTRY_INVALID = "Enter the country as a two-letter ISO 3166-1 code, such as GB or IE, or leave it blank."
+
+CLIENT_FIELDS = (
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "date_of_birth",
+    "email",
+    "phone",
+    "country",
+    "emergency_contact_name",
+    "emergency_contact_relationship",
+    "emergency_contact_phone",
+)
+# The same shapes the practice's crisis resources accept (delivery.services).
+_COUNTRY = re.compile(r"[A-Z]{2}")
+_PHONE = re.compile(r"\+?[0-9][0-9 ()\-]*")
 
 
 def _audit(actor: User, action: Action, obj: Client | Episode | Session, request: Any = None) -> None:
@@ -46,12 +69,37 @@ def _check_clinician(practice_id: int, therapist: User) -> None:
         raise ValidationError({"therapist": THERAPIST_REQUIRED})
 
 
+def _check_contact_details(client: Client) -> None:
+    """Tidy the country and the emergency contact, and refuse a contact nobody could call: a number
+    without a name (who answers?) or a name without a number is no use on the day it is needed
+    (the flag page shows it). Every problem at once, on the field it concerns."""
+    client.country = client.country.strip().upper()
+    client.emergency_contact_name = client.emergency_contact_name.strip()
+    client.emergency_contact_relationship = client.emergency_contact_relationship.strip()
+    client.emergency_contact_phone = " ".join(client.emergency_contact_phone.split())
+    errors: dict[str, str] = {}
+    if client.country and not _COUNTRY.fullmatch(client.country):
+        errors["country"] = COUNTRY_INVALID
+    name, phone = client.emergency_contact_name, client.emergency_contact_phone
+    if phone and not _PHONE.fullmatch(phone):
+        errors["emergency_contact_phone"] = CONTACT_PHONE_INVALID
+    elif phone and not name:
+        errors["emergency_contact_name"] = CONTACT_NAME_REQUIRED
+    if name and not phone:
+        errors["emergency_contact_phone"] = CONTACT_PHONE_REQUIRED
+    if client.emergency_contact_relationship and not (name or phone):
+        errors["emergency_contact_relationship"] = CONTACT_RELATIONSHIP_ALONE
+    if errors:
+        raise ValidationError(errors)
+
+
 def client_create(
     *, actor: User, primary_therapist: User | None = None, request: Any = None, **fields: Any
 ) -> Client:
     primary_therapist = primary_therapist or actor
     _check_clinician(actor.practice_id, primary_therapist)
     client = Client(practice_id=actor.practice_id, primary_therapist=primary_therapist, **fields)
+    _check_contact_details(client)
     client.full_clean()
     with transaction.atomic(durable=True):
         client.save()
@@ -65,6 +113,7 @@ def client_update(*, actor: User, client: Client, request: Any = None, **fields:
         raise ValueError(f"not client fields: {sorted(unknown)}")
     for name, value in fields.items():
         setattr(client, name, value)
+    _check_contact_details(client)
     client.full_clean()
     with transaction.atomic(durable=True):
         client.save(update_fields=[*fields])

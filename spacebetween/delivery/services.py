@@ -384,7 +384,7 @@ def instrument_for(assignment: Assignment) -> Instrument | None:
 
 # ------------------------------------------------------------------------------ crisis resources
 # A practice adds its own entries per country; they are shown before the built-in ones, which it
-# cannot remove (selectors.BUILT_IN; shared/research/security.md §4.3).
+# cannot remove (safety/crisis.py and its data file; shared/research/security.md §4.3).
 
 CRISIS_ADMIN_ONLY = "Only an admin of this practice can change its crisis resources."
 COUNTRY_INVALID = "Enter the country as a two-letter ISO 3166-1 code, such as GB or IE."

@@ -24,10 +24,12 @@ from spacebetween.accounts.models import User
 from spacebetween.audit.services import record_denied
 from spacebetween.core.instruments import Instrument
 from spacebetween.delivery import selectors, services
-from spacebetween.delivery.forms import CrisisResourceForm
+from spacebetween.delivery.forms import CrisisResourceForm, PracticeCountryForm
 from spacebetween.measures import services as measures
 from spacebetween.measures.models import Assignment, AssignmentStatus, SubmittedVia
+from spacebetween.safety import crisis
 from spacebetween.safety.models import RiskFlag
+from spacebetween.safety.plans import plan_for_crisis_page
 from spacebetween.web.decorators import AuthenticatedHttpRequest, admin_required, client_required
 
 V = TypeVar("V", bound=Callable[..., HttpResponse])
@@ -283,15 +285,19 @@ def _review_rows(instrument: Instrument, answers: dict[str, Any], answer_url: st
     return rows
 
 
-def _resources(a: Answering) -> list[selectors.Resource]:
-    """The crisis resources this client is shown: one source for every answering page."""
-    return list(selectors.crisis_resources_for(a.assignment.episode.client.practice))
+def _resources(a: Answering) -> list[crisis.Resource]:
+    """The crisis resources this client is shown: one source for every answering page, for the
+    client's own country when recorded, else the practice's (safety/crisis.py)."""
+    client = a.assignment.episode.client
+    return crisis.resources_for(client.practice, client)
 
 
 def _crisis(request: HttpRequest, a: Answering, *, error: str | None = None) -> HttpResponse:
     resources = _resources(a)
     answered = a.assignment.status == AssignmentStatus.ANSWERED
-    context = {"resources": resources, "answered": answered, "error": error, "a": a}
+    # The client's own safety plan, when they have one, below the crisis resources.
+    plan = plan_for_crisis_page(a.assignment.episode.client, actor=a.actor, request=request)
+    context = {"resources": resources, "answered": answered, "error": error, "a": a, "safety_plan": plan}
     return render(request, "delivery/crisis.html", context)
 
 
@@ -406,14 +412,19 @@ def portal_done(request: AuthenticatedHttpRequest, assignment_id: int) -> HttpRe
 
 
 def _crisis_settings_page(
-    request: AuthenticatedHttpRequest, form: CrisisResourceForm | None = None, status: int = 200
+    request: AuthenticatedHttpRequest,
+    form: CrisisResourceForm | None = None,
+    status: int = 200,
+    country_form: PracticeCountryForm | None = None,
 ) -> HttpResponse:
     practice = request.user.practice
     context = {
         "practice": practice,
         "own": selectors.practice_crisis_resources(practice),
-        "built_in": selectors.built_in_for(practice.country),
+        "built_in": crisis.built_in_for(practice.country),
         "form": form or CrisisResourceForm(initial={"country": practice.country}),
+        "country_form": country_form or PracticeCountryForm(initial={"country": practice.country}),
+        "country_name": crisis.supported_countries().get(practice.country, practice.country),
     }
     return render(request, "delivery/crisis_resources.html", context, status=status)
 
@@ -433,6 +444,22 @@ def crisis_resources(request: AuthenticatedHttpRequest) -> HttpResponse:
             messages.success(request, f"Added {resource.name} ({resource.country}).")
             return redirect("crisis_resources")
     return _crisis_settings_page(request, form=form, status=400)
+
+
+@admin_required
+@require_POST
+def crisis_country(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The practice's country, which picks the built-in crisis lines its clients see."""
+    form = PracticeCountryForm(request.POST)
+    if form.is_valid():
+        try:
+            practice = crisis.practice_country_set(actor=request.user, request=request, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, f"Your practice's country is now {practice.country}.")
+            return redirect("crisis_resources")
+    return _crisis_settings_page(request, status=400, country_form=form)
 
 
 @admin_required

@@ -66,6 +66,10 @@ SERIES_STYLES: tuple[tuple[str, str], ...] = (
     ("1 4", "cross"),
 )
 NO_SCORES = "No scores yet"
+# A score whose answers held a risk answer (PHQ-9 item 9 and the like): a ring around the point, named
+# in its tooltip, the legend, the table and the summary, so it is never told by colour alone.
+RISK_ANSWER = "Risk answer"
+RISK_RING_RADIUS = 8.5
 
 # ---------------------------------------------------------------------------------------- geometry
 
@@ -218,6 +222,20 @@ def _shape(shape: str, x: float, y: float, *, css: str | None = None, tooltip: s
         d = _path([(x - s, y - s), (x + s, y + s)]) + _path([(x - s, y + s), (x + s, y - s)])
         return _el("path", title, d=d, **{**paint, "fill": "none", "stroke_width": "2"})
     raise ValueError(f"unknown point shape {shape!r}")
+
+
+def _risk_ring(x: float, y: float, tooltip: str = "") -> str:
+    return _el(
+        "circle",
+        _tooltip(tooltip) if tooltip else "",
+        cx=x,
+        cy=y,
+        r=RISK_RING_RADIUS,
+        fill="none",
+        stroke=INK,
+        stroke_width="2.5",
+        class_="sb-risk",
+    )
 
 
 def _line(
@@ -503,9 +521,11 @@ def trajectory_chart(
     markers: Sequence[Marker] = (),
     band_note: str = "",
     max_gap: int = 2,
+    risk_sessions: Sequence[int] = (),
 ) -> Chart:
     """One measure over the sessions: its scores, the expected course with its band, the zone of no
-    reliable change around the intake score, labelled cut-off lines and session events."""
+    reliable change around the intake score, labelled cut-off lines and session events.
+    `risk_sessions`: sessions whose score came with a risk answer, ringed (RISK_ANSWER)."""
     if not (math.isfinite(scale_min) and math.isfinite(scale_max) and scale_max > scale_min):
         raise ValueError(f"the scale must run from a lower to a higher number, not {scale_min}–{scale_max}")
     scores, expected = sorted(scores), sorted(expected)
@@ -522,9 +542,14 @@ def trajectory_chart(
         _check_value(f"cut-off {cut.label!r}", cut.value, scale_min, scale_max)
     _check_sessions("sessions", sessions)
     _check_markers(markers)
+    risk = sorted(set(risk_sessions))
+    _check_sessions("risk_sessions", risk)
+    unscored = [s for s in risk if s not in dict(scores)]
+    if unscored:
+        raise ValueError(f"risk_sessions: no score at session {unscored[0]} to mark")
 
     inputs = (title, scale_min, scale_max, higher_is_better, scores, expected, reliable_change, cutoffs)
-    chart_id = _chart_id("trajectory", *inputs, sessions, markers, band_note, max_gap)
+    chart_id = _chart_id("trajectory", *inputs, sessions, markers, band_note, max_gap, risk)
     hatch_id = f"{chart_id}-hatch"
     frame = _Frame(
         scale_min,
@@ -607,18 +632,25 @@ def trajectory_chart(
         style=SERIES_STYLES[0],
         css="sb-score",
         max_gap=max_gap,
-        describe=lambda s, v: f"Session {s}: {number(v)}",
+        describe=lambda s, v: f"Session {s}: {number(v)}" + ("; risk answer" if s in risk else ""),
     )
+    by_score = dict(scores)
+    body += [
+        _risk_ring(*frame.point(s, by_score[s]), tooltip=f"Session {s}: {RISK_ANSWER.lower()}") for s in risk
+    ]
     if not scores:
         body.append(_no_data(NO_SCORES))
     body += _markers(markers, frame.sessions)
     legend += _marker_legend(markers)
+    if risk:
+        legend.append((lambda x, y: _risk_ring(x + 14, y), f"{RISK_ANSWER} (ringed score)"))
     legend.append((_no_swatch, "Higher scores are better" if higher_is_better else "Lower scores are better"))
     legend_parts, bottom = _legend(legend, LEGEND_TOP)
 
-    by_score = dict(scores)
     by_expected = {s: (m, low, high) for s, m, low, high in expected}
     events = _events_by_session(markers)
+    for s in risk:
+        events[s] = "; ".join(e for e in (RISK_ANSWER, events.get(s, "")) if e)
     rows = [
         (
             str(s),
@@ -637,8 +669,14 @@ def trajectory_chart(
             else f"{number(first_v)} at session {first_s}"
         )
         better = "higher" if higher_is_better else "lower"
+        risky = (
+            f"; {RISK_ANSWER.lower()} at session{'s' if len(risk) > 1 else ''} {', '.join(map(str, risk))}"
+            if risk
+            else ""
+        )
         summary = (
-            f"{title}: {_plural(len(scores), 'score')}, {course} ({better} is better){_marked(markers)}."
+            f"{title}: {_plural(len(scores), 'score')}, {course} ({better} is better){_marked(markers)}"
+            f"{risky}."
         )
     else:
         summary = f"{NO_SCORES} on the {title}."

@@ -43,7 +43,7 @@ class EpisodeView:
     rules: list[str] = field(default_factory=list)
 
 
-def _outcome_view(o: OutcomeInsight, sessions: list[int]) -> OutcomeView:
+def _outcome_view(o: OutcomeInsight, sessions: list[int], *, risk_marks: bool = True) -> OutcomeView:
     markers = [
         charts.Marker(s.session_number, MARKER_OF_SIGNAL[s.kind][1], MARKER_OF_SIGNAL[s.kind][0])
         for s in o.signals
@@ -68,6 +68,7 @@ def _outcome_view(o: OutcomeInsight, sessions: list[int]) -> OutcomeView:
             if o.fit is not None
             else ""
         ),
+        risk_sessions=[p.session_number for p in o.points if p.risk] if risk_marks else [],
     )
     rc_note = (
         f"Reliable change on the {o.instrument.title}: {o.rc_points:g} points or more from the intake score "
@@ -138,12 +139,13 @@ def _space_between(
     return chart, notes
 
 
-def episode_view(insight: EpisodeInsight, *, therapist_side: bool) -> EpisodeView:
+def episode_view(insight: EpisodeInsight, *, therapist_side: bool, risk_marks: bool = True) -> EpisodeView:
     """Charts and alerts for one episode. Without `therapist_side` the therapist's own ratings and
     counter-transference check-ins are left out: they are shown to the treating therapist only (and
-    never in the client's copy of a report)."""
+    never in the client's copy of a report). `risk_marks` rings the scores that came with a risk
+    answer: for clinicians, not in the client's copy (a client never sees a risk flag)."""
     sessions = list(range(1, insight.scores.sessions_attended + 1))
-    outcomes = [_outcome_view(o, sessions) for o in insight.outcomes if o.points]
+    outcomes = [_outcome_view(o, sessions, risk_marks=risk_marks) for o in insight.outcomes if o.points]
     space_between: charts.Chart | None = None
     notes: list[str] = []
     if insight.alliance is not None and insight.alliance.client_points:
@@ -177,7 +179,9 @@ def episode_views(
         (
             pk,
             episode_view(
-                insight, therapist_side=not for_client and insight.scores.episode.therapist_id == user.pk
+                insight,
+                therapist_side=not for_client and insight.scores.episode.therapist_id == user.pk,
+                risk_marks=not for_client,
             ),
         )
         for pk, insight in insights.items()

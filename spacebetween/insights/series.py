@@ -16,7 +16,7 @@ import bisect
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 from spacebetween.clients.models import Attendance, Episode, Session
@@ -56,6 +56,7 @@ class ScorePoint:
     session_number: int
     score: float
     submitted_at: dt.datetime
+    risk: bool = False  # a risk answer (Response.any_risk) in this session's answers to the measure
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,13 @@ def is_follow_up(episode: Episode, submitted_at: dt.datetime, time_zone: str) ->
 
 def _latest_per_session(points: Iterable[ScorePoint]) -> list[ScorePoint]:
     by_session: dict[int, ScorePoint] = {}
+    risky: set[int] = set()
     for point in sorted(points, key=lambda p: p.submitted_at):
         by_session[point.session_number] = point
-    return [by_session[k] for k in sorted(by_session)]
+        if point.risk:
+            risky.add(point.session_number)
+    # The later score stands, but a risk answer in an earlier one of the same session is not hidden.
+    return [replace(by_session[k], risk=k in risky) for k in sorted(by_session)]
 
 
 def _therapist_percent(reflection: SessionReflection, instruments: Mapping[str, Instrument]) -> float | None:
@@ -131,10 +136,10 @@ def load_episode_scores(
 
     raw: dict[tuple[int, str], list[ScorePoint]] = defaultdict(list)
     follow: dict[tuple[int, str], list[ScorePoint]] = defaultdict(list)
-    for episode_id, instrument_id, scores, submitted_at in (
+    for episode_id, instrument_id, scores, submitted_at, any_risk in (
         Response.objects.filter(assignment__episode_id__in=ids)
         .order_by("submitted_at", "pk")
-        .values_list("assignment__episode_id", "instrument_id", "scores", "submitted_at")
+        .values_list("assignment__episode_id", "instrument_id", "scores", "submitted_at", "any_risk")
     ):
         instrument = instruments.get(instrument_id)
         if instrument is None:  # an imported definition since removed: nothing to chart it with
@@ -145,13 +150,13 @@ def load_episode_scores(
             continue
         entry = result[episode_id]
         if is_follow_up(entry.episode, submitted_at, time_zone):
-            follow[(episode_id, instrument_id)].append(ScorePoint(0, float(value), submitted_at))
+            follow[(episode_id, instrument_id)].append(ScorePoint(0, float(value), submitted_at, any_risk))
             continue
         number = session_number(
             entry.attended, submitted_at, about_last_session=instrument.construct in ABOUT_LAST_SESSION
         )
         if number >= 1:
-            raw[(episode_id, instrument_id)].append(ScorePoint(number, float(value), submitted_at))
+            raw[(episode_id, instrument_id)].append(ScorePoint(number, float(value), submitted_at, any_risk))
     for (episode_id, instrument_id), points in raw.items():
         result[episode_id].series[instrument_id] = _latest_per_session(points)
     for (episode_id, instrument_id), points in follow.items():

@@ -6,8 +6,10 @@ severity, else DEFAULT_MINUTES) the next person of the chain is told: the therap
 each active admin of the practice, then the practice's on-call address. When the chain has nobody
 left, the flag is marked unreachable (`RiskFlag.unreachable_at`) and shown loudly on the caseload and
 the admin's pages; the worker keeps looking, so a supervisor or admin added later is told at the next
-interval. Every step is audited and claimed by a conditional UPDATE, so two workers never send the
-same step twice."""
+interval. Each step tells the first person of the chain *as it is now* who has not been told yet
+(not the chain's n-th place): a supervisor who left, or an admin added in the middle, neither skips
+nor repeats anyone. Every step is audited and claimed by a conditional UPDATE on the flag's step and
+time, so two workers never send the same step twice, nor mark the same flag unreachable twice."""
 
 from __future__ import annotations
 
@@ -142,9 +144,33 @@ def notify(
     return notice
 
 
+def _told(flag: RiskFlag) -> tuple[set[int], set[str]]:
+    """Who has already been told about this flag: user ids, and the on-call addresses told."""
+    users: set[int] = set()
+    addresses: set[str] = set()
+    for user_id, address in flag.notifications.values_list("recipient_id", "to_address"):
+        if user_id is not None:
+            users.add(user_id)
+        elif address:
+            addresses.add(address.lower())
+    return users, addresses
+
+
+def next_recipient(flag: RiskFlag) -> Recipient | None:
+    """The first person of the chain as it is now who has not been told about the flag; None when
+    everyone has been."""
+    users, addresses = _told(flag)
+    for to in chain_for(flag):
+        if to.user is not None and to.user.pk not in users:
+            return to
+        if to.user is None and to.address.lower() not in addresses:
+            return to
+    return None
+
+
 def escalate_due(*, now: dt.datetime) -> list[RiskFlag]:
     """Tell the next person of the chain about every open flag whose time has come. Idempotent: each
-    step is claimed by a conditional UPDATE on the flag's step."""
+    step is claimed by a conditional UPDATE on the flag's step and next time, as read."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must carry its time zone")
     due = RiskFlag.objects.filter(acknowledged_at__isnull=True, next_escalation_at__lte=now).select_related(
@@ -152,24 +178,28 @@ def escalate_due(*, now: dt.datetime) -> list[RiskFlag]:
     )
     moved: list[RiskFlag] = []
     for flag in due:
-        chain = chain_for(flag)
+        to = next_recipient(flag)
         step = flag.escalation_step + 1
         interval = interval_for(flag.episode.client.practice_id, flag.severity)
+        # The claim: still open, and nobody has moved it since it was read (another worker).
+        as_read = RiskFlag.objects.filter(
+            pk=flag.pk,
+            acknowledged_at__isnull=True,
+            escalation_step=flag.escalation_step,
+            next_escalation_at=flag.next_escalation_at,
+        )
         with transaction.atomic(durable=True):
-            if step >= len(chain):
+            if to is None:
                 # Nobody left: said loudly once, and looked at again after the interval, in case the
                 # practice has added someone to the chain since.
-                claimed = RiskFlag.objects.filter(
-                    pk=flag.pk, acknowledged_at__isnull=True, escalation_step=flag.escalation_step
-                ).update(next_escalation_at=now + interval, unreachable_at=flag.unreachable_at or now)
+                claimed = as_read.update(
+                    next_escalation_at=now + interval, unreachable_at=flag.unreachable_at or now
+                )
                 if claimed and flag.unreachable_at is None:
-                    _audit(flag, "RiskFlag", flag.pk, "nobody-left-to-tell")
+                    _audit(flag, "RiskFlag", flag.pk, f"nobody-left-to-tell step:{flag.escalation_step}")
                     logger.warning("risk flag %s is open and its practice has nobody left to tell", flag.pk)
                 continue
-            to = chain[step]
-            claimed = RiskFlag.objects.filter(
-                pk=flag.pk, acknowledged_at__isnull=True, escalation_step=flag.escalation_step
-            ).update(
+            claimed = as_read.update(
                 escalation_step=step,
                 escalated_at=now,
                 escalated_to=to.user,
@@ -178,9 +208,10 @@ def escalate_due(*, now: dt.datetime) -> list[RiskFlag]:
             )
             if not claimed:
                 continue
-            _audit(flag, "RiskFlag", flag.pk, f"escalated step:{step}")
+            whom = f"user:{to.user.pk}" if to.user is not None else "on-call"
+            _audit(flag, "RiskFlag", flag.pk, f"escalated step:{step} to:{whom}")
             notify(flag=flag, to=to, step=step, now=now)
         flag.escalation_step, flag.escalated_at, flag.escalated_to = step, now, to.user
-        flag.next_escalation_at = now + interval
+        flag.next_escalation_at, flag.unreachable_at = now + interval, None
         moved.append(flag)
     return moved

@@ -1,11 +1,15 @@
-"""The acknowledgement form: what was done, as a category and in the clinician's words."""
+"""The acknowledgement form: what was done, as a category and in the clinician's words; the safety
+plan's form."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django import forms
 from django.db import models
 
 from spacebetween.clients.forms import PageForm
+from spacebetween.safety.plans import SECTION_NAMES, SECTIONS
 
 
 class ActionKind(models.TextChoices):
@@ -28,3 +32,22 @@ class AcknowledgeForm(PageForm):
     def action_taken(self) -> str:
         """The text the flag keeps: the category in words, then the clinician's own."""
         return f"{ActionKind(self.cleaned_data['action']).label}: {self.cleaned_data['details'].strip()}"
+
+
+class SafetyPlanForm(PageForm):
+    """One text box per section of the safety plan (`safety.plans.SECTIONS`), all optional: the rules
+    (at least one section, none too long) are `safety.plans.plan_save`'s."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for section in SECTIONS:
+            self.fields[section.name] = forms.CharField(
+                label=section.heading,
+                help_text=section.prompt,
+                required=False,
+                strip=False,  # the service strips, and counts what is left
+                widget=forms.Textarea(attrs={"rows": 4}),
+            )
+
+    def sections(self) -> dict[str, str]:
+        return {name: self.cleaned_data[name] for name in SECTION_NAMES}

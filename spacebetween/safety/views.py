@@ -28,7 +28,8 @@ staff_required = role_required(Role.THERAPIST, Role.SUPERVISOR, Role.ADMIN)
 
 
 def _render(request: AuthenticatedHttpRequest, flag: RiskFlag, form: AcknowledgeForm) -> HttpResponse:
-    return render(request, "safety/risk_flag.html", {"detail": flag_detail(flag), "form": form})
+    detail = flag_detail(flag, request.user)
+    return render(request, "safety/risk_flag.html", {"detail": detail, "form": form})
 
 
 @require_GET

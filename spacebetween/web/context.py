@@ -19,6 +19,7 @@ NAV_BY_ROLE: dict[str, list[tuple[str, str]]] = {
         ("practice_plan", "Measurement plan"),
         ("insight_settings", "Insight rules"),
         ("crisis_resources", "Crisis resources"),
+        ("risk_settings", "Risk settings"),
         ("api_keys", "API keys"),
         ("password_change", "Password"),
     ],

@@ -27,7 +27,13 @@ from spacebetween.insights.selectors import caseload_by_need
 from spacebetween.insights.services import refresh_stale
 from spacebetween.measures.selectors import episode_measures, open_questionnaires_for_client
 from spacebetween.relationship.selectors import reflection_status
-from spacebetween.safety.selectors import caseload_risk_flags
+from spacebetween.safety.plans import current_plan
+from spacebetween.safety.selectors import (
+    caseload_risk_flags,
+    risk_history_for,
+    risk_item_unanswered,
+    unreachable_flags,
+)
 from spacebetween.web.decorators import (
     AuthenticatedHttpRequest,
     admin_required,
@@ -111,6 +117,9 @@ def client_detail(request: AuthenticatedHttpRequest, client_id: int) -> HttpResp
         "reflection_status": reflections,
         "episode_measures": episode_measures(client_record.episodes, client.practice),
         "insight_views": episode_views(request.user, client_record.episodes, client.practice),
+        # Only the episodes this clinician may read: a supervisor sees the history of shared ones.
+        "risk_history": risk_history_for(client_record.episodes),
+        "risk_unanswered": risk_item_unanswered(client_record.episodes),
     }
     return render(request, "web/client_detail.html", context)
 
@@ -223,7 +232,10 @@ def portal(request: AuthenticatedHttpRequest) -> HttpResponse:
         # A client reading their own record: HL7 PurposeOfUse "patient requested".
         _audit_read(request, own.client, purpose=Purpose.PATIENT_REQUEST)
     questionnaires = open_questionnaires_for_client(request.user)
-    return render(request, "web/portal.html", {"own": own, "questionnaires": questionnaires})
+    # Only whether there is one, to link it; the plan's own page audits reading it.
+    has_plan = own.client is not None and current_plan(own.client) is not None
+    context = {"own": own, "questionnaires": questionnaires, "has_safety_plan": has_plan}
+    return render(request, "web/portal.html", context)
 
 
 @require_GET
@@ -231,4 +243,11 @@ def portal(request: AuthenticatedHttpRequest) -> HttpResponse:
 def practice_overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     overview = selectors.practice_overview(request.user)
     _audit_read(request, "PracticeOverview", purpose=Purpose.OPERATIONS)
-    return render(request, "web/practice_overview.html", {"overview": overview})
+    context = {
+        "overview": overview,
+        # Open flags nobody can be reached for: how many and when only (no clinical content for
+        # the admin); those passed on to this admin, with the client's name (docs/safety.md).
+        "unreachable": unreachable_flags(request.user.practice_id),
+        "risk_flags": caseload_risk_flags(request.user),
+    }
+    return render(request, "web/practice_overview.html", context)

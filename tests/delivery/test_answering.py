@@ -174,7 +174,7 @@ def test_item_9_above_zero_shows_the_crisis_resources(
     assert http.post(review)["Location"] == done
     body = http.get(done).content.decode()
     assert "If you need help now" in body
-    assert "116 123" in body and "Samaritans" in body and "999" in body and "option 2" in body
+    assert "116 123" in body and "Samaritans" in body and "999" in body and "mental health option" in body
     assert "not watched in real time" in body
     assert RiskFlag.objects.filter(assignment=assignment, rule_id="phq9_9").count() == 1
     assert Response.objects.get(assignment=assignment).submitted_via == via

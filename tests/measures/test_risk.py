@@ -1,6 +1,7 @@
 """Risk answers (PHQ-9 item 9 > 0 and the equivalents in the instrument files): a flag and the
 treating therapist's notification in the same transaction as the response, never dropped; the
-acknowledgement records who, when and what was done; an unacknowledged flag escalates once.
+acknowledgement records who, when and what was done. Escalation until someone acts:
+tests/safety/test_escalation.py; severity: tests/safety/test_severity.py.
 """
 
 from __future__ import annotations
@@ -12,18 +13,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from spacebetween.accounts.models import User
 from spacebetween.audit.models import AuditEvent
-from spacebetween.clients import services as clinical
 from spacebetween.clients.models import Episode
 from spacebetween.core import instruments as catalogue
 from spacebetween.core.instruments import Instrument, compare
 from spacebetween.measures import services
 from spacebetween.measures.models import Assignment, AssignmentStatus, Response
-from spacebetween.safety.selectors import open_risk_flags_for
 from spacebetween.notifications.models import OutboxMessage
-from spacebetween.safety.models import RiskFlag, RiskNotification, RiskNotificationKind
+from spacebetween.safety import escalation, risk
+from spacebetween.safety.models import RiskFlag, RiskNotification, RiskNotificationKind, Severity
+from spacebetween.safety.selectors import open_risk_flags_for
 
 NOW = dt.datetime(2026, 9, 10, 9, 0, tzinfo=dt.UTC)
-AFTER = dt.timedelta(hours=4)
+AFTER = dt.timedelta(minutes=escalation.DEFAULT_MINUTES[Severity.REVIEW])
 
 
 def phq9(item9: int = 0, **overrides: int | None) -> dict[str, int | None]:
@@ -42,15 +43,6 @@ def assignment(alice: User, episode: Episode) -> Assignment:
 def flag(assignment: Assignment) -> RiskFlag:
     services.response_submit(assignment=assignment, answers=phq9(item9=1), via="link", now=NOW)
     return RiskFlag.objects.get(assignment=assignment)
-
-
-@pytest.fixture
-def bobs_episode(bob: User) -> Episode:
-    """Bob has no supervisor: his flags escalate to the practice admin."""
-    client = clinical.client_create(actor=bob, given_name="Dan", family_name="Reed")
-    return clinical.episode_open(
-        actor=bob, client=client, referral_reason="Anxiety", started_on=dt.date(2026, 9, 1)
-    )
 
 
 # ------------------------------------------------------------------------------ raising
@@ -78,8 +70,8 @@ def test_item_9_of_1_raises_exactly_one_flag_for_the_treating_therapist(
     mail = OutboxMessage.objects.get()
     assert (mail.to_address, mail.subject, mail.body()) == (
         alice.email,
-        services.RISK_EMAIL_SUBJECT,
-        services.RISK_EMAIL_BODY,
+        escalation.SUBJECTS[Severity.REVIEW],  # item 9 = 1 is a review by default (safety.severity)
+        escalation.BODY.format(urgency=Severity.REVIEW.label.lower()),
     )
 
 
@@ -91,8 +83,10 @@ def test_item_9_of_0_raises_no_flag(assignment: Assignment) -> None:
 
 
 def test_raising_a_flag_is_audited(flag: RiskFlag) -> None:
-    assert AuditEvent.objects.filter(entity_type="RiskFlag", entity_id=str(flag.pk), detail="raised").exists()
-    assert AuditEvent.objects.filter(entity_type="RiskNotification", detail="raised").exists()
+    assert AuditEvent.objects.filter(
+        entity_type="RiskFlag", entity_id=str(flag.pk), detail__startswith="raised"
+    ).exists()
+    assert AuditEvent.objects.filter(entity_type="RiskNotification", detail__startswith="raised").exists()
 
 
 def _with_risk_rules() -> list[Instrument]:
@@ -124,9 +118,11 @@ def test_every_risk_rule_in_the_instrument_files_raises_a_flag(
     assert RiskNotification.objects.count() == len(instrument.risk_rules)
 
 
-def test_a_failure_after_scoring_rolls_back_the_response_and_its_flag_together(
-    assignment: Assignment, monkeypatch: pytest.MonkeyPatch
+def test_a_failure_after_scoring_rolls_back_the_response_but_never_the_risk_flag(
+    assignment: Assignment, alice: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """safety.risk.screen runs first, in its own transaction: a risk answer is never dropped, not even
+    when the response that carried it fails to be stored (shared/research/security.md §4.3)."""
     real_record = services.record
 
     def failing_record(**kw: object) -> object:
@@ -135,16 +131,15 @@ def test_a_failure_after_scoring_rolls_back_the_response_and_its_flag_together(
         return real_record(**kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(services, "record", failing_record)
-    audit_rows = AuditEvent.objects.count()
     with pytest.raises(RuntimeError):
         services.response_submit(assignment=assignment, answers=phq9(item9=1), via="link", now=NOW)
     assert not Response.objects.exists()
-    assert not RiskFlag.objects.exists()
-    assert not RiskNotification.objects.exists()
-    assert not OutboxMessage.objects.exists()
-    assert AuditEvent.objects.count() == audit_rows
     assignment.refresh_from_db()
     assert assignment.status == AssignmentStatus.DUE
+    flag = RiskFlag.objects.get()
+    assert (flag.response_id, flag.answer_value) == (None, 1.0)
+    assert RiskNotification.objects.get().recipient_id == alice.pk
+    assert OutboxMessage.objects.get().to_address == alice.email
 
 
 def test_a_refused_response_still_records_its_risk_answer(assignment: Assignment, alice: User) -> None:
@@ -188,9 +183,7 @@ def test_the_corrected_submission_keeps_the_one_flag(assignment: Assignment) -> 
 
 def test_acknowledging_records_who_when_and_what_was_done(flag: RiskFlag, alice: User) -> None:
     at = NOW + dt.timedelta(hours=1)
-    services.risk_flag_acknowledge(
-        actor=alice, flag=flag, action_taken="Phoned; safety plan reviewed.", now=at
-    )
+    risk.flag_acknowledge(actor=alice, flag=flag, action_taken="Phoned; safety plan reviewed.", now=at)
     flag.refresh_from_db()
     assert (flag.acknowledged_by_id, flag.acknowledged_at, flag.action_taken) == (
         alice.pk,
@@ -200,7 +193,7 @@ def test_acknowledging_records_who_when_and_what_was_done(flag: RiskFlag, alice:
 
 
 def test_acknowledging_is_audited(flag: RiskFlag, alice: User) -> None:
-    services.risk_flag_acknowledge(actor=alice, flag=flag, action_taken="Phoned.", now=NOW)
+    risk.flag_acknowledge(actor=alice, flag=flag, action_taken="Phoned.", now=NOW)
     assert AuditEvent.objects.filter(
         entity_type="RiskFlag", entity_id=str(flag.pk), action="U", actor_id=alice.pk, detail="acknowledged"
     ).exists()
@@ -208,38 +201,36 @@ def test_acknowledging_is_audited(flag: RiskFlag, alice: User) -> None:
 
 def test_acknowledging_needs_what_was_done(flag: RiskFlag, alice: User) -> None:
     with pytest.raises(ValidationError) as exc:
-        services.risk_flag_acknowledge(actor=alice, flag=flag, action_taken="  ", now=NOW)
-    assert exc.value.messages == [services.ACTION_REQUIRED]
+        risk.flag_acknowledge(actor=alice, flag=flag, action_taken="  ", now=NOW)
+    assert exc.value.messages == [risk.ACTION_REQUIRED]
     flag.refresh_from_db()
     assert flag.acknowledged_at is None
 
 
 def test_a_second_acknowledgement_is_refused(flag: RiskFlag, alice: User, sam: User) -> None:
-    services.risk_flag_acknowledge(actor=alice, flag=flag, action_taken="Phoned.", now=NOW)
+    risk.flag_acknowledge(actor=alice, flag=flag, action_taken="Phoned.", now=NOW)
     with pytest.raises(ValidationError) as exc:
-        services.risk_flag_acknowledge(actor=sam, flag=flag, action_taken="Also phoned.", now=NOW)
-    assert exc.value.messages == [services.ALREADY_ACKNOWLEDGED]
+        risk.flag_acknowledge(actor=sam, flag=flag, action_taken="Also phoned.", now=NOW)
+    assert exc.value.messages == [risk.ALREADY_ACKNOWLEDGED]
     flag.refresh_from_db()
     assert (flag.acknowledged_by_id, flag.action_taken) == (alice.pk, "Phoned.")
 
 
 def test_the_supervisor_can_acknowledge(flag: RiskFlag, sam: User) -> None:
-    services.risk_flag_acknowledge(actor=sam, flag=flag, action_taken="Covered for Alice.", now=NOW)
+    risk.flag_acknowledge(actor=sam, flag=flag, action_taken="Covered for Alice.", now=NOW)
     flag.refresh_from_db()
     assert flag.acknowledged_by_id == sam.pk
 
 
 def test_the_practice_admin_can_acknowledge(flag: RiskFlag, admin: User) -> None:
-    services.risk_flag_acknowledge(
-        actor=admin, flag=flag, action_taken="Passed to the duty clinician.", now=NOW
-    )
+    risk.flag_acknowledge(actor=admin, flag=flag, action_taken="Passed to the duty clinician.", now=NOW)
     flag.refresh_from_db()
     assert flag.acknowledged_by_id == admin.pk
 
 
 def test_a_colleague_cannot_acknowledge(flag: RiskFlag, bob: User) -> None:
     with pytest.raises(PermissionDenied):
-        services.risk_flag_acknowledge(actor=bob, flag=flag, action_taken="Phoned.", now=NOW)
+        risk.flag_acknowledge(actor=bob, flag=flag, action_taken="Phoned.", now=NOW)
     flag.refresh_from_db()
     assert flag.acknowledged_at is None
     assert AuditEvent.objects.filter(
@@ -249,67 +240,16 @@ def test_a_colleague_cannot_acknowledge(flag: RiskFlag, bob: User) -> None:
 
 def test_another_practice_cannot_acknowledge(flag: RiskFlag, oscar: User) -> None:
     with pytest.raises(PermissionDenied):
-        services.risk_flag_acknowledge(actor=oscar, flag=flag, action_taken="Phoned.", now=NOW)
+        risk.flag_acknowledge(actor=oscar, flag=flag, action_taken="Phoned.", now=NOW)
     flag.refresh_from_db()
     assert flag.acknowledged_at is None
 
 
 def test_the_client_cannot_acknowledge(flag: RiskFlag, carol_user: User) -> None:
     with pytest.raises(PermissionDenied):
-        services.risk_flag_acknowledge(actor=carol_user, flag=flag, action_taken="I am fine.", now=NOW)
+        risk.flag_acknowledge(actor=carol_user, flag=flag, action_taken="I am fine.", now=NOW)
     flag.refresh_from_db()
     assert flag.acknowledged_at is None
-
-
-# ------------------------------------------------------------------------------ escalating
-
-
-def test_no_escalation_before_the_time(flag: RiskFlag) -> None:
-    assert services.risk_escalate_due(now=NOW + AFTER - dt.timedelta(microseconds=1), after=AFTER) == []
-    flag.refresh_from_db()
-    assert flag.escalated_at is None
-    assert not RiskNotification.objects.filter(kind=RiskNotificationKind.ESCALATED).exists()
-
-
-def test_at_the_time_it_escalates_to_the_supervisor(flag: RiskFlag, sam: User) -> None:
-    escalated = services.risk_escalate_due(now=NOW + AFTER, after=AFTER)
-    assert [f.pk for f in escalated] == [flag.pk]
-    flag.refresh_from_db()
-    assert (flag.escalated_at, flag.escalated_to_id) == (NOW + AFTER, sam.pk)
-    notice = RiskNotification.objects.get(kind=RiskNotificationKind.ESCALATED)
-    assert notice.recipient_id == sam.pk
-    assert OutboxMessage.objects.filter(to_address=sam.email, kind="risk-escalated").count() == 1
-    assert AuditEvent.objects.filter(
-        entity_type="RiskFlag", entity_id=str(flag.pk), detail="escalated"
-    ).exists()
-
-
-def test_it_escalates_only_once(flag: RiskFlag) -> None:
-    services.risk_escalate_due(now=NOW + AFTER, after=AFTER)
-    assert services.risk_escalate_due(now=NOW + 3 * AFTER, after=AFTER) == []
-    assert RiskNotification.objects.filter(kind=RiskNotificationKind.ESCALATED).count() == 1
-
-
-def test_without_a_supervisor_it_escalates_to_the_practice_admin(
-    bob: User, bobs_episode: Episode, admin: User
-) -> None:
-    assignment = services.assignment_create(
-        actor=bob, episode=bobs_episode, instrument_id="phq9", due_at=NOW, now=NOW
-    )
-    services.response_submit(assignment=assignment, answers=phq9(item9=2), via="staff", actor=bob, now=NOW)
-    [flag] = services.risk_escalate_due(now=NOW + AFTER, after=AFTER)
-    assert flag.escalated_to_id == admin.pk
-
-
-def test_an_acknowledged_flag_is_not_escalated(flag: RiskFlag, alice: User) -> None:
-    services.risk_flag_acknowledge(actor=alice, flag=flag, action_taken="Phoned.", now=NOW + AFTER / 2)
-    assert services.risk_escalate_due(now=NOW + AFTER, after=AFTER) == []
-
-
-def test_the_default_time_is_the_setting(flag: RiskFlag, settings: object) -> None:
-    settings.RISK_ESCALATION_MINUTES = 30  # type: ignore[attr-defined]
-    assert services.risk_escalate_due(now=NOW + dt.timedelta(minutes=29)) == []
-    assert [f.pk for f in services.risk_escalate_due(now=NOW + dt.timedelta(minutes=30))] == [flag.pk]
 
 
 # ------------------------------------------------------------------------------ who sees open flags
@@ -320,7 +260,7 @@ def test_the_treating_therapist_sees_the_open_flag(flag: RiskFlag, alice: User) 
 
 
 def test_an_acknowledged_flag_is_no_longer_open(flag: RiskFlag, alice: User) -> None:
-    services.risk_flag_acknowledge(actor=alice, flag=flag, action_taken="Phoned.", now=NOW)
+    risk.flag_acknowledge(actor=alice, flag=flag, action_taken="Phoned.", now=NOW)
     assert not open_risk_flags_for(alice).exists()
 
 
@@ -334,5 +274,5 @@ def test_another_practice_does_not_see_the_flag(flag: RiskFlag, oscar: User) -> 
 
 def test_the_supervisor_sees_the_flag_once_it_is_escalated(flag: RiskFlag, sam: User) -> None:
     assert not open_risk_flags_for(sam).exists()
-    services.risk_escalate_due(now=NOW + AFTER, after=AFTER)
+    escalation.escalate_due(now=NOW + AFTER)
     assert [f.pk for f in open_risk_flags_for(sam)] == [flag.pk]

@@ -10,8 +10,9 @@ from spacebetween.accounts.models import User
 from spacebetween.clients import services as clinical
 from spacebetween.clients.models import Episode
 from spacebetween.insights.services import refresh_stale
-from spacebetween.measures import services as measures
+from spacebetween.safety.escalation import escalate_due
 from spacebetween.safety.models import RiskFlag
+from spacebetween.safety.risk import flag_acknowledge
 from spacebetween.web import views
 from tests.conftest import signed_in
 from tests.safety.conftest import RAISED, raise_flag
@@ -30,7 +31,7 @@ def test_open_flags_come_before_the_caseload(alice: User, flag: RiskFlag) -> Non
 
 
 def test_an_acknowledged_flag_leaves_the_caseload(alice: User, flag: RiskFlag) -> None:
-    measures.risk_flag_acknowledge(actor=alice, flag=flag, action_taken="Phoned; safe.")
+    flag_acknowledge(actor=alice, flag=flag, action_taken="Phoned; safe.", now=RAISED)
     assert "Risk flags to review" not in signed_in(alice).get(URL).content.decode()
 
 
@@ -40,7 +41,7 @@ def test_a_colleague_does_not_see_the_flag(bob: User, flag: RiskFlag) -> None:
 
 def test_the_supervisor_sees_a_flag_escalated_to_them(sam: User, flag: RiskFlag) -> None:
     assert "Risk flags to review" not in signed_in(sam).get(URL).content.decode()
-    measures.risk_escalate_due(now=RAISED + dt.timedelta(hours=5), after=dt.timedelta(hours=4))
+    escalate_due(now=RAISED + dt.timedelta(hours=5))
     body = signed_in(sam).get(URL).content.decode()
     assert "Risk flags to review (1)" in body
     assert "Escalated" in body

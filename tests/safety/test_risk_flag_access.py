@@ -11,8 +11,8 @@ from spacebetween.accounts.models import User
 from spacebetween.audit.models import AuditEvent
 from spacebetween.clients import services as clinical
 from spacebetween.clients.models import Episode
-from spacebetween.measures import services as measures
 from spacebetween.safety.access import get_flag_for
+from spacebetween.safety.escalation import escalate_due
 from spacebetween.safety.models import RiskFlag
 from tests.safety.conftest import RAISED, raise_flag
 
@@ -45,7 +45,7 @@ def test_the_supervisor_gets_the_flag_on_a_shared_episode(
 
 
 def test_the_supervisor_gets_the_flag_once_it_is_escalated_to_them(sam: User, flag: RiskFlag) -> None:
-    measures.risk_escalate_due(now=RAISED + dt.timedelta(hours=5), after=dt.timedelta(hours=4))
+    escalate_due(now=RAISED + dt.timedelta(hours=5))
     assert get_flag_for(None, sam, flag.pk) == flag
 
 
@@ -73,5 +73,5 @@ def test_an_admin_gets_a_flag_escalated_to_them(admin: User, bob: User) -> None:
         actor=bob, client=client, referral_reason="Anxiety", started_on=dt.date(2026, 9, 1)
     )
     flag = raise_flag(bob, episode)
-    measures.risk_escalate_due(now=RAISED + dt.timedelta(hours=5), after=dt.timedelta(hours=4))
+    escalate_due(now=RAISED + dt.timedelta(hours=5))
     assert get_flag_for(None, admin, flag.pk) == flag

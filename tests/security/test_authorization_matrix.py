@@ -103,6 +103,14 @@ risk_flag              GET    302 200 404 404 404 403 404
 risk_flag              POST   405 405 405 405 405 405 405
 risk_flag_acknowledge  GET    405 405 405 405 405 405 405
 risk_flag_acknowledge  POST   302 200 404 404 404 403 404
+risk_settings          GET    302 403 403 403 200 403 403
+risk_settings          POST   302 403 403 403 400 403 403
+safety_plan            GET    302 200 404 404 403 403 404
+safety_plan            POST   302 400 404 404 403 403 404
+safety_plan_print      GET    302 200 404 404 403 403 404
+safety_plan_print      POST   405 405 405 405 405 405 405
+portal_safety_plan     GET    302 403 403 403 403 200 403
+portal_safety_plan     POST   405 405 405 405 405 405 405
 link_start_page        GET    200 200 200 200 200 200 200
 link_start_page        POST   405 405 405 405 405 405 405
 link_start             GET    405 405 405 405 405 405 405
@@ -121,6 +129,8 @@ portal_done            GET    302 403 403 403 403 302 403
 portal_done            POST   405 405 405 405 405 405 405
 crisis_resources       GET    302 403 403 403 200 403 403
 crisis_resources       POST   302 403 403 403 400 403 403
+crisis_country         GET    302 403 403 403 405 403 403
+crisis_country         POST   302 403 403 403 400 403 403
 crisis_resource_delete GET    302 403 403 403 405 403 403
 crisis_resource_delete POST   302 403 403 403 302 403 403
 api_keys               GET    302 403 403 403 200 403 403
