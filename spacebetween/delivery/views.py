@@ -341,7 +341,7 @@ def _review(request: HttpRequest, a: Answering) -> HttpResponse:
 
 def _done(request: HttpRequest, a: Answering) -> HttpResponse:
     """The crisis resources whenever the answers raised a risk flag (they cannot be skipped or turned
-    off, shared/research/security.md §4.3); a thank-you otherwise."""
+    off, docs/safety.md); a thank-you otherwise."""
     if _has_risk_flag(a):
         return _crisis(request, a)
     if a.assignment.status != AssignmentStatus.ANSWERED:

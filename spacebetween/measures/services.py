@@ -166,7 +166,7 @@ def instrument_import(
 # Assign a questionnaire and take the client's answers, scored by core.scoring, in one durable
 # transaction with their audit rows.
 #
-# Risk answers are never dropped (shared/research/security.md §4.3): `safety.risk` reads them before
+# Risk answers are never dropped (docs/safety.md): `safety.risk` reads them before
 # anything here can refuse the answers. A closed questionnaire (answered, withdrawn, expired) or
 # answers that cannot be scored are refused and nothing of the response is stored, but any risk
 # answer among them is first raised as a flag in its own transaction (`safety.risk.screen`); the

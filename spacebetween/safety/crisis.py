@@ -4,7 +4,7 @@ The built-in entries live in `data/crisis_lines.json` (each with the primary pag
 the date; what could not be verified is listed there under `left_out` and is not shown). A client sees,
 in order: the practice's own entries for the client's country, the built-in ones for that country, and,
 where no crisis line is built in for it, the directory fallback, so the page is never empty
-(shared/research/security.md §4.3: the crisis page can never be switched off).
+(docs/safety.md: the crisis page can never be switched off).
 
 The country is the client's own (`Client.country`) when set, else the practice's (`Practice.country`):
 a client who lives elsewhere must be given numbers that work where they are.

@@ -37,7 +37,8 @@ logger = logging.getLogger(__name__)
 
 # Until a practice sets its own (Practice -> Risk settings). Urgent: an hour, so that a flag raised in
 # a working day reaches a second person the same day; review: four hours, the strictest response time
-# that shared/research/security.md §4.3 quotes for a positive item, which was the one escalation until now.
+# that the project's security research quotes for a positive item (docs/safety.md), and the one
+# escalation there was until now.
 DEFAULT_MINUTES: dict[str, int] = {Severity.URGENT: 60, Severity.REVIEW: 240}
 
 # Minimal PHI (docs/notifications.md): no name, instrument, score or answer; the urgency only.

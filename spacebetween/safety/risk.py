@@ -1,5 +1,5 @@
-"""The one place that reads risk answers and raises risk flags (shared/research/security.md §4.3:
-a risk answer is never dropped silently).
+"""The one place that reads risk answers and raises risk flags: a risk answer is never dropped
+silently (docs/safety.md; Joint Commission National Patient Safety Goal NPSG.15.01.01 on suicide risk).
 
 Every path that carries a client's answers calls `screen` *first*, before anything can refuse them:
 a saved draft answer (portal or link, at save time), a submission that is stored, one that cannot be

@@ -81,7 +81,7 @@ class Told:
 
 @dataclass(frozen=True)
 class FlagDetail:
-    """Minimal PHI (shared/research/security.md §4): who, which question, the answer, when, and what
+    """Minimal PHI (docs/safety.md): who, which question, the answer, when, and what
     has happened since, with what the reader needs to act: how to reach the client and their
     emergency contact. No score, no other answer."""
 
