@@ -546,6 +546,7 @@ def response_submit(
             later: list[Callable[[], object]] = []
             risk.raise_flags(
                 assignment=assignment,
+                answers=answers,
                 response=response,
                 met=met,
                 source=FlagSource.SUBMITTED,

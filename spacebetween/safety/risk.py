@@ -97,17 +97,21 @@ def raise_flags(
     now: dt.datetime,
     actor: User | None,
     audit_later: AuditLater,
+    answers: Mapping[str, object],
     response: Response | None = None,
 ) -> list[RiskFlag]:
     """Create (or update) one flag per rule met, each new one with the treating therapist's notice.
-    Runs inside the caller's transaction, which writes the audit rows appended to `audit_later` last:
-    every transaction takes the audit chain's head after the other rows it locks, so that two of them
-    never wait on each other (a submission's API key count)."""
+    A flag the assignment already has keeps track of the answer even when it no longer meets the rule
+    (a client who changes a saved "3" to "0": `last_value` says so, and the flag stays), and is
+    attached to the stored response. Runs inside the caller's transaction, which writes the audit
+    rows appended to `audit_later` last: every transaction takes the audit chain's head after the
+    other rows it locks, so that two of them never wait on each other (a submission's API key count)."""
     episode = assignment.episode
     practice_id = episode.client.practice_id
+    existing = {flag.rule_id: flag for flag in RiskFlag.objects.filter(assignment=assignment)}
     flags: list[RiskFlag] = []
     for m in met:
-        flag = RiskFlag.objects.filter(assignment=assignment, rule_id=m.rule.id).first()
+        flag = existing.get(m.rule.id)
         if flag is None:
             severity = severity_for(practice_id, m.rule.id, m.value)
             flag = RiskFlag.objects.create(
@@ -171,6 +175,24 @@ def raise_flags(
                     )
                 )
         flags.append(flag)
+    met_rules = {m.rule.id for m in met}
+    for rule_id, flag in existing.items():
+        if rule_id in met_rules:
+            continue
+        value = answers.get(flag.item_id)
+        changed: list[str] = []
+        if response is not None and flag.response_id is None:
+            flag.response, changed = response, ["response"]
+        if is_number(value) and flag.last_value != float(value):  # type: ignore[arg-type]
+            flag.last_value = float(value)  # type: ignore[arg-type]
+            changed.append("last_value")
+        if changed:
+            flag.save(update_fields=changed)
+            audit_later.append(
+                functools.partial(
+                    _audit, Action.UPDATE, "RiskFlag", flag.pk, practice_id, f"answer-changed {source}", actor
+                )
+            )
     return flags
 
 
@@ -187,13 +209,14 @@ def screen(
     caller decides anything else about the answers. `assignment` must carry its episode, client and
     therapist (select_related). Returns every flag of the assignment's rules that the answers meet."""
     met = rules_met(instrument, answers)
-    if not met:
+    if not met and not RiskFlag.objects.filter(assignment=assignment).exists():
         return []
     for attempt in range(2):  # a concurrent save may create the same flag first
         try:
             with transaction.atomic(durable=True):
                 audit_later: AuditLater = []
                 flags = raise_flags(
+                    answers=answers,
                     assignment=assignment,
                     met=met,
                     source=source,

@@ -108,6 +108,28 @@ def test_a_changed_draft_answer_updates_the_one_flag(assignment: Assignment, car
     assert RiskNotification.objects.filter(flag=flag).count() == 1  # told once per questionnaire
 
 
+def test_a_risk_answer_taken_back_keeps_the_flag_and_says_so(
+    assignment: Assignment, carol_user: User
+) -> None:
+    """A saved "2" changed to "0" before sending: the flag stays (it was endorsed), its latest answer
+    says 0, and the stored response is attached to it."""
+    answer, review = _portal(assignment)
+    http = signed_in(carol_user)
+    _answer(http, answer, RISK, upto=9)
+    http.post(answer, {"q": 9, "answer": "0"})
+    [flag] = RiskFlag.objects.filter(assignment=assignment)
+    assert (flag.answer_value, flag.last_value, flag.response_id) == (2.0, 0.0, None)
+    _answer(http, answer, CALM)
+    assert http.post(review).status_code == 302
+    flag.refresh_from_db()
+    response = Response.objects.get(assignment=assignment)
+    assert (flag.response_id, flag.last_value, response.any_risk) == (response.pk, 0.0, False)
+    assert (
+        "If you need help now"
+        in http.get(reverse("portal_done", kwargs={"assignment_id": assignment.pk})).content.decode()
+    )
+
+
 def test_portal_review(assignment: Assignment, carol_user: User) -> None:
     answer, review = _portal(assignment)
     http = signed_in(carol_user)
