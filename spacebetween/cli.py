@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from pathlib import Path
 
 # command -> "module:function"; each function takes the remaining argv and returns an exit status.
 RESEARCH_COMMANDS = {
@@ -18,13 +19,32 @@ RESEARCH_COMMANDS = {
     "change": "spacebetween.research.change:main",
     "sudden-gains": "spacebetween.research.sudden_gains:main",
     "fhir": "spacebetween.research.fhir:main",
-    "bench": "spacebetween.benchrunner:main",
+    "bench": "spacebetween.cli:bench",
 }
 # Subcommands of a platform command that run on the core alone, like the research commands:
 # `spacebetween insights batch FILE.parquet` needs no database; `insights refresh` does.
 RESEARCH_SUBCOMMANDS = {
     ("insights", "batch"): "spacebetween.research.insights:main",
 }
+
+# `spacebetween bench` runs the benchmark suite, bench/run.py of the source checkout: it is not part of
+# the installed package, so it is found next to the package and imported only when asked for
+# (docs/performance.md).
+CHECKOUT = Path(__file__).resolve().parent.parent
+NOT_A_CHECKOUT = (
+    "spacebetween bench runs from a source checkout (an editable install: pip install -e .); "
+    "there is no bench/run.py next to the package at {path}."
+)
+
+
+def bench(argv: list[str]) -> int:
+    if not (CHECKOUT / "bench" / "run.py").is_file():
+        print(NOT_A_CHECKOUT.format(path=CHECKOUT), file=sys.stderr)
+        return 2
+    if str(CHECKOUT) not in sys.path:
+        sys.path.insert(0, str(CHECKOUT))
+    runner = importlib.import_module("bench.run")
+    return int(runner.main(argv))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,13 +7,17 @@ refuses to start with a missing, short or default secret key, or with DEBUG on.
 from __future__ import annotations
 
 import base64
+import functools
 import os
-import secrets
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.functional import lazy
+
+from spacebetween import localkeys
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -70,12 +74,13 @@ def _secret_key() -> str:
     if key:
         return key
     # Development and demo: a random key generated once per installation, never a shared default.
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    path = DATA_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(64))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    # Read, and written the first time, when something is first signed: importing writes nothing.
+    return cast(str, lazy(_installation_secret_key, str)())
+
+
+@functools.cache
+def _installation_secret_key() -> str:
+    return localkeys.read_or_create(DATA_DIR / "secret_key", localkeys.new_secret_key)
 
 
 SECRET_KEY = _secret_key()
@@ -84,7 +89,7 @@ if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production (unset DEBUG or set it to false).")
 
 
-def _field_encryption_keys() -> list[str]:
+def _field_encryption_keys() -> Sequence[str]:
     """Keys for spacebetween.crypto (Fernet), newest first; kept apart from SECRET_KEY and the database.
 
     FIELD_ENCRYPTION_KEY may list several comma-separated keys so that old ones still decrypt during
@@ -97,12 +102,8 @@ def _field_encryption_keys() -> list[str]:
             "(e.g. python -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')."
         )
     if not keys:
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        path = DATA_DIR / "field_key"
-        if not path.exists():
-            path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
-            path.chmod(0o600)
-        keys = [path.read_text().strip()]
+        # Read, and written the first time, when a field is first encrypted or decrypted.
+        return localkeys.FileKeys(DATA_DIR / "field_key")
     for key in keys:
         try:
             valid = len(base64.urlsafe_b64decode(key.encode())) == 32
@@ -131,6 +132,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "spacebetween.ui",
     "spacebetween.accounts",
     "spacebetween.practice",
     "spacebetween.audit",
@@ -145,12 +147,13 @@ INSTALLED_APPS = [
     "spacebetween.demo",
     "spacebetween.notifications",
     "spacebetween.backup",
+    "spacebetween.jobs",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "spacebetween.web.middleware.security_headers",
+    "spacebetween.ui.staticfiles.WhiteNoiseMiddleware",  # WhiteNoise; makes STATIC_ROOT outside production
+    "spacebetween.ui.middleware.security_headers",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -193,7 +196,7 @@ def _databases() -> dict[str, Any]:
         elif config["ENGINE"].endswith("postgresql"):
             config.setdefault("OPTIONS", {}).update(_postgres_options())
         return {"default": config}
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    # The folder is made on the first connection (spacebetween/backends/sqlite3/base.py).
     return {
         "default": {
             "ENGINE": SQLITE_ENGINE,
@@ -231,7 +234,7 @@ DATABASES = _databases()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
-# Argon2id first (OWASP password storage cheat sheet; shared/research/security.md §3.2).
+# Argon2id first (OWASP Password Storage Cheat Sheet; docs/security.md).
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -256,7 +259,7 @@ CSRF_COOKIE_HTTPONLY = True
 STAFF_IDLE_TIMEOUT_SECONDS = env_int("STAFF_IDLE_TIMEOUT_SECONDS", 15 * 60)
 STAFF_ABSOLUTE_TIMEOUT_SECONDS = env_int("STAFF_ABSOLUTE_TIMEOUT_SECONDS", 12 * 60 * 60)
 CLIENT_IDLE_TIMEOUT_SECONDS = env_int("CLIENT_IDLE_TIMEOUT_SECONDS", 30 * 60)
-# Client portal: 2 hours absolute (shared/research/security.md §1.6).
+# Client portal: 2 hours absolute (docs/security.md, Sessions).
 CLIENT_ABSOLUTE_TIMEOUT_SECONDS = env_int("CLIENT_ABSOLUTE_TIMEOUT_SECONDS", 2 * 60 * 60)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")  # the practice's address, for links in emails
 
@@ -284,9 +287,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "static")))
-if not PRODUCTION:
-    # WhiteNoise serves from finders outside production but warns when its root is missing.
-    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Outside production WhiteNoise serves from finders but warns when its root is missing; the folder is
+# made when the web server starts (spacebetween/ui/staticfiles.py), not here.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from spacebetween.web.health import healthz
+from spacebetween.ui.health import healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.auth.forms import PasswordChangeForm
 
 from spacebetween.accounts.models import Role, User
-from spacebetween.web.forms import PageForm, PageFormMixin
+from spacebetween.ui.forms import PageForm, PageFormMixin
 
 STAFF_ROLE_CHOICES = [(r.value, r.label) for r in (Role.THERAPIST, Role.SUPERVISOR, Role.ADMIN)]
 IDENTITY_CHECK = (

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from spacebetween.accounts import services, signin
 from spacebetween.accounts.access import managed_member, managed_staff
+from spacebetween.accounts.decorators import admin_required
 from spacebetween.accounts.forms import (
     CodeForm,
     EnrolForm,
@@ -27,7 +28,6 @@ from spacebetween.accounts.forms import (
 )
 from spacebetween.accounts.models import TotpDevice, User
 from spacebetween.accounts.selectors import staff_overview
-from spacebetween.web.decorators import admin_required
 
 DEMO_NOTICE = (
     "This is a demo installation. Demo accounts sign in with their password only, without "

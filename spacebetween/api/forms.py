@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from spacebetween.web.forms import PageForm
+from spacebetween.ui.forms import PageForm
 
 
 class ApiKeyCreateForm(PageForm):

@@ -26,7 +26,7 @@ RATE_LIMITED = "Too many requests with this API key; try again in a minute."
 
 KEY_SCHEME = "sb"
 ACTOR_ROLE = "api-key"
-# shared/research/security.md: rate limits on every credential. Overridable per deployment.
+# Rate limits on every credential (OWASP ASVS 5.0; docs/api.md). Overridable per deployment.
 DEFAULT_RATE_PER_MINUTE = 120
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 

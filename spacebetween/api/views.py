@@ -8,9 +8,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from spacebetween.accounts.decorators import AuthenticatedHttpRequest, admin_required
 from spacebetween.api import selectors, services
 from spacebetween.api.forms import ApiKeyCreateForm
-from spacebetween.web.decorators import AuthenticatedHttpRequest, admin_required
 
 
 def _page(

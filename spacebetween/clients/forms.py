@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from spacebetween.clients.models import Attendance, Client, EndReason, Episode, SessionFormat
-from spacebetween.web.forms import PageForm
+from spacebetween.ui.forms import PageForm
 
 DATE_OF_BIRTH_IN_FUTURE = "The date of birth cannot be in the future."
 INDIVIDUAL_WITH_OTHERS = "An individual session has no other participants: choose couple, family or group."

@@ -3,8 +3,8 @@
 Framework-free and vectorised: every function takes whole columns (anything numpy can turn into a
 float array, NaN = missing) and serves one client or a million the same way.
 
-Where sources disagree this module follows the project conventions of `shared/data/README.md`
-("Conventions this project follows"); each one is named where it applies. Formulas, sources and
+Where sources disagree this module follows the project conventions numbered in
+docs/change-statistics.md; each one is named where it applies. Formulas, sources and
 worked examples: docs/change-statistics.md.
 
 Sign convention: the reliable change index is `RC = (post - pre) / S_diff` exactly as Jacobson &
@@ -33,7 +33,7 @@ CRITICAL_VALUE = 1.96
 Criterion = Literal["a", "b", "c"]
 CRITERIA: tuple[Criterion, ...] = ("a", "b", "c")
 
-# Jacobson & Truax (1991) outcome classes, worded as in shared/data/README.md.
+# Jacobson & Truax (1991) outcome classes, worded as in docs/change-statistics.md.
 RECOVERED = "recovered"
 IMPROVED = "improved"
 UNCHANGED = "unchanged"
@@ -313,7 +313,7 @@ def is_functional(scores: ArrayLike, cutoff: float, *, higher_is_better: bool = 
 
 
 def classify(change: ReliableChange, *, cutoff: float | None = None) -> NDArray[np.str_]:
-    """Jacobson & Truax class of each pair, as defined in shared/data/README.md.
+    """Jacobson & Truax class of each pair, as defined in docs/change-statistics.md.
 
     * recovered: reliable improvement, clinical at pre and functional at post;
     * improved: any other reliable improvement;

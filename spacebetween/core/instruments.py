@@ -35,7 +35,7 @@ LICENSED_DIR = INSTRUMENTS_DIR / "licensed"
 ORDINAL_VALUE_URL = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
 LOINC_SYSTEM = "http://loinc.org"
 
-# Licence classes of shared/research/instruments.md: only A and B may ship in the free core pack.
+# Licence classes of docs/instrument-definitions.md: only A and B may ship in the free core pack.
 CORE_LICENCE_CLASSES = frozenset({"A", "B"})
 
 Operator = Literal[">", ">=", "<", "<=", "=="]

@@ -11,7 +11,7 @@ between-client one (clients who are generally more mindful may simply be less de
 Bauer 2011, Annu Rev Psychol 62:583–619, on disaggregating within- and between-person effects). The
 design follows the session-by-session alliance studies, e.g. Falkenström, Granström & Holmqvist
 (2013, J Couns Psychol 60:317–328: alliance at one session predicting symptom change to the next).
-Those two sources are not in shared/research: cited as background, not verified there.
+Those two sources are cited as background only; the project has not verified them.
 
 Two stages (a two-stage multilevel model):
 
@@ -30,7 +30,7 @@ simulations of tests/core/test_mechanisms.py that interval covers the true poole
 (Knapp & Hartung 2003, Stat Med 22:2693–2710; the modification max(1, q) as in Röver, Knapp & Friede
 2015, BMC Med Res Methodol 15:99): SE = √(max(1, q) / Σw*_i) with q = Σ w*_i (b_i − estimate)² / (k − 1),
 and estimate ± t_{.975}(k − 1)·SE, which held 94–96% there. `interval="normal"` gives the DerSimonian &
-Laird interval. These four papers are not in shared/research: cited as background, not verified there.
+Laird interval. These four papers are cited as background only; the project has not verified them.
 
 This is an association in observational data, not a causal effect: a process score that moves with
 the current symptom level also picks up regression to the mean in the next change.

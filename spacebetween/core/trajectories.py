@@ -4,8 +4,8 @@ Framework-free and vectorised: a `Panel` holds one instrument's scores, one row 
 episode) and one column per session number, so the same functions serve one client's page and a
 network's million episodes (docs/insights.md, "Trajectories and signals").
 
-Expected recovery follows the form of Finch, Lambert & Schaalje (2001; shared research
-mbc-anchors.md §5.3): the expected score at session s depends on the intake score and ln(s),
+Expected recovery follows the form of Finch, Lambert & Schaalje (2001, Clin Psychol
+Psychother 8:231; docs/insights.md): the expected score at session s depends on the intake score and ln(s),
 
     score = b0 + b1·intake + b2·ln(s) + b3·intake·ln(s)
 

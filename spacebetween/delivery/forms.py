@@ -6,7 +6,7 @@ from django import forms
 
 from spacebetween.delivery.services import CRISIS_MAX
 from spacebetween.safety.crisis import country_choices
-from spacebetween.web.forms import PageForm
+from spacebetween.ui.forms import PageForm
 
 
 class CrisisResourceForm(PageForm):

@@ -1,4 +1,4 @@
-"""Keeps link tokens out of the logs (ASVS 5.0 16.2.5; shared/research/security.md §1.8).
+"""Keeps link tokens out of the logs (OWASP ASVS 5.0 16.2.5; docs/measurement-loop.md, "Logs").
 
 A link's path carries its token, and Django logs the path of every 4xx/5xx answer ("Not Found:
 /a/<token>/" on `django.request`), of refused CSRF checks and, under runserver, of every request. This

@@ -11,7 +11,7 @@ from spacebetween.practice.models import Practice
 
 
 class QuestionnaireLink(models.Model):
-    """A capability to answer one assignment, sent by email (shared/research/security.md §1.8).
+    """A capability to answer one assignment, sent by email (docs/measurement-loop.md, One-time links).
 
     Only the SHA-256 of the token is stored. A link is usable while it is neither used, revoked nor
     past `expires_at`; at most one per assignment is usable at a time (reissuing revokes the old one)."""

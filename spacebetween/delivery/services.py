@@ -1,7 +1,7 @@
 """Writes: issuing and sending one-time questionnaire links, exchanging a link for an answering
 session, the per-IP limit on link attempts, draft answers, and the practice's own crisis resources.
 
-A link is a capability for one assignment, not a login (shared/research/security.md §1.8): a
+A link is a capability for one assignment, not a login (docs/measurement-loop.md, One-time links): a
 256-bit token (`secrets.token_urlsafe(32)`) of which only the SHA-256 is stored; opening it (GET)
 consumes nothing; the POST from its start page marks it used and puts the assignment id in a fresh
 session, so the token never appears in a later URL, Referer or browser history entry.
@@ -384,7 +384,7 @@ def instrument_for(assignment: Assignment) -> Instrument | None:
 
 # ------------------------------------------------------------------------------ crisis resources
 # A practice adds its own entries per country; they are shown before the built-in ones, which it
-# cannot remove (safety/crisis.py and its data file; shared/research/security.md §4.3).
+# cannot remove (safety/crisis.py and its data file; docs/safety.md, "Crisis resources by country").
 
 CRISIS_ADMIN_ONLY = "Only an admin of this practice can change its crisis resources."
 COUNTRY_INVALID = "Enter the country as a two-letter ISO 3166-1 code, such as GB or IE."

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from spacebetween.accounts.decorators import AuthenticatedHttpRequest, admin_required, client_required
 from spacebetween.accounts.models import User
 from spacebetween.audit.services import record_denied
 from spacebetween.core.instruments import Instrument
@@ -30,7 +31,6 @@ from spacebetween.measures.models import Assignment, AssignmentStatus, Submitted
 from spacebetween.safety import crisis
 from spacebetween.safety.models import RiskFlag
 from spacebetween.safety.plans import plan_for_crisis_page
-from spacebetween.web.decorators import AuthenticatedHttpRequest, admin_required, client_required
 
 V = TypeVar("V", bound=Callable[..., HttpResponse])
 

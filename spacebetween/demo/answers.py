@@ -16,9 +16,9 @@ When an answer is submitted decides which session it belongs to (the rule the in
 * follow-ups are answered after the episode's end date, 3 months later (core.schedule).
 
 The courses: symptom totals follow a noisy log-linear course from the intake (the form of Finch,
-Lambert & Schaalje 2001, which the practice's expected-recovery fit uses; shared/research/
-mbc-anchors.md §5.3). Most clients improve, some stay flat and about 8% get worse (5-14% of clients
-worsen in therapy: Lambert & Shimokawa 2011, mbc-anchors.md §3). The ingredient measures rise a
+Lambert & Schaalje 2001, Clin Psychol Psychother 8:231, which the practice's expected-recovery fit
+uses; docs/insights.md). Most clients improve, some stay flat and about 8% get worse (5-14% of
+clients worsen in therapy: Lambert & Shimokawa 2011, Psychotherapy 48:72). The ingredient measures rise a
 little as symptoms fall, and their session-to-session wobble leads the next symptom score, so that a
 within-client lagged association is there to be estimated. The client's alliance (WAI-SR) is high
 and fairly stable.

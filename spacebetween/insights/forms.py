@@ -4,7 +4,7 @@ from django import forms
 
 from spacebetween.core.alliance import DEFAULT_DROP_SHARE_OF_RANGE
 from spacebetween.core.trajectories import SignalRules
-from spacebetween.web.forms import PageForm
+from spacebetween.ui.forms import PageForm
 
 
 class InsightSettingsForm(PageForm):

@@ -1,5 +1,7 @@
 """When answers arrive, mark the episode's signals as stale, in the answer's own transaction: one
-small write, so that answering stays fast and a refresh is never lost. The refresh itself runs in
+small write, so that answering stays fast and a refresh is never lost. The writers below (measures,
+relationship) do not call this: they send `measures.events.answers_stored` inside their transaction,
+and `insights.apps` connects `on_answers_stored` to it. The refresh itself runs in
 `spacebetween worker` (every minute) and, for a caseload being looked at, just before it is read
 (`insights.services.refresh_stale`).
 """
@@ -24,6 +26,11 @@ def refresh_episode_later(episode_id: int) -> None:
         returning_pk=False,
         unique=["episode"],
     )
+
+
+def on_answers_stored(sender: object, *, episode_id: int, **kwargs: object) -> None:
+    """The receiver of `measures.events.answers_stored`: runs inside the writer's transaction."""
+    refresh_episode_later(episode_id)
 
 
 @contextlib.contextmanager

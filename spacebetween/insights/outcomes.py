@@ -58,8 +58,8 @@ class Benchmark:
         return OUTCOMES[self.outcome][0]
 
 
-# National figures for England (IAPT, now NHS Talking Therapies), only those marked [V] in
-# /work/shared/research/mbc-anchors.md §7.5 (read in the cited source at the time of writing).
+# National figures for England (IAPT, now NHS Talking Therapies), only those verified in the source
+# each one cites below, with its URL (read there at the time of writing).
 # All count finished courses (>= 2 treatment sessions) with paired scores.
 NATIONAL_BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark(

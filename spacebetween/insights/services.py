@@ -161,11 +161,16 @@ def _signal_rows(insight: EpisodeInsight, now: dt.datetime) -> list[EpisodeSigna
 
 
 def refresh_episodes(
-    episodes: list[Episode], practice: Practice, *, instruments: Mapping[str, Instrument] | None = None
+    episodes: list[Episode],
+    practice: Practice,
+    *,
+    instruments: Mapping[str, Instrument] | None = None,
+    now: dt.datetime | None = None,
 ) -> int:
     """Recompute and store the current signals of these episodes (replacing their old ones in one
-    delete and one insert, however many episodes); returns how many signals hold."""
-    now = _now()
+    delete and one insert, however many episodes), computed at `now` (the clock's time if None);
+    returns how many signals hold."""
+    now = now or _now()
     insights = selectors.episode_insights(episodes, practice, instruments)
     rows = [row for insight in insights.values() for row in _signal_rows(insight, now)]
     with transaction.atomic():
@@ -174,7 +179,7 @@ def refresh_episodes(
     return len(rows)
 
 
-def refresh_episode_ids(ids: list[int]) -> int:
+def refresh_episode_ids(ids: list[int], *, now: dt.datetime | None = None) -> int:
     """Refresh the signals of these episodes, whichever practices they belong to. Ended episodes keep
     no current signals: nothing is left to act on."""
     EpisodeSignal.objects.filter(episode_id__in=ids, episode__ended_on__isnull=False).delete()
@@ -183,22 +188,23 @@ def refresh_episode_ids(ids: list[int]) -> int:
         "client__practice"
     ):
         by_practice.setdefault(episode.client.practice_id, []).append(episode)
-    return sum(refresh_episodes(group, group[0].client.practice) for group in by_practice.values())
+    return sum(refresh_episodes(group, group[0].client.practice, now=now) for group in by_practice.values())
 
 
 MARKS_PER_DELETE = 200  # two parameters each, well inside every SQLite build's limit
 
 
-def refresh_stale(episode_ids: Iterable[int] | None = None) -> int:
-    """Refresh episodes marked stale (all, or those among `episode_ids`); returns how many. A mark made
-    while the refresh ran (a newer answer) is kept for the next round, so no answer goes unseen."""
+def refresh_stale(episode_ids: Iterable[int] | None = None, *, now: dt.datetime | None = None) -> int:
+    """Refresh episodes marked stale (all, or those among `episode_ids`), their signals computed at
+    `now`; returns how many. A mark made while the refresh ran (a newer answer) is kept for the next
+    round, so no answer goes unseen."""
     marks = StaleEpisode.objects.all()
     if episode_ids is not None:
         marks = marks.filter(episode_id__in=list(episode_ids))
     seen = dict(marks.values_list("episode_id", "marked_at"))
     if not seen:
         return 0
-    refresh_episode_ids(sorted(seen))
+    refresh_episode_ids(sorted(seen), now=now)
     # Only the marks as they were read: one moved on by a newer answer stays for the next round.
     marks_read = list(seen.items())
     for start in range(0, len(marks_read), MARKS_PER_DELETE):
@@ -211,8 +217,8 @@ def refresh_stale(episode_ids: Iterable[int] | None = None) -> int:
 
 
 def refresh_stale_due(*, now: dt.datetime) -> int:
-    """The worker's minute job: refresh every episode marked stale."""
-    return refresh_stale()
+    """The worker's minute job: refresh every episode marked stale, its signals computed at `now`."""
+    return refresh_stale(now=now)
 
 
 @dataclass(frozen=True)

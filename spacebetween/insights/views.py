@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods
 
+from spacebetween.accounts.decorators import AuthenticatedHttpRequest, admin_required, clinician_required
 from spacebetween.audit.models import Action, Purpose
 from spacebetween.audit.services import record
 from spacebetween.clients.access import clients_for, get_client_for
@@ -20,8 +21,7 @@ from spacebetween.insights import selectors, services
 from spacebetween.insights.forms import InsightSettingsForm
 from spacebetween.insights.pdf import render_pdf
 from spacebetween.insights.presenters import episode_views
-from spacebetween.web.decorators import AuthenticatedHttpRequest, admin_required, clinician_required
-from spacebetween.web.forms import submit
+from spacebetween.ui.forms import submit
 
 AUDIENCES = {
     "session": "for the session",

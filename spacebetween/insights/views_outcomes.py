@@ -6,11 +6,11 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from spacebetween.accounts.decorators import AuthenticatedHttpRequest, admin_required
 from spacebetween.audit.models import Action, Purpose
 from spacebetween.audit.services import record
 from spacebetween.insights import charts, outcomes
 from spacebetween.insights.selectors import practice_mechanisms
-from spacebetween.web.decorators import AuthenticatedHttpRequest, admin_required
 
 
 @require_GET

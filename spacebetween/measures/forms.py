@@ -6,7 +6,7 @@ from typing import Any
 from django import forms
 
 from spacebetween.core.schedule import FOLLOW_UP_MONTHS, PlanRow, When
-from spacebetween.web.forms import PageForm
+from spacebetween.ui.forms import PageForm
 
 
 class AcceptTermsForm(PageForm):

@@ -9,13 +9,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from spacebetween.accounts.decorators import AuthenticatedHttpRequest, admin_required, clinician_required
 from spacebetween.audit.models import Action, Purpose
 from spacebetween.audit.services import record
 from spacebetween.clients.access import get_episode_for
 from spacebetween.measures import selectors, services
 from spacebetween.measures.forms import PlanForm
 from spacebetween.practice.models import Practice
-from spacebetween.web.decorators import AuthenticatedHttpRequest, admin_required, clinician_required
 
 EPISODE_PLAN_SAVED = "The episode's measurement plan is saved. Questionnaires already sent are unchanged."
 PRACTICE_PLAN_SAVED = (

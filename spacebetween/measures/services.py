@@ -26,8 +26,8 @@ from spacebetween.core import schedule
 from spacebetween.core.instruments import Instrument, InstrumentDefinitionError
 from spacebetween.core.schedule import Key, PlanRow, Reason, SessionSlot
 from spacebetween.core.scoring import ResponseScore, ScoringError, score_response
-from spacebetween.insights.hooks import refresh_episode_later
 from spacebetween.measures import selectors
+from spacebetween.measures.events import answers_stored
 from spacebetween.measures.models import (
     Assignment,
     AssignmentReminder,
@@ -193,7 +193,7 @@ ANSWERS_NOT_A_MAPPING = "The answers must map each item to its answer."
 NOT_AN_OPTION = "Item {item}: {value} is not one of its answer options ({allowed})."
 NOT_AN_ANSWER = "Item {item}: {value!r} is not an answer to this questionnaire."
 ANSWER_MISSING = "Item {item} has no answer; scale {scale} cannot be scored without it."
-# shared/research/security.md §1.8: a questionnaire link expires 7 days after issue.
+# A questionnaire link expires 7 days after issue (docs/measurement-loop.md, One-time links).
 DEFAULT_EXPIRY = dt.timedelta(days=7)
 # The plan's reasons that belong after the episode's end (core.schedule.Reason values).
 AFTER_END_REASONS = frozenset({Reason.END_OF_EPISODE, Reason.FOLLOW_UP})
@@ -554,7 +554,7 @@ def response_submit(
                 actor=actor,
                 audit_later=later,
             )
-            refresh_episode_later(assignment.episode_id)
+            answers_stored.send(__name__, episode_id=assignment.episode_id)  # insights: stale
             # The audit rows last: they lock the chain's single head row until the commit.
             if audit_stored is not None:
                 audit_stored(response)

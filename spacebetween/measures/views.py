@@ -6,9 +6,9 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from spacebetween.accounts.decorators import AuthenticatedHttpRequest, admin_required
 from spacebetween.measures import selectors, services
 from spacebetween.measures.forms import AcceptTermsForm, ImportDefinitionForm
-from spacebetween.web.decorators import AuthenticatedHttpRequest, admin_required
 
 
 def _page(

@@ -2,7 +2,7 @@
 counter-transference check-in.
 
 The relationship view uses a validated therapist-rated alliance instrument when the practice has
-one (shared/research/instruments.md §2.3: the WAI therapist forms and the SAI are class C; no
+one (the WAI therapist forms and the SAI are licence class C, docs/instrument-definitions.md; no
 therapist form ships, because no verifiable source of the WAI-SR-T wording was found). Until then
 the therapist answers SESSION_RATING: four questions of our own, plainly labelled as not validated.
 """

@@ -17,7 +17,7 @@ from spacebetween.clients.access import sessions_for
 from spacebetween.clients.models import Attendance, Session
 from spacebetween.core.instruments import Instrument
 from spacebetween.core.scoring import ScoringError, score_response
-from spacebetween.insights.hooks import refresh_episode_later
+from spacebetween.measures.events import answers_stored
 from spacebetween.relationship.measures import (
     MAX_NOTE_LENGTH,
     SESSION_RATING,
@@ -169,5 +169,6 @@ def reflection_record(
             purpose=Purpose.TREATMENT,
             request=request,
         )
-        refresh_episode_later(session.episode_id)  # the therapist's view feeds the alliance gap
+        # The therapist's view feeds the alliance gap: insights marks the episode stale.
+        answers_stored.send(__name__, episode_id=session.episode_id)
     return reflection

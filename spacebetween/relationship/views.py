@@ -10,13 +10,13 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from spacebetween.accounts.decorators import AuthenticatedHttpRequest, clinician_required
 from spacebetween.audit.models import Action, Purpose
 from spacebetween.audit.services import record
 from spacebetween.clients.access import get_session_for
 from spacebetween.relationship import selectors, services
 from spacebetween.relationship.forms import ReflectionForm
 from spacebetween.relationship.measures import NOT_VALIDATED, SESSION_RATING, therapist_alliance_instrument
-from spacebetween.web.decorators import AuthenticatedHttpRequest, clinician_required
 
 REFLECTION_SAVED = "Your reflection on the session is saved."
 

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from spacebetween.accounts.clock import now as clock_now
+from spacebetween.accounts.decorators import AuthenticatedHttpRequest, client_required, clinician_required
 from spacebetween.audit.models import Action, Purpose
 from spacebetween.audit.services import record
 from spacebetween.clients.access import NOT_FOUND, clients_for, get_client_for
@@ -19,7 +20,6 @@ from spacebetween.clients.models import Client
 from spacebetween.safety import plans
 from spacebetween.safety.forms import SafetyPlanForm
 from spacebetween.safety.models import SafetyPlan
-from spacebetween.web.decorators import AuthenticatedHttpRequest, client_required, clinician_required
 
 PLAN_SAVED = "Safety plan saved as version {version}."
 IN_PORTAL = " {name} sees it in their portal."

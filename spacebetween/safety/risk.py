@@ -180,14 +180,14 @@ def raise_flags(
         if rule_id in met_rules:
             continue
         value = answers.get(flag.item_id)
-        changed: list[str] = []
+        updates: list[str] = []
         if response is not None and flag.response_id is None:
-            flag.response, changed = response, ["response"]
+            flag.response, updates = response, ["response"]
         if is_number(value) and flag.last_value != float(value):  # type: ignore[arg-type]
             flag.last_value = float(value)  # type: ignore[arg-type]
-            changed.append("last_value")
-        if changed:
-            flag.save(update_fields=changed)
+            updates.append("last_value")
+        if updates:
+            flag.save(update_fields=updates)
             audit_later.append(
                 functools.partial(
                     _audit, Action.UPDATE, "RiskFlag", flag.pk, practice_id, f"answer-changed {source}", actor

@@ -10,7 +10,7 @@ from django import forms
 from spacebetween.safety.models import Severity
 from spacebetween.safety.selectors import RuleSetting
 from spacebetween.safety.services import MINUTES_MAX, MINUTES_MIN
-from spacebetween.web.forms import PageForm
+from spacebetween.ui.forms import PageForm
 
 SEVERITY_CHOICES = [
     (Severity.URGENT.value, "Urgent: act today"),

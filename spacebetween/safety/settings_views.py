@@ -12,13 +12,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from spacebetween.accounts.clock import now as clock_now
+from spacebetween.accounts.decorators import AuthenticatedHttpRequest, admin_required
 from spacebetween.audit.models import Action, Purpose
 from spacebetween.audit.services import record
 from spacebetween.safety import services
 from spacebetween.safety.selectors import RiskSettings, risk_settings
 from spacebetween.safety.settings_forms import EscalationPolicyForm, SeverityRuleForm
-from spacebetween.web.decorators import AuthenticatedHttpRequest, admin_required
-from spacebetween.web.forms import PageForm
+from spacebetween.ui.forms import PageForm
 
 ESCALATION = "escalation"
 SAVED_RULE = "Saved what each answer means for {title}. Flags raised from now on follow it."

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from spacebetween.accounts.clock import now as clock_now
+from spacebetween.accounts.decorators import AuthenticatedHttpRequest, role_required
 from spacebetween.accounts.models import Role
 from spacebetween.audit.models import Action, Purpose
 from spacebetween.audit.services import record
@@ -19,7 +20,6 @@ from spacebetween.safety.forms import AcknowledgeForm
 from spacebetween.safety.models import RiskFlag
 from spacebetween.safety.risk import flag_acknowledge
 from spacebetween.safety.selectors import flag_detail
-from spacebetween.web.decorators import AuthenticatedHttpRequest, role_required
 
 ACKNOWLEDGED = "Risk flag acknowledged. What you did is recorded."
 

@@ -15,6 +15,12 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
+from spacebetween.accounts.decorators import (
+    AuthenticatedHttpRequest,
+    admin_required,
+    client_required,
+    clinician_required,
+)
 from spacebetween.accounts.models import Role
 from spacebetween.audit.models import Action, Purpose
 from spacebetween.audit.services import record
@@ -34,13 +40,7 @@ from spacebetween.safety.selectors import (
     risk_item_unanswered,
     unreachable_flags,
 )
-from spacebetween.web.decorators import (
-    AuthenticatedHttpRequest,
-    admin_required,
-    client_required,
-    clinician_required,
-)
-from spacebetween.web.forms import submit
+from spacebetween.ui.forms import submit
 
 HOME_BY_ROLE = {
     Role.THERAPIST: "caseload",

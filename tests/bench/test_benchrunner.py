@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from spacebetween import benchrunner, cli
+from spacebetween import cli
 
 
 def test_bench_outside_a_checkout_names_the_missing_suite(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(benchrunner, "CHECKOUT", tmp_path)
+    monkeypatch.setattr(cli, "CHECKOUT", tmp_path)
     assert cli.main(["bench", "--quick"]) == 2
     err = capsys.readouterr().err
     assert "source checkout" in err and str(tmp_path) in err

@@ -52,7 +52,7 @@ LICENSED = ["wai-sr", "pss10", "brs", "aaq2", "ders16", "ffmq15"]
 @pytest.mark.parametrize("instrument_id", CORE)
 def test_core_instrument_is_free_to_ship(instrument_id: str) -> None:
     instrument = _instrument(instrument_id)
-    # shared/research/instruments.md, section 1: the core set is licence class A or B only.
+    # docs/instrument-definitions.md, licence classes: the core set is class A or B only.
     assert instrument.pack == "core"
     assert instrument.licence.licence_class in {"A", "B"}
 
@@ -60,7 +60,7 @@ def test_core_instrument_is_free_to_ship(instrument_id: str) -> None:
 @pytest.mark.parametrize("instrument_id", LICENSED)
 def test_licensed_instrument_is_opt_in_with_terms_to_accept(instrument_id: str) -> None:
     instrument = _instrument(instrument_id)
-    # shared/research/instruments.md, section 1: WAI-SR, PSS-10, BRS, AAQ-II, DERS-16, FFMQ are class C.
+    # docs/instrument-definitions.md, licence classes: WAI-SR, PSS-10, BRS, AAQ-II, DERS-16, FFMQ are C.
     assert instrument.pack == "licensed"
     assert instrument.licence.licence_class == "C"
     assert instrument.licence.terms and "confirms" in instrument.licence.terms
@@ -406,7 +406,7 @@ def test_waisr_subscale_membership(subscale: str, numbers: list[int]) -> None:
 
 def test_waisr_total_has_no_reverse_items_and_no_invented_bands() -> None:
     total = _instrument("wai-sr").scale("total")
-    # No validated cut-offs for the WAI-SR (shared/research/instruments.md; vendor bands are not norms).
+    # No validated cut-offs for the WAI-SR (its definition's notes; vendor bands are not norms).
     assert (total.range, total.reverse, total.bands, total.caseness) == ((12, 60), (), (), None)
 
 

@@ -1,7 +1,7 @@
 """Sudden gains and losses (Tang & DeRubeis 1999; Lutz et al. 2013) on hand-worked series.
 
 Expected values were worked out by hand from the three criteria and the project's conventions 5-7
-(shared/data/README.md); the t quantiles are checked against printed tables and closed forms.
+(docs/change-statistics.md); the t quantiles are checked against printed tables and closed forms.
 """
 
 from __future__ import annotations

@@ -144,8 +144,8 @@ def test_an_answer_that_arrives_while_the_refresh_runs_is_refreshed_in_the_next_
     episode = course("Worse", phq9=[10, 12, 14, 15, 17])
     refresh = services.refresh_episode_ids
 
-    def answered_meanwhile(episode_ids):  # the refresh has read the marks; a new answer comes in
-        done = refresh(episode_ids)
+    def answered_meanwhile(episode_ids, **kwargs):  # the refresh has read the marks; a new answer comes in
+        done = refresh(episode_ids, **kwargs)
         refresh_episode_later(episode.pk)
         return done
 

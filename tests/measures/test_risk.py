@@ -122,7 +122,7 @@ def test_a_failure_after_scoring_rolls_back_the_response_but_never_the_risk_flag
     assignment: Assignment, alice: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """safety.risk.screen runs first, in its own transaction: a risk answer is never dropped, not even
-    when the response that carried it fails to be stored (shared/research/security.md §4.3)."""
+    when the response that carried it fails to be stored (docs/safety.md)."""
     real_record = services.record
 
     def failing_record(**kw: object) -> object:

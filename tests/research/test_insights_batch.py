@@ -1,6 +1,6 @@
 """`spacebetween insights batch`, end to end on small Parquet files whose answers are worked out by hand,
-its refusals of bad input, and two published results reproduced through it (shared/data/README.md §1
-and §3; the data directory missing skips them, except under CI)."""
+its refusals of bad input, and two published results reproduced through it (the suddengains BDI table
+and Claus et al. 2020; data, licences and provenance in tests/data/published/README.md)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import csv
 import datetime as dt
 import json
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from spacebetween import cli
 from spacebetween.core import instruments as catalogue
 from spacebetween.research import insights
 
-DATA = Path(__file__).parents[2].parent / "shared" / "data"
+DATA = Path(__file__).parents[1] / "data" / "published"
 DAY = dt.date(2026, 2, 15)
 
 
@@ -335,10 +334,6 @@ def test_the_output_never_overwrites_the_input(batch: Callable[..., Run], tmp_pa
 
 @pytest.fixture(scope="module")
 def data() -> Path:
-    if not DATA.is_dir():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{DATA} is missing; CI must have shared/data next to the clone")
-        pytest.skip(f"{DATA} is missing")
     return DATA
 
 
@@ -350,7 +345,8 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 def test_the_14_sudden_gains_of_the_suddengains_bdi_table(
     batch: Callable[..., Run], data: Path, tmp_path: Path
 ) -> None:
-    # README §1: bdi_s1..bdi_s12 are sessions 1-12 (bdi_s0 is not part of the series), criterion 1 = 7.
+    # suddengains' test-create_bysg.R: bdi_s1..bdi_s12 are sessions 1-12 (bdi_s0 is not part of the
+    # series), criterion 1 = 7.
     bdi = definition(tmp_path, "bdi-test", top=63, reliable_change={"rci": 7})
     rows = [
         score(f"p{r['id']}", int(r["id"]), "bdi-test", s, float(r[f"bdi_s{s}"]))
@@ -368,9 +364,10 @@ def test_the_14_sudden_gains_of_the_suddengains_bdi_table(
 def test_claus_2020_reliable_change_counts_through_the_batch(
     batch: Callable[..., Run], data: Path, tmp_path: Path
 ) -> None:
-    # README §3: HAMD, time 1 -> 4, r = .80, the SD of the 40 complete pairs' pre scores (3.3401):
-    # 29 improved / 10 unchanged / 1 deteriorated. Time 1 is session 1 and time 4 session 4, and "no
-    # reliable improvement by session 4" counts everyone who did not reliably improve.
+    # clinicalsignificance's cs_distribution snapshot: HAMD, time 1 -> 4, r = .80, the SD of the 40
+    # complete pairs' pre scores (3.3401): 29 improved / 10 unchanged / 1 deteriorated. Time 1 is
+    # session 1 and time 4 session 4, and "no reliable improvement by session 4" counts everyone who
+    # did not reliably improve.
     table = read_csv(data / "clinicalsignificance_claus_2020.csv")
     hamd = {(r["id"], r["time"]): float(r["hamd"]) for r in table if r["hamd"] != "" and r["time"] in "14"}
     complete = [i for (i, t) in hamd if t == "4" and (i, "1") in hamd]

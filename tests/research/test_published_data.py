@@ -1,15 +1,13 @@
-"""The "must reproduce" results of shared/data/README.md, through the command line as a user runs it.
+"""Published results on published data (tests/data/published), through the command line as a user runs it.
 
 * suddengains_test_bdi_18.csv: exactly 14 sudden gains, compared field by field with
-  suddengains_test_bdi_18_expected_gains.csv (README §1).
+  suddengains_test_bdi_18_expected_gains.csv (suddengains' test-create_bysg.R).
 * clinicalsignificance_claus_2020.csv: HAMD, time 1 -> 4, r = .80, Jacobson–Truax:
-  29 improved / 10 unchanged / 1 deteriorated of n = 40 (README §3).
+  29 improved / 10 unchanged / 1 deteriorated of n = 40 (clinicalsignificance's cs_distribution
+  snapshot).
 
-Further cross-checks against the published packages' own tests are marked as such below; they are
-not in the README's "must reproduce" list but come from the same snapshots.
-
-The data live next to the repository in shared/data. Per its README a missing directory skips these
-tests, except under CI (CI=true), where it fails: CI always has shared/ next to the clone.
+Further cross-checks against the published packages' own tests are marked as such below; they come
+from the same snapshots. The data, their licences and provenance: tests/data/published/README.md.
 """
 
 from __future__ import annotations
@@ -17,7 +15,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -28,16 +25,12 @@ import pytest
 
 from spacebetween.core import change
 
-DATA = Path(__file__).parents[2].parent / "shared" / "data"
+DATA = Path(__file__).parents[1] / "data" / "published"
 BDI_SESSIONS = ",".join(f"bdi_s{k}" for k in range(1, 13))
 
 
 @pytest.fixture(scope="module")
 def data() -> Path:
-    if not DATA.is_dir():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{DATA} is missing; CI must have shared/data next to the clone")
-        pytest.skip(f"{DATA} is missing")
     return DATA
 
 
@@ -56,7 +49,7 @@ def read_rows(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-# --- README §1: 14 sudden gains -------------------------------------------------------------------------
+# --- suddengains: 14 sudden gains ----------------------------------------------------------------------
 
 
 def test_suddengains_bdi_18_gives_the_14_expected_gains(data: Path) -> None:
@@ -78,8 +71,8 @@ def test_suddengains_bdi_18_gives_the_14_expected_gains(data: Path) -> None:
 
 
 def test_suddengains_bdi_18_reversals_follow_convention_6(data: Path) -> None:
-    # Worked by hand from the table (README convention 6: a later score, from N+2 on, at or above
-    # x_{N+1} + (x_N − x_{N+1})/2):
+    # Worked by hand from the table (convention 6 of docs/change-statistics.md: a later score, from N+2
+    # on, at or above x_{N+1} + (x_N − x_{N+1})/2):
     # id 1, 34 -> 23: reversal value 28.5; session 7 scores 29 -> reversed.
     # id 4, 32 -> 22: 27; session 10 scores 33 -> reversed.
     # id 12, 31 -> 23: 27; session 9 scores 30 -> reversed.
@@ -91,7 +84,7 @@ def test_suddengains_bdi_18_reversals_follow_convention_6(data: Path) -> None:
     assert reversed_ == {("1", "3"), ("4", "3"), ("12", "3")}
 
 
-# --- README §3: Claus et al. 2020, HAMD 29 / 10 / 1 -----------------------------------------------------
+# --- Claus et al. 2020, HAMD 29 / 10 / 1 ---------------------------------------------------------------
 
 
 def claus(data: Path, *extra: str) -> dict[str, object]:
@@ -108,7 +101,7 @@ def test_claus_2020_hamd_jacobson_truax_counts(data: Path) -> None:
     summary = claus(data)["summary"]
     assert isinstance(summary, dict)
     assert summary["complete_pairs"] == 40
-    assert summary["sd"] == pytest.approx(3.3401, abs=5e-5)  # README §3: SD_pre of the 40 pre scores
+    assert summary["sd"] == pytest.approx(3.3401, abs=5e-5)  # SD_pre of the 40 pre scores
     assert summary["counts"] == {"improved": 29, "unchanged": 10, "deteriorated": 1, "incomplete": 3}
 
 
@@ -119,7 +112,7 @@ def test_claus_2020_incomplete_are_the_three_without_a_time_4_hamd(data: Path) -
 
 
 def test_claus_2020_criterion_c_matches_clinicalsignificance_cs_combined(data: Path) -> None:
-    # Cross-check, not a README "must reproduce": clinicalsignificance tests/testthat/_snaps/cs_combined.md,
+    # Cross-check: clinicalsignificance tests/testthat/_snaps/cs_combined.md,
     # cs_combined(claus_2020, id, time, hamd, pre = 1, post = 4, reliability = 0.8, m_functional = 8,
     # sd_functional = 8, cutoff_type = "c", rci_method = "JT") -> 26 / 3 / 10 / 1 / 0. The package takes
     # the clinical population from the pre scores; criterion c does not involve the b-convention difference.
@@ -133,7 +126,7 @@ def test_claus_2020_criterion_c_matches_clinicalsignificance_cs_combined(data: P
 
 
 def test_claus_2020_bdi_mid_7_matches_clinicalsignificance_anchor_method(data: Path) -> None:
-    # Cross-check (shared/research/mbc-anchors.md §7, clinicalsignificance's anchor method): BDI
+    # Cross-check (clinicalsignificance's anchor method, cs_anchor; docs/change-statistics.md): BDI
     # time 1 -> 4 with a MID of 7 points gives 25 improved / 11 unchanged / 4 deteriorated; five people
     # change by exactly 7, so this also pins the MID as inclusive.
     with (data / "clinicalsignificance_claus_2020.csv").open(encoding="utf-8", newline="") as fh:
@@ -150,7 +143,7 @@ def test_claus_2020_bdi_mid_7_matches_clinicalsignificance_anchor_method(data: P
 
 
 def test_sgdata_matches_suddengains_describe_sg(data: Path) -> None:
-    # Cross-check, not a README "must reproduce": suddengains tests/testthat/test-describe_sg.R on
+    # Cross-check: suddengains tests/testthat/test-describe_sg.R on
     # sgdata (cut-off 7, bdi_s1..bdi_s12): 24 gains, 4 reversed, magnitude M 11, SD 3.43; per person
     # (first gain): 15 of 43 people, 8 with more than one gain, 3 first gains reversed, M 11.4, SD 3.98.
     proc = spacebetween(
@@ -177,17 +170,21 @@ def test_sgdata_matches_suddengains_describe_sg(data: Path) -> None:
 
 
 def test_jacobson_truax_das_runs_higher_is_better_and_mirrors(data: Path, tmp_path: Path) -> None:
-    # The file quotes its numbers ("90.5"); the csv reader unquotes them. Mirroring the scores and the
-    # direction must leave every class unchanged (criterion a from the sample's pre scores).
-    source = data / "jt_rci_jacobson_truax_1991_table2_das.csv"
-    args = ["--id-column", "ppid", "--reliability", "0.84", "--criterion", "a", "--clinical-from-sample"]
+    # The DAS scores of Jacobson & Truax (1991), Table 2, as the `das` column of clinicalsignificance's
+    # jacobson_1989 (long: subject, time pre/post). Mirroring the scores and the direction must leave
+    # every class unchanged (criterion a from the sample's pre scores).
+    source = data / "clinicalsignificance_jacobson_1989.csv"
+    args = ["--id-column", "subject", "--reliability", "0.84", "--criterion", "a", "--clinical-from-sample"]
+    long = ["--long", "das", "--pre-time", "pre", "--post-time", "post"]
     higher = json.loads(
-        spacebetween("change", source, *args, "--higher-is-better", "--format", "json").stdout
+        spacebetween("change", source, *args, *long, "--higher-is-better", "--format", "json").stdout
     )
     with source.open(encoding="utf-8", newline="") as fh:
-        mirrored_rows = [f"{r['ppid']},{-float(r['pre'])},{-float(r['post'])}" for r in csv.DictReader(fh)]
+        das = {(r["subject"], r["time"]): -float(r["das"]) for r in csv.DictReader(fh)}
+    subjects = sorted({s for s, _ in das}, key=int)
+    mirrored_rows = [f"{s},{das[(s, 'pre')]},{das[(s, 'post')]}" for s in subjects]
     mirrored = tmp_path / "mirrored.csv"
-    mirrored.write_text("ppid,pre,post\n" + "\n".join(mirrored_rows) + "\n", encoding="utf-8")
+    mirrored.write_text("subject,pre,post\n" + "\n".join(mirrored_rows) + "\n", encoding="utf-8")
     lower = json.loads(
         spacebetween("change", mirrored, *args, "--lower-is-better", "--format", "json").stdout
     )

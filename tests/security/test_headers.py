@@ -6,7 +6,7 @@ import pytest
 from django.test import Client as HttpClient
 
 from spacebetween.accounts import signin
-from spacebetween.web.middleware import CONTENT_SECURITY_POLICY
+from spacebetween.ui.middleware import CONTENT_SECURITY_POLICY
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db

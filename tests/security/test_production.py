@@ -102,10 +102,17 @@ def test_production_never_allows_demo_accounts(tmp_path) -> None:
     assert "demo allowed: False" in result.stdout
 
 
+def test_outside_production_the_settings_write_nothing_until_a_key_is_needed(tmp_path) -> None:
+    data = tmp_path / "data"
+    assert _run(data, "check").returncode == 0
+    assert not data.exists()
+
+
 def test_outside_production_a_field_key_is_generated_once_and_kept_private(tmp_path) -> None:
-    assert _run(tmp_path, "check").returncode == 0
+    encrypt = "from spacebetween import crypto; print(crypto.encrypt('x', context='test'))"
+    assert _run(tmp_path, "shell", "-c", encrypt).returncode == 0
     key = (tmp_path / "field_key").read_text()
     assert len(base64.urlsafe_b64decode(key)) == 32
     assert (tmp_path / "field_key").stat().st_mode & 0o077 == 0
-    _run(tmp_path, "check")
+    assert _run(tmp_path, "shell", "-c", encrypt).returncode == 0
     assert (tmp_path / "field_key").read_text() == key

@@ -17,6 +17,7 @@ from __future__ import annotations
 import fcntl
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 from django.db.backends.sqlite3 import base
@@ -31,6 +32,13 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._writer_lock: int | None = None  # the lock file's descriptor while held
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        # The data folder is made on the first connection, not when the settings are read.
+        name = str(self.settings_dict["NAME"])
+        if not self.is_in_memory_db() and not name.startswith("file:"):
+            Path(name).parent.mkdir(parents=True, exist_ok=True)
+        return super().get_new_connection(conn_params)
 
     def _start_transaction_under_autocommit(self) -> None:
         self._writer_lock_take()

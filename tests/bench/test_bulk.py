@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
+from bench.bulk import generate_bulk
 from spacebetween.accounts.models import User
 from spacebetween.audit.models import AuditEvent
 from spacebetween.clients.models import Client, Episode, Session
-from spacebetween.demo.generator import generate_bulk
 from spacebetween.practice.models import Practice
 
 TODAY = dt.date(2026, 11, 23)
