@@ -24,6 +24,7 @@ from spacebetween.clients import services as clinical
 from spacebetween.clients.models import Client, Episode, Session
 from spacebetween.practice.models import Practice
 from spacebetween.practice.services import practice_create
+from tests import selection
 
 PASSWORD = "correct horse battery staple 42"
 
@@ -36,6 +37,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="run the durability tests (tests/durability, worker kills) many times longer",
     )
+    parser.addoption(
+        "--fast",
+        action="store_true",
+        help="leave out the slow tests (browsers, subprocesses, the linters: tests/selection.py)",
+    )
+    parser.addoption(
+        "--db-only",
+        action="store_true",
+        help="only the tests that use the run's database (DATABASE_URL): CI's PostgreSQL pass",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Here, not in pyproject.toml: set on every test by tests/selection.py, never by hand.
+    config.addinivalue_line("markers", "slow: browsers, subprocesses, the full demo (left out by --fast)")
+    config.addinivalue_line("markers", "dbless: uses no database of the run's engine (left out by --db-only)")
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` reads the markers
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    selection.mark(items)
+    selection.deselect(config, items)
 
 
 @pytest.fixture(autouse=True)
