@@ -70,12 +70,12 @@ def build(*, seed: int, weeks: int, sizes: tuple[int, ...] = CASELOAD_SIZES) -> 
 
     from spacebetween.accounts.models import Role
     from spacebetween.accounts.services import user_create
+    from spacebetween.answering.services import _scores_json  # the JSON the service itself stores
     from spacebetween.clients.models import Attendance, Client, Episode, Session
     from spacebetween.core import instruments as catalogue
     from spacebetween.core.scoring import score_table
     from spacebetween.demo import vocabulary
     from spacebetween.measures.models import Assignment, AssignmentStatus, Response, SubmittedVia
-    from spacebetween.measures.services import _scores_json  # the JSON the service itself stores
     from spacebetween.practice.services import practice_create
 
     names = random.Random(seed)  # noqa: S311 - reproducible synthetic data, not secrets

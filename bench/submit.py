@@ -346,10 +346,10 @@ def setup(n_assignments: int, seed: int) -> dict[str, Any]:
     floor_site.create_table()
     from spacebetween.accounts.models import Role
     from spacebetween.accounts.services import user_create
+    from spacebetween.answering.services import assignment_create
     from spacebetween.api.services import api_key_create
     from spacebetween.clients import services as clinical
     from spacebetween.demo import vocabulary
-    from spacebetween.measures.services import assignment_create
     from spacebetween.practice.services import practice_create
 
     rng = random.Random(seed)  # noqa: S311 - reproducible synthetic data, not secrets

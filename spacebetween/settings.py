@@ -138,6 +138,7 @@ INSTALLED_APPS = [
     "spacebetween.audit",
     "spacebetween.clients",
     "spacebetween.measures",
+    "spacebetween.plans",
     "spacebetween.delivery",
     "spacebetween.relationship",
     "spacebetween.insights",

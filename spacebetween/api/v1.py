@@ -16,6 +16,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestInvalid
 from ninja.security import HttpBearer
 
+from spacebetween.answering import services as answering
 from spacebetween.api import selectors, services
 from spacebetween.api.models import ApiKey
 from spacebetween.api.schemas import (
@@ -29,7 +30,6 @@ from spacebetween.api.schemas import (
 from spacebetween.api.services import RATE_LIMITED, RateLimited
 from spacebetween.audit.models import Action, Outcome, Purpose
 from spacebetween.core.fhir import questionnaire_resource
-from spacebetween.measures import services as measures
 from spacebetween.measures.models import Response, SubmittedVia
 from spacebetween.measures.selectors import instruments_for
 
@@ -39,14 +39,18 @@ INVALID_REQUEST = "The request is not valid."
 ANSWERS_REFUSED = "The answers cannot be scored; nothing was stored except any risk answer."
 CANNOT_SUBMIT = "These answers cannot be submitted through the API."
 
-# Why a questionnaire is closed (measures.QuestionnaireClosed's messages) and the status each is
-# answered with.
-STATUS_FOR_CLOSED = {
-    measures.ALREADY_SUBMITTED: 409,
-    measures.EXPIRED: 410,
-    measures.REVOKED: 410,
-    measures.INSTRUMENT_WITHDRAWN: 410,
-}
+# The services' typed refusals and the status each is answered with: the one table (the most
+# specific class first; a refusal is answered with the first class it is an instance of).
+STATUS_FOR: tuple[tuple[type[Exception], int], ...] = (
+    (answering.AlreadyAnswered, 409),
+    (answering.QuestionnaireGone, 410),
+    (PermissionDenied, 403),
+    (ValidationError, 422),  # answers that cannot be scored (answering.AnswersRefused), bad input
+)
+
+
+def status_for(exc: Exception) -> int:
+    return next(status for kind, status in STATUS_FOR if isinstance(exc, kind))
 
 
 class ApiError(Exception):
@@ -220,10 +224,9 @@ def instrument_detail(request: HttpRequest, instrument_id: str) -> dict[str, Any
 
 
 def _refusal(exc: ValidationError, answers: dict[str, Any]) -> ApiError:
-    flagged = bool(exc.risk_flags) if isinstance(exc, measures.Refused) else None
-    if isinstance(exc, measures.QuestionnaireClosed):
-        message = exc.messages[0]
-        return ApiError(STATUS_FOR_CLOSED.get(message, 409), message, risk_flag_raised=flagged)
+    flagged = bool(exc.risk_flags) if isinstance(exc, answering.Refused) else None
+    if isinstance(exc, answering.QuestionnaireClosed):
+        return ApiError(status_for(exc), exc.messages[0], risk_flag_raised=flagged)
     if hasattr(exc, "error_dict"):
         errors = [
             {"field": field, "message": message, "value": answers.get(field)}
@@ -232,8 +235,8 @@ def _refusal(exc: ValidationError, answers: dict[str, Any]) -> ApiError:
         ]
     else:
         errors = [{"field": "", "message": message, "value": None} for message in exc.messages]
-    detail = ANSWERS_REFUSED if isinstance(exc, measures.AnswersRefused) else INVALID_REQUEST
-    return ApiError(422, detail, errors, risk_flag_raised=flagged)
+    detail = ANSWERS_REFUSED if isinstance(exc, answering.AnswersRefused) else INVALID_REQUEST
+    return ApiError(status_for(exc), detail, errors, risk_flag_raised=flagged)
 
 
 @api.post(
@@ -273,7 +276,7 @@ def response_submit(request: HttpRequest, assignment_id: int, payload: ResponseS
     try:
         # No user: the key (already scoped to this practice) is the credential, and this call's
         # audit row names it; the response is not credited to any person.
-        response = measures.response_submit(
+        response = answering.response_submit(
             assignment=assignment,
             answers=answers,
             via=SubmittedVia.API,
@@ -285,7 +288,9 @@ def response_submit(request: HttpRequest, assignment_id: int, payload: ResponseS
         raise  # nothing was stored, nor counted; a risk answer was flagged first (its risk_flags)
     except (PermissionDenied, ValidationError) as exc:
         refusal = (
-            ApiError(403, CANNOT_SUBMIT) if isinstance(exc, PermissionDenied) else _refusal(exc, answers)
+            ApiError(status_for(exc), CANNOT_SUBMIT)
+            if isinstance(exc, PermissionDenied)
+            else _refusal(exc, answers)
         )
         try:
             call_record()

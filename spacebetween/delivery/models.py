@@ -1,5 +1,5 @@
-"""One-time questionnaire links, draft answers, the per-IP limit on link attempts, and the practice's
-crisis resources. Writes go through `spacebetween.delivery.services`."""
+"""One-time questionnaire links, draft answers and the per-IP limit on link attempts. Writes go through
+`spacebetween.delivery.services`. (The practice's own crisis resources moved to `safety.models`.)"""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from django.conf import settings
 from django.db import models
 
 from spacebetween.measures.models import Assignment
-from spacebetween.practice.models import Practice
 
 
 class QuestionnaireLink(models.Model):
@@ -62,25 +61,3 @@ class LinkFailure(models.Model):
 
     def __str__(self) -> str:
         return f"Link failure at {self.failed_at:%Y-%m-%d %H:%M:%S}"
-
-
-class CrisisResource(models.Model):
-    """A helpline or emergency route the practice shows to a client whose answers raised a risk flag.
-
-    Shown *in addition to* the built-in resources for the client's country (safety/crisis.py and
-    safety/data/crisis_lines.json), so a practice can add its own same-day route but can never empty
-    the crisis page."""
-
-    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="crisis_resources")
-    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2")
-    name = models.CharField(max_length=200)
-    phone = models.CharField(max_length=64, blank=True)
-    text = models.TextField(blank=True)
-    url = models.URLField(blank=True)
-    position = models.PositiveSmallIntegerField(default=0)
-
-    class Meta:
-        ordering = ["practice", "country", "position", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.country})"

@@ -1,5 +1,6 @@
 """Writes: issuing and sending one-time questionnaire links, exchanging a link for an answering
-session, the per-IP limit on link attempts, draft answers, and the practice's own crisis resources.
+session, the per-IP limit on link attempts, and draft answers. (The practice's own crisis resources
+are written by `safety.crisis`.)
 
 A link is a capability for one assignment, not a login (docs/measurement-loop.md, One-time links): a
 256-bit token (`secrets.token_urlsafe(32)`) of which only the SHA-256 is stored; opening it (GET)
@@ -10,7 +11,6 @@ session, so the token never appears in a later URL, Referer or browser history e
 from __future__ import annotations
 
 import datetime as dt
-import re
 import secrets
 import zoneinfo
 from typing import Any
@@ -18,20 +18,19 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import logout as auth_logout
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.validators import URLValidator
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from spacebetween.accounts.models import Role, User
+from spacebetween.accounts.models import User
 from spacebetween.audit.models import Action, Outcome, Purpose
 from spacebetween.audit.services import client_address, record
 from spacebetween.clients.access import episodes_for
 from spacebetween.core.instruments import Instrument
 from spacebetween.core.schedule import reminder_at
-from spacebetween.delivery.models import CrisisResource, Draft, LinkFailure, QuestionnaireLink
+from spacebetween.delivery.models import Draft, LinkFailure, QuestionnaireLink
 from spacebetween.delivery.selectors import draft_answers, link_for_token, token_hash
 from spacebetween.measures import selectors as measures
 from spacebetween.measures.models import Assignment, AssignmentStatus
@@ -185,7 +184,7 @@ def link_send(
 def links_send_due(*, now: dt.datetime) -> int:
     """The scheduled send: each client without a portal login gets a one-time link by email for every
     questionnaire that has become due (clients with a login get a sign-in reminder from
-    measures.services.plan_apply instead). Sent outside the client's quiet hours; each assignment once,
+    plans.services.plan_apply instead). Sent outside the client's quiet hours; each assignment once,
     because a sent assignment is no longer `due`."""
     due = (
         Assignment.objects.filter(
@@ -380,112 +379,3 @@ def draft_discard(*, assignment: Assignment) -> None:
 
 def instrument_for(assignment: Assignment) -> Instrument | None:
     return measures.assignment_instrument(assignment, assignment.episode.client.practice)
-
-
-# ------------------------------------------------------------------------------ crisis resources
-# A practice adds its own entries per country; they are shown before the built-in ones, which it
-# cannot remove (safety/crisis.py and its data file; docs/safety.md, "Crisis resources by country").
-
-CRISIS_ADMIN_ONLY = "Only an admin of this practice can change its crisis resources."
-COUNTRY_INVALID = "Enter the country as a two-letter ISO 3166-1 code, such as GB or IE."
-NAME_REQUIRED = "Enter the name of the service."
-TEXT_REQUIRED = "Say in a sentence when to use this service."
-PHONE_INVALID = "Enter a phone number using digits only; spaces, +, -, ( and ) are allowed."
-URL_INVALID = "Enter a full web address that starts with https://."
-CONTACT_REQUIRED = "Enter a phone number, a web address or both, so the client can reach the service."
-CRISIS_MAX = {"name": 200, "phone": 64, "url": 200, "text": 1000}
-_COUNTRY = re.compile(r"[A-Z]{2}")
-_PHONE = re.compile(r"\+?[0-9][0-9 ()\-]*")
-_HTTPS = URLValidator(schemes=["https"])
-
-
-def _require_crisis_admin(actor: User, practice_id: int) -> None:
-    if actor.role != Role.ADMIN or actor.practice_id != practice_id or not actor.is_active:
-        raise PermissionDenied(CRISIS_ADMIN_ONLY)
-
-
-def _crisis_fields(country: str, name: str, phone: str, url: str, text: str) -> dict[str, str]:
-    """The entry's fields, trimmed and checked; every problem at once, on the field it concerns."""
-    values = {
-        "country": country.strip().upper(),
-        "name": name.strip(),
-        "phone": " ".join(phone.split()),
-        "url": url.strip(),
-        "text": text.strip(),
-    }
-    errors: dict[str, str] = {}
-    if not _COUNTRY.fullmatch(values["country"]):
-        errors["country"] = COUNTRY_INVALID
-    if not values["name"]:
-        errors["name"] = NAME_REQUIRED
-    if not values["text"]:
-        errors["text"] = TEXT_REQUIRED
-    if values["phone"] and not _PHONE.fullmatch(values["phone"]):
-        errors["phone"] = PHONE_INVALID
-    if values["url"]:
-        try:
-            _HTTPS(values["url"])
-        except ValidationError:
-            errors["url"] = URL_INVALID
-    for field, limit in CRISIS_MAX.items():
-        if field not in errors and len(values[field]) > limit:
-            errors[field] = f"Use at most {limit} characters."
-    if not values["phone"] and not values["url"] and "phone" not in errors:
-        errors["phone"] = CONTACT_REQUIRED
-    if errors:
-        raise ValidationError(errors)
-    return values
-
-
-def crisis_resource_add(
-    *,
-    actor: User,
-    country: str,
-    name: str,
-    phone: str = "",
-    url: str = "",
-    text: str = "",
-    request: Any = None,
-) -> CrisisResource:
-    """A crisis resource of the actor's practice, listed after its existing ones for that country."""
-    _require_crisis_admin(actor, actor.practice_id)
-    values = _crisis_fields(country, name, phone, url, text)
-    with transaction.atomic(durable=True):
-        last = (
-            CrisisResource.objects.filter(practice_id=actor.practice_id, country=values["country"])
-            .order_by("-position")
-            .values_list("position", flat=True)
-            .first()
-        )
-        resource = CrisisResource.objects.create(
-            practice_id=actor.practice_id, position=0 if last is None else last + 1, **values
-        )
-        record(
-            action=Action.CREATE,
-            actor=actor,
-            entity_type="CrisisResource",
-            entity_id=resource.pk,
-            purpose=Purpose.OPERATIONS,
-            request=request,
-            detail=f"country:{resource.country}",
-        )
-    return resource
-
-
-def crisis_resource_remove(*, actor: User, resource: CrisisResource, request: Any = None) -> None:
-    """Remove one of the practice's own entries; the built-in ones are not records and stay."""
-    _require_crisis_admin(actor, resource.practice_id)
-    with transaction.atomic(durable=True):
-        pk, country = resource.pk, resource.country
-        deleted, _ = CrisisResource.objects.filter(pk=pk, practice_id=actor.practice_id).delete()
-        if not deleted:
-            raise ValidationError("This crisis resource was already removed.")
-        record(
-            action=Action.DELETE,
-            actor=actor,
-            entity_type="CrisisResource",
-            entity_id=pk,
-            purpose=Purpose.OPERATIONS,
-            request=request,
-            detail=f"country:{country}",
-        )

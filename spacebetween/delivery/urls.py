@@ -11,11 +11,4 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("me/questionnaires/<int:assignment_id>/", views.portal_answer, name="portal_answer"),
     path("me/questionnaires/<int:assignment_id>/review/", views.portal_review, name="portal_review"),
     path("me/questionnaires/<int:assignment_id>/done/", views.portal_done, name="portal_done"),
-    path("practice/crisis-resources/", views.crisis_resources, name="crisis_resources"),
-    path("practice/crisis-resources/country/", views.crisis_country, name="crisis_country"),
-    path(
-        "practice/crisis-resources/<int:resource_id>/delete/",
-        views.crisis_resource_delete,
-        name="crisis_resource_delete",
-    ),
 ]

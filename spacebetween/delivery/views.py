@@ -3,7 +3,7 @@ answering session, then the answering pages (one question per page, a review, su
 crisis resources or a thank-you). A client signed in to the portal answers through the same views
 and templates; only how the assignment is found differs (`_link_answering`, `_portal_answering`).
 
-At the end, the practice admin's page for the practice's own crisis resources."""
+The practice admin's page for the practice's own crisis resources is `safety.crisis_views`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,13 +19,12 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from spacebetween.accounts.decorators import AuthenticatedHttpRequest, admin_required, client_required
+from spacebetween.accounts.decorators import AuthenticatedHttpRequest, client_required
 from spacebetween.accounts.models import User
+from spacebetween.answering import services as answering
 from spacebetween.audit.services import record_denied
 from spacebetween.core.instruments import Instrument
 from spacebetween.delivery import selectors, services
-from spacebetween.delivery.forms import CrisisResourceForm, PracticeCountryForm
-from spacebetween.measures import services as measures
 from spacebetween.measures.models import Assignment, AssignmentStatus, SubmittedVia
 from spacebetween.safety import crisis
 from spacebetween.safety.models import RiskFlag
@@ -189,14 +187,14 @@ def _closed(request: HttpRequest, a: Answering) -> HttpResponse | None:
     assignment = a.assignment
     if assignment.status == AssignmentStatus.ANSWERED:
         return redirect(a.done_url)
-    message = measures.closed_reason(assignment, services.current_time())
+    message = answering.closed_reason(assignment, services.current_time())
     if message is None and a.instrument is None:
-        message = measures.INSTRUMENT_WITHDRAWN
+        message = answering.INSTRUMENT_WITHDRAWN
     if message is None:
         return None
     if request.method == "POST":
         try:
-            measures.response_submit(
+            answering.response_submit(
                 assignment=assignment,
                 answers={**selectors.draft_answers(assignment), **_posted_answer(request, a)},
                 via=a.via,
@@ -204,7 +202,7 @@ def _closed(request: HttpRequest, a: Answering) -> HttpResponse | None:
                 now=services.current_time(),
                 request=request,
             )
-        except measures.Refused as exc:
+        except answering.Refused as exc:
             message = exc.messages[0]
     context = {"message": message, "a": a, "resources": _resources(a) if _has_risk_flag(a) else None}
     return render(request, "delivery/closed.html", context, status=410)
@@ -316,7 +314,7 @@ def _review(request: HttpRequest, a: Answering) -> HttpResponse:
         else:
             submitted = {item.id: answers.get(item.id) for item in a.instrument.items}
             try:
-                measures.response_submit(
+                answering.response_submit(
                     assignment=a.assignment,
                     answers=submitted,
                     via=a.via,
@@ -324,10 +322,10 @@ def _review(request: HttpRequest, a: Answering) -> HttpResponse:
                     now=services.current_time(),
                     request=request,
                 )
-            except measures.Refused as exc:
+            except answering.Refused as exc:
                 if exc.risk_flags:
                     return _crisis(request, a, error=" ".join(exc.messages))
-                if not isinstance(exc, measures.QuestionnaireClosed):
+                if not isinstance(exc, answering.QuestionnaireClosed):
                     errors = exc.messages
                 else:  # answered meanwhile (a second tab), expired, withdrawn
                     context = {"message": exc.messages[0], "a": a, "resources": None}
@@ -406,72 +404,3 @@ def portal_review(request: AuthenticatedHttpRequest, assignment_id: int) -> Http
 @client_required
 def portal_done(request: AuthenticatedHttpRequest, assignment_id: int) -> HttpResponse:
     return _done(request, _portal_answering(request, assignment_id))
-
-
-# ------------------------------------------------------------------------------ crisis resources (admin)
-
-
-def _crisis_settings_page(
-    request: AuthenticatedHttpRequest,
-    form: CrisisResourceForm | None = None,
-    status: int = 200,
-    country_form: PracticeCountryForm | None = None,
-) -> HttpResponse:
-    practice = request.user.practice
-    context = {
-        "practice": practice,
-        "own": selectors.practice_crisis_resources(practice),
-        "built_in": crisis.built_in_for(practice.country),
-        "form": form or CrisisResourceForm(initial={"country": practice.country}),
-        "country_form": country_form or PracticeCountryForm(initial={"country": practice.country}),
-        "country_name": crisis.supported_countries().get(practice.country, practice.country),
-    }
-    return render(request, "delivery/crisis_resources.html", context, status=status)
-
-
-@admin_required
-@require_http_methods(["GET", "POST"])
-def crisis_resources(request: AuthenticatedHttpRequest) -> HttpResponse:
-    if request.method == "GET":
-        return _crisis_settings_page(request)
-    form = CrisisResourceForm(request.POST)
-    if form.is_valid():
-        try:
-            resource = services.crisis_resource_add(actor=request.user, request=request, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, f"Added {resource.name} ({resource.country}).")
-            return redirect("crisis_resources")
-    return _crisis_settings_page(request, form=form, status=400)
-
-
-@admin_required
-@require_POST
-def crisis_country(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The practice's country, which picks the built-in crisis lines its clients see."""
-    form = PracticeCountryForm(request.POST)
-    if form.is_valid():
-        try:
-            practice = crisis.practice_country_set(actor=request.user, request=request, **form.cleaned_data)
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, f"Your practice's country is now {practice.country}.")
-            return redirect("crisis_resources")
-    return _crisis_settings_page(request, status=400, country_form=form)
-
-
-@admin_required
-@require_POST
-def crisis_resource_delete(request: AuthenticatedHttpRequest, resource_id: int) -> HttpResponse:
-    resource = selectors.practice_crisis_resources(request.user.practice).filter(pk=resource_id).first()
-    if resource is None:
-        raise Http404("Not found.")
-    try:
-        services.crisis_resource_remove(actor=request.user, resource=resource, request=request)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"Removed {resource.name} ({resource.country}).")
-    return redirect("crisis_resources")

@@ -25,6 +25,7 @@ from django.db import connection
 
 from spacebetween.accounts.models import Role, User
 from spacebetween.accounts.services import user_create
+from spacebetween.answering import services as answering
 from spacebetween.clients import services as clinical
 from spacebetween.clients.models import Attendance, Client, EndReason, Episode, Session, SessionFormat
 from spacebetween.core.schedule import AFTER_SESSION_DAYS, BEFORE_SESSION_DAYS, Reason
@@ -32,7 +33,7 @@ from spacebetween.demo import answers, vocabulary
 from spacebetween.demo.answers import AttendedSession, CoursePlan, Profile, TherapistView
 from spacebetween.insights.hooks import deferred_refresh
 from spacebetween.insights.services import refresh_practice
-from spacebetween.measures import services as measures
+from spacebetween.measures import services as measures_catalogue
 from spacebetween.measures.models import SubmittedVia
 from spacebetween.measures.selectors import licensed_pack, pack_terms_digest
 from spacebetween.practice.models import Practice
@@ -474,7 +475,7 @@ def generate_demo_practice(
             "colleague_1": account("colleague_1", Role.THERAPIST, admin),
             "colleague_2": account("colleague_2", Role.THERAPIST, admin),
         }
-        measures.licensed_pack_accept(
+        measures_catalogue.licensed_pack_accept(
             actor=admin, terms_digest=pack_terms_digest(licensed_pack()), accepted=True
         )
         written = _Written()
@@ -593,7 +594,7 @@ def _answer(
     therapist: User, episode: Episode, planned: answers.PlannedResponse, key: tuple[str, str] | None
 ) -> None:
     """The therapist assigns the questionnaire when it is due; the client answers it by its link."""
-    assignment = measures.assignment_create(
+    assignment = answering.assignment_create(
         actor=therapist,
         episode=episode,
         instrument_id=planned.instrument_id,
@@ -602,7 +603,7 @@ def _answer(
         now=planned.due_at,
         planned=key,
     )
-    measures.response_submit(
+    answering.response_submit(
         assignment=assignment, answers=planned.answers, via=SubmittedVia.LINK, now=planned.submitted_at
     )
 
@@ -613,7 +614,7 @@ def _leave_one_open(therapist: User, episode: Episode, sessions: list[Session], 
     upcoming = next(s for s in sessions if s.attendance == Attendance.SCHEDULED)
     before = upcoming.starts_at - dt.timedelta(days=BEFORE_SESSION_DAYS)
     due_at = min(before, now - dt.timedelta(hours=6))
-    measures.assignment_create(
+    answering.assignment_create(
         actor=therapist,
         episode=episode,
         instrument_id=answers.PHQ9,

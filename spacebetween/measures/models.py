@@ -53,7 +53,8 @@ class ImportedInstrument(models.Model):
 
 
 # ------------------------------------------------------------------------------ the measurement loop
-# Writes go through `spacebetween.measures.services`; nothing here enforces who may see what.
+# Writes go through `spacebetween.measures.services` (the catalogue), `spacebetween.answering.services`
+# (assignments and responses) and `spacebetween.plans.services`; nothing here enforces who may see what.
 
 
 class AssignmentStatus(models.TextChoices):

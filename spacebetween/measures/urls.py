@@ -1,6 +1,6 @@
 from django.urls import path
 
-from spacebetween.measures import plan_views, views
+from spacebetween.measures import views
 
 urlpatterns = [
     path("practice/instruments/", views.instruments, name="instrument_settings"),
@@ -9,10 +9,4 @@ urlpatterns = [
         "practice/instruments/licensed/withdraw/", views.licensed_pack_withdraw, name="licensed_pack_withdraw"
     ),
     path("practice/instruments/import/", views.instrument_import, name="instrument_import"),
-]
-
-# Measurement plans (spacebetween/measures/plan_views.py).
-urlpatterns += [
-    path("episodes/<int:episode_id>/plan/", plan_views.episode_plan, name="episode_plan"),
-    path("practice/measurement-plan/", plan_views.practice_plan, name="practice_plan"),
 ]

@@ -1,11 +1,13 @@
 """Safety: risk flags and who was told, what each risk answer means to the practice, how far a flag
-escalates, and the client's safety plan. Writes go through `spacebetween.safety.risk` (flags) and
-`spacebetween.safety.services` (settings, safety plans); reads through `safety.access` and
-`safety.selectors`.
+escalates, the client's safety plan, and the practice's own crisis resources. Writes go through
+`spacebetween.safety.risk` (flags), `spacebetween.safety.services` (settings, safety plans) and
+`spacebetween.safety.crisis` (crisis resources, the practice's country); reads through
+`safety.access`, `safety.selectors` and `safety.crisis`.
 
-`RiskFlag` and `RiskNotification` were born in `measures`; their tables keep their first names
-(`measures_riskflag`, `measures_risknotification`) so that moving them here moved no data
-(migrations safety 0001 and measures 0004)."""
+`RiskFlag` and `RiskNotification` were born in `measures`, `CrisisResource` in `delivery`; their
+tables keep their first names (`measures_riskflag`, `measures_risknotification`,
+`delivery_crisisresource`) so that moving them here moved no data (migrations safety 0001 and
+measures 0004; safety 0003 and delivery 0002)."""
 
 from __future__ import annotations
 
@@ -205,3 +207,26 @@ class SafetyPlan(models.Model):
 
     def __str__(self) -> str:
         return f"Safety plan v{self.version} of client {self.client_id}"
+
+
+class CrisisResource(models.Model):
+    """A helpline or emergency route the practice shows to a client whose answers raised a risk flag.
+
+    Shown *in addition to* the built-in resources for the client's country (safety/crisis.py and
+    safety/data/crisis_lines.json), so a practice can add its own same-day route but can never empty
+    the crisis page."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="crisis_resources")
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2")
+    name = models.CharField(max_length=200)
+    phone = models.CharField(max_length=64, blank=True)
+    text = models.TextField(blank=True)
+    url = models.URLField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        db_table = "delivery_crisisresource"
+        ordering = ["practice", "country", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.country})"

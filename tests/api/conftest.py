@@ -16,10 +16,10 @@ from django.test import Client as HttpClient
 
 from spacebetween.accounts.models import Role, User
 from spacebetween.accounts.services import user_create
+from spacebetween.answering import services as answering
 from spacebetween.api import services
 from spacebetween.api.models import ApiKey
 from spacebetween.clients.models import Episode
-from spacebetween.measures import services as measures
 from spacebetween.measures.models import Assignment
 from spacebetween.practice.models import Practice
 from tests.conftest import PASSWORD
@@ -66,4 +66,6 @@ def phq9(item9: int = 0, **overrides: object) -> dict[str, object]:
 @pytest.fixture
 def due_phq9(alice: User, episode: Episode) -> Assignment:
     now = dt.datetime.now(dt.UTC)
-    return measures.assignment_create(actor=alice, episode=episode, instrument_id="phq9", due_at=now, now=now)
+    return answering.assignment_create(
+        actor=alice, episode=episode, instrument_id="phq9", due_at=now, now=now
+    )

@@ -10,12 +10,12 @@ import pytest
 from django.test import Client as HttpClient
 
 from spacebetween.accounts.models import User
+from spacebetween.answering import services as answering
 from spacebetween.audit.models import AuditEvent
 from spacebetween.clients.models import Episode
 from spacebetween.core import instruments as catalogue
 from spacebetween.core.fhir import questionnaire_resource
 from spacebetween.core.scoring import score_response
-from spacebetween.measures import services as measures
 from spacebetween.measures.models import Assignment, AssignmentStatus, Response
 from spacebetween.safety.models import RiskFlag
 from tests.api.conftest import IssuedKey, bearer, phq9
@@ -131,7 +131,7 @@ def test_a_second_submission_is_409_and_keeps_the_first(api: HttpClient, due_phq
     again = post_answers(api, due_phq9, phq9(phq9_1=3))
     assert again.status_code == 409  # type: ignore[attr-defined]
     assert again.json() == {  # type: ignore[attr-defined]
-        "detail": measures.ALREADY_SUBMITTED,
+        "detail": answering.ALREADY_SUBMITTED,
         "errors": [],
         "risk_flag_raised": False,
     }
@@ -140,17 +140,17 @@ def test_a_second_submission_is_409_and_keeps_the_first(api: HttpClient, due_phq
 
 def test_an_expired_assignment_is_410(api: HttpClient, alice: User, episode: Episode) -> None:
     then = dt.datetime.now(dt.UTC) - dt.timedelta(days=10)
-    expired = measures.assignment_create(
+    expired = answering.assignment_create(
         actor=alice, episode=episode, instrument_id="phq9", due_at=then, now=then
     )
     response = post_answers(api, expired, phq9())
     assert response.status_code == 410  # type: ignore[attr-defined]
-    assert response.json()["detail"] == measures.EXPIRED  # type: ignore[attr-defined]
+    assert response.json()["detail"] == answering.EXPIRED  # type: ignore[attr-defined]
     assert not Response.objects.exists()
 
 
 def test_a_withdrawn_assignment_is_410(api: HttpClient, alice: User, due_phq9: Assignment) -> None:
-    measures.assignment_revoke(actor=alice, assignment=due_phq9)
+    answering.assignment_revoke(actor=alice, assignment=due_phq9)
     assert post_answers(api, due_phq9, phq9()).status_code == 410  # type: ignore[attr-defined]
 
 

@@ -15,8 +15,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from spacebetween.accounts.models import User
+from spacebetween.answering import services as answering
 from spacebetween.clients import services as clinical
-from spacebetween.measures import services as measures
 from spacebetween.measures.models import Assignment, Response
 from spacebetween.safety.models import RiskFlag, RiskNotification
 from tests.browser.conftest import DESKTOP, PHONE, serious_accessibility_violations
@@ -32,7 +32,7 @@ def phq9(demo_therapist: User, demo_client_user: User) -> Assignment:
     )
     clinical.client_portal_link(actor=demo_therapist, client=client, portal_user=demo_client_user)
     now = dt.datetime.now(dt.UTC)
-    return measures.assignment_create(
+    return answering.assignment_create(
         actor=demo_therapist, episode=episode, instrument_id="phq9", due_at=now, now=now
     )
 
@@ -93,12 +93,12 @@ def test_a_risk_answer_after_withdrawal_is_refused_but_flagged(
         _answer(page, "Not at all")
     expect(page.get_by_text("Question 9 of 10")).to_be_visible()
     # The therapist withdraws the questionnaire while the client has question 9 open.
-    measures.assignment_revoke(actor=demo_therapist, assignment=phq9)
+    answering.assignment_revoke(actor=demo_therapist, assignment=phq9)
     _answer(page, "Nearly every day")
 
     _accessible(page, "This questionnaire is closed")
     main = page.get_by_role("main")
-    expect(main).to_contain_text(measures.REVOKED)
+    expect(main).to_contain_text(answering.REVOKED)
     crisis = page.get_by_role("region", name="If you need help now")
     expect(crisis).to_contain_text("We have let your therapist know")
     expect(crisis).to_contain_text("116 123")

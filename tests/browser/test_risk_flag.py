@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 from playwright.sync_api import Page, expect
 
+from spacebetween.answering import services as answering
 from spacebetween.audit.models import AuditEvent
 from spacebetween.clients import services as clinical
-from spacebetween.measures import services as measures
 from spacebetween.safety.models import RiskFlag
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,11 +25,11 @@ def flagged(demo_therapist) -> RiskFlag:
         episode = clinical.episode_open(
             actor=demo_therapist, client=client, referral_reason="Low mood", started_on=dt.date.today()
         )
-    assignment = measures.assignment_create(
+    assignment = answering.assignment_create(
         actor=demo_therapist, episode=episode, instrument_id="phq9", due_at=now, now=now
     )
     answers: dict[str, int | None] = {f"phq9_{i}": 1 for i in range(1, 10)}
-    measures.response_submit(assignment=assignment, answers=answers, via="link", now=now)
+    answering.response_submit(assignment=assignment, answers=answers, via="link", now=now)
     return RiskFlag.objects.get()
 
 

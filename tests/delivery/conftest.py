@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from spacebetween.accounts.models import User
+from spacebetween.answering.services import assignment_create
 from spacebetween.clients.models import Episode
 from spacebetween.delivery import services
 from spacebetween.measures.models import Assignment
-from spacebetween.measures.services import assignment_create
 
 # The browser (tests/browser) and SMTP sink (tests/notifications) fixtures, for test_browser_link.py.
 from tests.browser.conftest import browser_page, chromium, live_site, screenshot  # noqa: F401

@@ -10,12 +10,12 @@ from django.urls import reverse
 from spacebetween.accounts.models import Role, User
 from spacebetween.accounts.services import user_create
 from spacebetween.delivery import services
-from spacebetween.delivery.models import CrisisResource, Draft
+from spacebetween.delivery.models import Draft
 from spacebetween.delivery.selectors import draft_answers
 from spacebetween.delivery.services import NOT_AN_OPTION, draft_save, link_issue
 from spacebetween.measures.models import Assignment, AssignmentStatus, Response
 from spacebetween.notifications.models import OutboxMessage
-from spacebetween.safety.models import RiskFlag
+from spacebetween.safety.models import CrisisResource, RiskFlag
 from tests.conftest import signed_in
 from tests.delivery.helpers import CALM, answer_all, start_link
 

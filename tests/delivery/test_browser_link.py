@@ -15,11 +15,12 @@ from playwright.sync_api import Page, expect
 
 from spacebetween.accounts.models import Role
 from spacebetween.accounts.services import user_create
+from spacebetween.answering.services import assignment_create
 from spacebetween.audit.models import AuditEvent
 from spacebetween.audit.selectors import verify_chain
 from spacebetween.clients import services as clinical
 from spacebetween.delivery import services
-from spacebetween.measures.services import assignment_create, episode_plan_save
+from spacebetween.plans.services import episode_plan_save
 from spacebetween.practice.services import practice_create
 from tests.browser.conftest import PHONE
 from tests.notifications.conftest import SmtpSink

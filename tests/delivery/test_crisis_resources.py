@@ -12,10 +12,10 @@ from django.urls import reverse
 from spacebetween.accounts.models import Role, User
 from spacebetween.accounts.services import user_create
 from spacebetween.audit.models import Action, AuditEvent
-from spacebetween.delivery import services
-from spacebetween.delivery.models import CrisisResource
 from spacebetween.measures.models import Assignment
 from spacebetween.practice.models import Practice
+from spacebetween.safety import crisis
+from spacebetween.safety.models import CrisisResource
 from tests.conftest import PASSWORD, signed_in
 from tests.delivery.helpers import CALM, answer_all
 
@@ -36,7 +36,7 @@ def _delete_url(resource: CrisisResource) -> str:
 
 @pytest.fixture
 def duty_line(admin: User) -> CrisisResource:
-    return services.crisis_resource_add(actor=admin, **DUTY_LINE)
+    return crisis.crisis_resource_add(actor=admin, **DUTY_LINE)
 
 
 @pytest.fixture
@@ -137,11 +137,11 @@ def test_the_services_refuse_anyone_but_an_admin_of_the_practice(
     alice: User, other_admin: User, duty_line: CrisisResource
 ) -> None:
     with pytest.raises(PermissionDenied):
-        services.crisis_resource_add(actor=alice, **DUTY_LINE)
+        crisis.crisis_resource_add(actor=alice, **DUTY_LINE)
     with pytest.raises(PermissionDenied):
-        services.crisis_resource_remove(actor=alice, resource=duty_line)
+        crisis.crisis_resource_remove(actor=alice, resource=duty_line)
     with pytest.raises(PermissionDenied):
-        services.crisis_resource_remove(actor=other_admin, resource=duty_line)
+        crisis.crisis_resource_remove(actor=other_admin, resource=duty_line)
     assert list(CrisisResource.objects.all()) == [duty_line]
 
 
@@ -177,7 +177,7 @@ def test_bad_input_writes_nothing_and_says_which_field(
 
 def test_the_service_reports_every_bad_field_at_once(admin: User) -> None:
     with pytest.raises(ValidationError) as caught:
-        services.crisis_resource_add(
+        crisis.crisis_resource_add(
             actor=admin, country="GBR", name="", phone="call me", url="http://x.example", text=""
         )
     assert set(caught.value.error_dict) == {"country", "name", "phone", "url", "text"}
@@ -185,7 +185,7 @@ def test_the_service_reports_every_bad_field_at_once(admin: User) -> None:
 
 
 def test_a_url_alone_is_enough(admin: User) -> None:
-    resource = services.crisis_resource_add(
+    resource = crisis.crisis_resource_add(
         actor=admin, country="GB", name="Web chat", url="https://chat.example.org", text="Any time."
     )
     assert resource.phone == "" and resource.url == "https://chat.example.org"
@@ -218,7 +218,7 @@ def test_an_added_entry_appears_on_the_clients_crisis_page(
 def test_the_built_in_gb_entries_are_still_shown_after_the_practice_adds_its_own(
     admin: User, carol_user: User, assignment: Assignment, duty_line: CrisisResource
 ) -> None:
-    services.crisis_resource_add(
+    crisis.crisis_resource_add(
         actor=admin, country="GB", name="Riverside evening line", phone="020 7946 0001", text="Evenings."
     )
     body = _crisis_page_body(carol_user, assignment)
@@ -230,7 +230,7 @@ def test_the_built_in_gb_entries_are_still_shown_after_the_practice_adds_its_own
 def test_an_entry_for_another_country_is_not_shown_to_a_gb_practices_client(
     admin: User, carol_user: User, assignment: Assignment
 ) -> None:
-    services.crisis_resource_add(actor=admin, **{**DUTY_LINE, "country": "IE", "name": "Dublin line"})
+    crisis.crisis_resource_add(actor=admin, **{**DUTY_LINE, "country": "IE", "name": "Dublin line"})
     assert "Dublin line" not in _crisis_page_body(carol_user, assignment)
     assert "not shown" in signed_in(admin).get(PAGE).content.decode()
 
@@ -238,6 +238,6 @@ def test_an_entry_for_another_country_is_not_shown_to_a_gb_practices_client(
 def test_a_removed_entry_leaves_the_client_page(
     admin: User, carol_user: User, assignment: Assignment, duty_line: CrisisResource
 ) -> None:
-    services.crisis_resource_remove(actor=admin, resource=duty_line)
+    crisis.crisis_resource_remove(actor=admin, resource=duty_line)
     body = _crisis_page_body(carol_user, assignment)
     assert "Riverside duty line" not in body and "Samaritans" in body

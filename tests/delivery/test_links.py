@@ -13,10 +13,10 @@ from django.urls import reverse
 from pytest_django.fixtures import Settings
 
 from spacebetween.accounts.models import User
+from spacebetween.answering.services import assignment_revoke
 from spacebetween.delivery import services
 from spacebetween.delivery.models import QuestionnaireLink
 from spacebetween.measures.models import Assignment, AssignmentStatus
-from spacebetween.measures.services import assignment_revoke
 from spacebetween.notifications.models import OutboxMessage
 from tests.delivery.helpers import later
 

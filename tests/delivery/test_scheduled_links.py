@@ -8,11 +8,11 @@ import datetime as dt
 import pytest
 
 from spacebetween.accounts.models import User
+from spacebetween.answering.services import assignment_create
 from spacebetween.clients import services as clinical
 from spacebetween.clients.models import Client, Episode
 from spacebetween.delivery.services import links_send_due
 from spacebetween.measures.models import Assignment, AssignmentStatus
-from spacebetween.measures.services import assignment_create
 from spacebetween.notifications.models import OutboxMessage
 
 pytestmark = pytest.mark.django_db

@@ -26,7 +26,7 @@ from spacebetween.accounts.models import Role
 from spacebetween.accounts.services import user_create
 from spacebetween.api.services import api_key_create
 from spacebetween.clients import services as clinical
-from spacebetween.measures.services import assignment_create
+from spacebetween.answering.services import assignment_create
 from spacebetween.practice.services import practice_create
 
 practice = practice_create(name="Riverside Therapy")

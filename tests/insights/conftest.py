@@ -9,9 +9,9 @@ from collections.abc import Callable
 import pytest
 
 from spacebetween.accounts.models import User
+from spacebetween.answering import services as answering
 from spacebetween.clients import services as clinical
 from spacebetween.clients.models import Attendance, Episode
-from spacebetween.measures import services as measures
 
 # Weekly sessions whose last one was three days ago, so that "overdue" means what the test says.
 LAST_SESSION = dt.datetime.combine(dt.date.today() - dt.timedelta(days=3), dt.time(10, 0), tzinfo=dt.UTC)
@@ -66,14 +66,14 @@ def course(alice: User) -> Callable[..., Episode]:
                     continue
                 offset = dt.timedelta(hours=8) if iid == "wai-sr" else -dt.timedelta(hours=14)
                 when = session_start(k, n) + offset
-                assignment = measures.assignment_create(
+                assignment = answering.assignment_create(
                     actor=actor,
                     episode=episode,
                     instrument_id=iid,
                     due_at=when - dt.timedelta(hours=1),
                     now=when,
                 )
-                measures.response_submit(
+                answering.response_submit(
                     assignment=assignment, answers=answers_for(iid, total), via="link", now=when
                 )
         return episode

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from spacebetween.insights import charts
-from spacebetween.insights.charts import Chart, Cutoff, Marker
+from spacebetween.insights.charts import Chart, Cutoff, Marker, plot
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = "<script>alert(\"x\")</script> & 'quoted' \x07"
@@ -78,7 +78,7 @@ def tiny_trajectory(**overrides: object) -> Chart:
 
 def test_the_geometry_constants_are_the_ones_worked_out_below() -> None:
     # If the layout changes, the hand-computed coordinates in the next test must be worked out again.
-    assert (charts.PLOT_LEFT, charts.PLOT_RIGHT, charts.PLOT_TOP, charts.PLOT_BOTTOM) == (48, 464, 34, 234)
+    assert (plot.PLOT_LEFT, plot.PLOT_RIGHT, plot.PLOT_TOP, plot.PLOT_BOTTOM) == (48, 464, 34, 234)
 
 
 def test_scores_sit_at_the_hand_computed_coordinates() -> None:

@@ -16,12 +16,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from spacebetween.accounts.models import User
+from spacebetween.answering import services as answering
 from spacebetween.audit.models import AuditEvent
 from spacebetween.clients import services as clinical
 from spacebetween.clients.models import Attendance, Episode
 from spacebetween.insights import charts, outcomes
 from spacebetween.insights.outcomes import Rate
-from spacebetween.measures import services as measures
 from spacebetween.practice.models import Practice
 from tests.conftest import signed_in
 
@@ -43,11 +43,11 @@ def gad7(total: int) -> dict[str, int | None]:
 
 
 def answer(therapist: User, episode: Episode, instrument_id: str, total: int, at: dt.datetime) -> None:
-    assignment = measures.assignment_create(
+    assignment = answering.assignment_create(
         actor=therapist, episode=episode, instrument_id=instrument_id, due_at=at, now=at
     )
     answers = phq9(total) if instrument_id == "phq9" else gad7(total)
-    measures.response_submit(
+    answering.response_submit(
         assignment=assignment, answers=answers, via="staff", actor=therapist, now=at + dt.timedelta(hours=1)
     )
 

@@ -14,13 +14,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from spacebetween.accounts.models import User
+from spacebetween.answering import services as answering
 from spacebetween.clients import services as clinical
 from spacebetween.core.trajectories import ExpectedRecovery
 from spacebetween.insights import services
 from spacebetween.insights.hooks import refresh_episode_later
 from spacebetween.insights.models import EpisodeSignal, ExpectedRecoveryFit, SignalLevel, StaleEpisode
 from spacebetween.insights.selectors import caseload_by_need, insight_settings
-from spacebetween.measures import services as measures
+from spacebetween.measures import services as measures_catalogue
 from spacebetween.measures.models import Response
 from spacebetween.measures.selectors import licensed_pack, pack_terms_digest
 from spacebetween.relationship import services as relationship
@@ -45,10 +46,10 @@ def test_the_caseload_puts_risk_first_then_off_track_then_overdue_then_the_rest(
     overdue = course("Overdue", sessions=5, phq9=[14])  # answered once, four sessions since
     risky = course("Risky", phq9=[12, 11, 10, 9, 8])
     late = session_start(5) + dt.timedelta(hours=2)
-    assignment = measures.assignment_create(
+    assignment = answering.assignment_create(
         actor=alice, episode=risky, instrument_id="phq9", due_at=late, now=late
     )
-    measures.response_submit(
+    answering.response_submit(
         assignment=assignment, answers={**answers_for("phq9", 8), "phq9_9": 1}, via="link", now=late
     )
     services.refresh_practice(alice.practice)
@@ -182,7 +183,9 @@ def test_the_refresh_command_says_when_there_is_nothing_to_refresh(capsys) -> No
 
 
 def _accept_pack(admin: User) -> None:
-    measures.licensed_pack_accept(actor=admin, terms_digest=pack_terms_digest(licensed_pack()), accepted=True)
+    measures_catalogue.licensed_pack_accept(
+        actor=admin, terms_digest=pack_terms_digest(licensed_pack()), accepted=True
+    )
 
 
 def test_a_rupture_and_its_repair_on_the_space_between_chart(alice, admin, course) -> None:

@@ -9,10 +9,10 @@ import datetime as dt
 import pytest
 from django.db import connection
 
+from spacebetween.answering import services as answering
 from spacebetween.clients.models import Episode
 from spacebetween.insights import services
 from spacebetween.insights.models import EpisodeSignal, StaleEpisode
-from spacebetween.measures import services as measures
 from spacebetween.measures.events import answers_stored
 from spacebetween.measures.models import Response
 from spacebetween.relationship import services as relationship
@@ -24,10 +24,10 @@ pytestmark = pytest.mark.django_db
 
 def _submit(alice, episode: Episode, **kwargs: object) -> Response:
     when = session_start(2, 2) - dt.timedelta(hours=14)
-    assignment = measures.assignment_create(
+    assignment = answering.assignment_create(
         actor=alice, episode=episode, instrument_id="phq9", due_at=when - dt.timedelta(hours=1), now=when
     )
-    return measures.response_submit(
+    return answering.response_submit(
         assignment=assignment,
         answers=answers_for("phq9", 12),
         via="link",

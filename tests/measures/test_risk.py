@@ -12,11 +12,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from spacebetween.accounts.models import User
+from spacebetween.answering import services as answering
 from spacebetween.audit.models import AuditEvent
 from spacebetween.clients.models import Episode
 from spacebetween.core import instruments as catalogue
 from spacebetween.core.instruments import Instrument, compare
-from spacebetween.measures import services
 from spacebetween.measures.models import Assignment, AssignmentStatus, Response
 from spacebetween.notifications.models import OutboxMessage
 from spacebetween.safety import escalation, risk
@@ -36,12 +36,14 @@ def phq9(item9: int = 0, **overrides: int | None) -> dict[str, int | None]:
 
 @pytest.fixture
 def assignment(alice: User, episode: Episode) -> Assignment:
-    return services.assignment_create(actor=alice, episode=episode, instrument_id="phq9", due_at=NOW, now=NOW)
+    return answering.assignment_create(
+        actor=alice, episode=episode, instrument_id="phq9", due_at=NOW, now=NOW
+    )
 
 
 @pytest.fixture
 def flag(assignment: Assignment) -> RiskFlag:
-    services.response_submit(assignment=assignment, answers=phq9(item9=1), via="link", now=NOW)
+    answering.response_submit(assignment=assignment, answers=phq9(item9=1), via="link", now=NOW)
     return RiskFlag.objects.get(assignment=assignment)
 
 
@@ -51,7 +53,7 @@ def flag(assignment: Assignment) -> RiskFlag:
 def test_item_9_of_1_raises_exactly_one_flag_for_the_treating_therapist(
     assignment: Assignment, alice: User
 ) -> None:
-    response = services.response_submit(assignment=assignment, answers=phq9(item9=1), via="link", now=NOW)
+    response = answering.response_submit(assignment=assignment, answers=phq9(item9=1), via="link", now=NOW)
     flag = RiskFlag.objects.get()
     assert (flag.response_id, flag.assignment_id, flag.episode_id) == (
         response.pk,
@@ -76,7 +78,7 @@ def test_item_9_of_1_raises_exactly_one_flag_for_the_treating_therapist(
 
 
 def test_item_9_of_0_raises_no_flag(assignment: Assignment) -> None:
-    response = services.response_submit(assignment=assignment, answers=phq9(item9=0), via="link", now=NOW)
+    response = answering.response_submit(assignment=assignment, answers=phq9(item9=0), via="link", now=NOW)
     assert not RiskFlag.objects.exists()
     assert not RiskNotification.objects.exists()
     assert response.any_risk is False
@@ -98,7 +100,7 @@ def test_every_risk_rule_in_the_instrument_files_raises_a_flag(
     instrument: Instrument, alice: User, episode: Episode
 ) -> None:
     """Each rule's lowest firing option, every other item at an option no rule fires on."""
-    assignment = services.assignment_create(
+    assignment = answering.assignment_create(
         actor=alice, episode=episode, instrument_id=instrument.id, due_at=NOW, now=NOW
     )
     rules = {r.item: r for r in instrument.risk_rules}
@@ -111,7 +113,7 @@ def test_every_risk_rule_in_the_instrument_files_raises_a_flag(
             answers[item.id] = min(
                 v for v in item.values if compare(rule.operator, float(v), float(rule.value))
             )
-    services.response_submit(assignment=assignment, answers=answers, via="link", now=NOW)
+    answering.response_submit(assignment=assignment, answers=answers, via="link", now=NOW)
     assert sorted(RiskFlag.objects.values_list("rule_id", flat=True)) == sorted(
         r.id for r in instrument.risk_rules
     )
@@ -123,16 +125,16 @@ def test_a_failure_after_scoring_rolls_back_the_response_but_never_the_risk_flag
 ) -> None:
     """safety.risk.screen runs first, in its own transaction: a risk answer is never dropped, not even
     when the response that carried it fails to be stored (docs/safety.md)."""
-    real_record = services.record
+    real_record = answering.record
 
     def failing_record(**kw: object) -> object:
         if kw.get("entity_type") == "Response":  # the last write of the submission
             raise RuntimeError("disk full")
         return real_record(**kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(services, "record", failing_record)
+    monkeypatch.setattr(answering, "record", failing_record)
     with pytest.raises(RuntimeError):
-        services.response_submit(assignment=assignment, answers=phq9(item9=1), via="link", now=NOW)
+        answering.response_submit(assignment=assignment, answers=phq9(item9=1), via="link", now=NOW)
     assert not Response.objects.exists()
     assignment.refresh_from_db()
     assert assignment.status == AssignmentStatus.DUE
@@ -143,8 +145,8 @@ def test_a_failure_after_scoring_rolls_back_the_response_but_never_the_risk_flag
 
 
 def test_a_refused_response_still_records_its_risk_answer(assignment: Assignment, alice: User) -> None:
-    with pytest.raises(services.AnswersRefused) as exc:
-        services.response_submit(assignment=assignment, answers=phq9(item9=2, phq9_3=7), via="link", now=NOW)
+    with pytest.raises(answering.AnswersRefused) as exc:
+        answering.response_submit(assignment=assignment, answers=phq9(item9=2, phq9_3=7), via="link", now=NOW)
     assert "phq9_3" in exc.value.message_dict
     assert not Response.objects.exists()
     flag = RiskFlag.objects.get()
@@ -154,25 +156,25 @@ def test_a_refused_response_still_records_its_risk_answer(assignment: Assignment
 
 
 def test_a_risk_answer_beside_an_unknown_item_is_still_recorded(assignment: Assignment) -> None:
-    with pytest.raises(services.AnswersRefused):
-        services.response_submit(
+    with pytest.raises(answering.AnswersRefused):
+        answering.response_submit(
             assignment=assignment, answers={**phq9(item9=3), "phq9_99": 1}, via="link", now=NOW
         )
     assert RiskFlag.objects.get().answer_value == 3.0
 
 
 def test_a_risk_answer_with_a_missing_answer_is_still_recorded(assignment: Assignment) -> None:
-    with pytest.raises(services.AnswersRefused):
-        services.response_submit(
+    with pytest.raises(answering.AnswersRefused):
+        answering.response_submit(
             assignment=assignment, answers=phq9(item9=1, phq9_2=None), via="link", now=NOW
         )
     assert RiskFlag.objects.count() == 1
 
 
 def test_the_corrected_submission_keeps_the_one_flag(assignment: Assignment) -> None:
-    with pytest.raises(services.AnswersRefused):
-        services.response_submit(assignment=assignment, answers=phq9(item9=1, phq9_3=7), via="link", now=NOW)
-    response = services.response_submit(assignment=assignment, answers=phq9(item9=3), via="link", now=NOW)
+    with pytest.raises(answering.AnswersRefused):
+        answering.response_submit(assignment=assignment, answers=phq9(item9=1, phq9_3=7), via="link", now=NOW)
+    response = answering.response_submit(assignment=assignment, answers=phq9(item9=3), via="link", now=NOW)
     flag = RiskFlag.objects.get()
     assert (flag.response_id, flag.answer_value) == (response.pk, 3.0)
     assert RiskNotification.objects.count() == 1

@@ -12,8 +12,8 @@ import datetime as dt
 import pytest
 
 from spacebetween.accounts.models import User
+from spacebetween.answering import services as answering
 from spacebetween.clients.models import Episode
-from spacebetween.measures import services as measures
 from spacebetween.safety.models import RiskFlag
 from tests.conftest import share_for_supervision
 
@@ -27,10 +27,10 @@ def phq9(item9: int) -> dict[str, int | None]:
 
 
 def raise_flag(actor: User, episode: Episode, when: dt.datetime = RAISED) -> RiskFlag:
-    assignment = measures.assignment_create(
+    assignment = answering.assignment_create(
         actor=actor, episode=episode, instrument_id="phq9", due_at=when, now=when
     )
-    measures.response_submit(assignment=assignment, answers=phq9(1), via="link", now=when)
+    answering.response_submit(assignment=assignment, answers=phq9(1), via="link", now=when)
     return RiskFlag.objects.get(assignment=assignment)
 
 

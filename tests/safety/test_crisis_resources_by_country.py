@@ -13,10 +13,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from spacebetween.accounts.models import User
+from spacebetween.answering.services import assignment_create
 from spacebetween.audit.models import Action, AuditEvent
 from spacebetween.clients.models import Client, Episode
-from spacebetween.delivery import selectors, services
-from spacebetween.measures.services import assignment_create
+from spacebetween.delivery import services
 from spacebetween.practice.models import Practice
 from spacebetween.safety import crisis
 from tests.conftest import signed_in
@@ -129,7 +129,7 @@ def test_the_practices_own_entries_for_that_country_come_first(
     admin: User, practice: Practice, client_record: Client
 ) -> None:
     for country, name in (("IE", "Dublin duty line"), ("GB", "Riverside duty line")):
-        services.crisis_resource_add(
+        crisis.crisis_resource_add(
             actor=admin, country=country, name=name, phone="01 555 0100", text="Weekdays."
         )
     _set_client_country(client_record, "IE")
@@ -153,11 +153,6 @@ def test_an_unsupported_country_gets_emergency_advice_and_the_directory(
 def test_a_country_with_only_an_emergency_number_gets_it_and_the_directory() -> None:
     de = crisis.built_in_for("DE")
     assert [r.phone for r in de] == ["112", ""] and de[-1] == crisis.directory()
-
-
-def test_the_old_delivery_names_still_answer(practice: Practice, client_record: Client) -> None:
-    assert selectors.Resource is crisis.Resource
-    assert selectors.crisis_resources_for(practice) == crisis.resources_for(practice)
 
 
 def test_a_client_abroad_sees_their_countrys_lines_on_the_crisis_page(

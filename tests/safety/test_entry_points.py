@@ -23,10 +23,10 @@ from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from spacebetween.accounts.models import User
+from spacebetween.answering import services as answering
 from spacebetween.api import services as api_services
 from spacebetween.clients.models import Episode
 from spacebetween.delivery import services as delivery
-from spacebetween.measures import services as measures
 from spacebetween.measures.models import Assignment, Response
 from spacebetween.safety.models import RiskFlag, RiskNotification
 from tests.conftest import signed_in
@@ -46,7 +46,7 @@ ENTRY_POINTS = {
 
 # The functions that write answers, each calling the risk module before it writes.
 ANSWER_WRITERS = {
-    ("measures/services.py", "response_submit"),
+    ("answering/services.py", "response_submit"),
     ("delivery/services.py", "draft_save"),
 }
 RISK_CALLS = {"screen", "raise_flags"}
@@ -62,7 +62,7 @@ def _flag(assignment: Assignment) -> RiskFlag:
 @pytest.fixture
 def assignment(alice: User, episode: Episode) -> Assignment:
     now = delivery.current_time()
-    return measures.assignment_create(actor=alice, episode=episode, instrument_id="phq9", due_at=now)
+    return answering.assignment_create(actor=alice, episode=episode, instrument_id="phq9", due_at=now)
 
 
 def _portal(assignment: Assignment) -> tuple[str, str]:
@@ -157,7 +157,7 @@ def test_sending_to_a_closed_questionnaire_is_refused_but_flagged(
     _answer(http, answer, CALM, upto=8)
     # The risk answer is in the page's form when the questionnaire closes under it.
     if close == "withdrawn":
-        measures.assignment_revoke(actor=alice, assignment=assignment)
+        answering.assignment_revoke(actor=alice, assignment=assignment)
     else:
         moved = assignment.expires_at
         monkeypatch.setattr(delivery, "current_time", lambda: moved)
@@ -222,16 +222,16 @@ def test_an_unscorable_api_submission_over_the_rate_limit_is_flagged_alike(
 def test_the_api_flags_a_risk_answer_to_a_withdrawn_questionnaire(
     assignment: Assignment, admin: User, alice: User
 ) -> None:
-    measures.assignment_revoke(actor=alice, assignment=assignment)
+    answering.assignment_revoke(actor=alice, assignment=assignment)
     response = _submit(_api(admin), assignment, RISK)
     assert response.status_code == 410
-    assert response.json() == {"detail": measures.REVOKED, "errors": [], "risk_flag_raised": True}
+    assert response.json() == {"detail": answering.REVOKED, "errors": [], "risk_flag_raised": True}
     assert _flag(assignment).source == "closed"
 
 
 def test_core10_never_prorates_a_missing_risk_item(alice: User, episode: Episode, admin: User) -> None:
     """One missing item may be prorated (CORE System Trust), but not item 6, the risk item."""
-    core10 = measures.assignment_create(
+    core10 = answering.assignment_create(
         actor=alice, episode=episode, instrument_id="core10", due_at=delivery.current_time()
     )
     answers: dict[str, Any] = {f"core10_{i}": 2 for i in range(1, 11)}
@@ -352,8 +352,8 @@ def test_answers_are_written_only_after_the_risk_module() -> None:
         relative = str(source.relative_to(PACKAGE))
         for function, _line in _answer_writes(ast.parse(source.read_text())):
             writers.add((relative, function))
-    assert ("measures/services.py", "store") in writers or (
-        "measures/services.py",
+    assert ("answering/services.py", "store") in writers or (
+        "answering/services.py",
         "response_submit",
     ) in writers
     # A nested function (response_submit's `store`) counts as its enclosing writer.

@@ -11,11 +11,11 @@ import pytest
 
 from spacebetween.accounts.models import Role, User
 from spacebetween.accounts.services import staff_deactivate, user_create
+from spacebetween.answering import services as answering
 from spacebetween.audit.models import AuditEvent
 from spacebetween.clients import services as clinical
 from spacebetween.clients.models import Episode
 from spacebetween.core import instruments as catalogue
-from spacebetween.measures import services as measures
 from spacebetween.notifications.models import OutboxMessage
 from spacebetween.safety import escalation, risk
 from spacebetween.safety.escalation import DEFAULT_MINUTES, SUBJECTS, chain_for, escalate_due
@@ -32,10 +32,10 @@ ON_CALL = "duty@riverside.example.org"
 
 
 def raise_flag(actor: User, episode: Episode, item9: int = 1, when: dt.datetime = RAISED) -> RiskFlag:
-    assignment = measures.assignment_create(
+    assignment = answering.assignment_create(
         actor=actor, episode=episode, instrument_id="phq9", due_at=when, now=when
     )
-    measures.response_submit(assignment=assignment, answers=phq9(item9), via="link", now=when)
+    answering.response_submit(assignment=assignment, answers=phq9(item9), via="link", now=when)
     return RiskFlag.objects.get(assignment=assignment)
 
 
@@ -297,7 +297,7 @@ def test_without_a_policy_the_defaults_apply(alice: User, episode: Episode) -> N
 def test_a_higher_answer_makes_the_flag_urgent_and_its_next_step_sooner(
     alice: User, episode: Episode
 ) -> None:
-    assignment = measures.assignment_create(
+    assignment = answering.assignment_create(
         actor=alice, episode=episode, instrument_id="phq9", due_at=RAISED, now=RAISED
     )
     phq = catalogue.get("phq9")

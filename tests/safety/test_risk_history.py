@@ -13,11 +13,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from spacebetween.accounts.models import User
+from spacebetween.answering import services as answering
 from spacebetween.clients import services as clinical
 from spacebetween.clients.models import Attendance, Client, Episode
 from spacebetween.insights import charts
 from spacebetween.insights.presenters import episode_views
-from spacebetween.measures import services as measures
 from spacebetween.measures.models import Response
 from spacebetween.safety import escalation
 from spacebetween.safety.models import RiskFlag
@@ -138,10 +138,10 @@ def test_an_unanswered_risk_item_is_marked(alice: User, client_record: Client, e
     """The shipped definitions refuse a response without its risk item (a risk item is never
     prorated); an imported one whose risk item feeds no scale stores it with the rule's result None.
     That stored result is what the page reads, so the test writes it directly."""
-    assignment = measures.assignment_create(
+    assignment = answering.assignment_create(
         actor=alice, episode=episode, instrument_id="phq9", due_at=RAISED, now=RAISED
     )
-    measures.response_submit(assignment=assignment, answers=phq9(0), via="link", now=RAISED)
+    answering.response_submit(assignment=assignment, answers=phq9(0), via="link", now=RAISED)
     Response.objects.filter(assignment=assignment).update(risk={"phq9_9": None})
     assert list(risk_item_unanswered([episode])) == [assignment.pk]
     body = signed_in(alice).get(client_page(client_record)).content.decode()
@@ -149,10 +149,10 @@ def test_an_unanswered_risk_item_is_marked(alice: User, client_record: Client, e
 
 
 def test_an_answered_risk_item_is_not_marked(alice: User, episode: Episode) -> None:
-    assignment = measures.assignment_create(
+    assignment = answering.assignment_create(
         actor=alice, episode=episode, instrument_id="phq9", due_at=RAISED, now=RAISED
     )
-    measures.response_submit(assignment=assignment, answers=phq9(0), via="link", now=RAISED)
+    answering.response_submit(assignment=assignment, answers=phq9(0), via="link", now=RAISED)
     assert risk_item_unanswered([episode]) == {}
 
 

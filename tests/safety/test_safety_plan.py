@@ -14,12 +14,12 @@ from django.urls import reverse
 
 from spacebetween.accounts.models import Role, User
 from spacebetween.accounts.services import user_create
+from spacebetween.answering.services import assignment_create
 from spacebetween.audit.models import Action, AuditEvent, Purpose
 from spacebetween.clients import services as clinical
 from spacebetween.clients.models import Client, Episode
 from spacebetween.delivery import services as delivery
 from spacebetween.measures.models import Assignment
-from spacebetween.measures.services import assignment_create
 from spacebetween.safety import plans
 from spacebetween.safety.models import SafetyPlan
 from tests.conftest import PASSWORD, signed_in

@@ -21,11 +21,12 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from spacebetween.accounts.models import User
+from spacebetween.answering import services as answering
 from spacebetween.api.services import api_key_create
 from spacebetween.clients.models import Client, Episode, Session
 from spacebetween.core import instruments as catalogue
-from spacebetween.delivery.services import crisis_resource_add, link_issue
-from spacebetween.measures import services as measures
+from spacebetween.delivery.services import link_issue
+from spacebetween.safety.crisis import crisis_resource_add
 from spacebetween.safety.models import RiskFlag
 from tests.conftest import signed_in
 
@@ -197,13 +198,13 @@ def record_under_test(
 ) -> dict[str, object]:
     """One of each protected object, all in Carol's episode (alice's caseload)."""
     now = timezone.now()
-    due = measures.assignment_create(actor=alice, episode=episode, instrument_id="phq9", due_at=now, now=now)
-    flagged = measures.assignment_create(
+    due = answering.assignment_create(actor=alice, episode=episode, instrument_id="phq9", due_at=now, now=now)
+    flagged = answering.assignment_create(
         actor=alice, episode=episode, instrument_id="phq9", due_at=now, now=now
     )
     # Every item 1, so item 9 ("thoughts that you would be better off dead...") raises a risk flag.
     answers = {item: 1 for item in catalogue.get("phq9").scored_item_ids}
-    measures.response_submit(assignment=flagged, answers=answers, via="link", now=now)
+    answering.response_submit(assignment=flagged, answers=answers, via="link", now=now)
     key, _ = api_key_create(actor=admin, name="matrix")
     crisis_line = crisis_resource_add(
         actor=admin, country="GB", name="Matrix duty line", phone="020 7946 0000", text="Weekdays."

@@ -8,10 +8,10 @@ from django.utils import timezone
 
 from spacebetween.accounts.models import Role
 from spacebetween.accounts.services import user_create
+from spacebetween.answering import services as answering
 from spacebetween.audit.models import AuditEvent
 from spacebetween.clients import services as clinical
 from spacebetween.core import instruments as catalogue
-from spacebetween.measures import services as measures
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +93,7 @@ def test_it_sends_anonymous_visitors_to_sign_in(client, client_record) -> None:
 
 def test_it_lists_the_clients_open_questionnaires_with_links(as_user, alice, carol_user, episode) -> None:
     now = timezone.now()
-    open_one = measures.assignment_create(
+    open_one = answering.assignment_create(
         actor=alice, episode=episode, instrument_id="phq9", due_at=now, now=now
     )
     body = as_user(carol_user).get("/me/").content.decode()
@@ -103,13 +103,13 @@ def test_it_lists_the_clients_open_questionnaires_with_links(as_user, alice, car
 
 def test_it_leaves_out_answered_and_future_questionnaires(as_user, alice, carol_user, episode) -> None:
     now = timezone.now()
-    answered = measures.assignment_create(
+    answered = answering.assignment_create(
         actor=alice, episode=episode, instrument_id="gad7", due_at=now, now=now
     )
     answers = {item: 0 for item in catalogue.get("gad7").scored_item_ids}
-    measures.response_submit(assignment=answered, answers=answers, via="portal", actor=carol_user, now=now)
+    answering.response_submit(assignment=answered, answers=answers, via="portal", actor=carol_user, now=now)
     later = now + dt.timedelta(days=3)
-    future = measures.assignment_create(
+    future = answering.assignment_create(
         actor=alice, episode=episode, instrument_id="phq9", due_at=later, now=now
     )
     body = as_user(carol_user).get("/me/").content.decode()

@@ -1,5 +1,5 @@
 """`spacebetween worker`: send the e-mail outbox over SMTP, and run the minute jobs of the measurement
-loop (measures.services.plan_apply, delivery.services.links_send_due and
+loop (plans.services.plan_apply, delivery.services.links_send_due and
 safety.escalation.escalate_due) and the insights refresh of episodes with new answers
 (insights.services.refresh_stale_due) every `--jobs-every` seconds.
 
@@ -29,9 +29,9 @@ from django.utils import timezone
 
 from spacebetween.delivery.services import links_send_due
 from spacebetween.insights.services import refresh_stale_due
-from spacebetween.measures.services import plan_apply
 from spacebetween.notifications.models import OutboxMessage
 from spacebetween.notifications.services import outbox_claim, outbox_release, outbox_send_one
+from spacebetween.plans.services import plan_apply
 from spacebetween.safety.escalation import escalate_due
 
 logger = logging.getLogger("spacebetween.notifications")

@@ -12,12 +12,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from spacebetween.accounts.models import User
+from spacebetween.answering import services as answering
 from spacebetween.clients import services as clinical
 from spacebetween.clients.models import Client, Episode
 from spacebetween.core.schedule import PlanRow, When
-from spacebetween.measures import selectors, services
-from spacebetween.measures.forms import BOTH_SESSION_CHOICES, PLAN_INCOMPLETE
+from spacebetween.measures import selectors
 from spacebetween.measures.models import MeasurementPlan
+from spacebetween.plans import services as plans
+from spacebetween.plans.forms import BOTH_SESSION_CHOICES, PLAN_INCOMPLETE
 from tests.conftest import share_for_supervision, signed_in
 
 NOW = dt.datetime(2026, 9, 7, 12, 0, tzinfo=dt.UTC)
@@ -80,7 +82,7 @@ def test_every_session_and_every_nth_together_are_refused_and_nothing_is_written
 
 
 def test_an_incomplete_post_does_not_empty_the_plan(alice: User, episode: Episode) -> None:
-    services.episode_plan_save(actor=alice, episode=episode, rows=[PlanRow("who5", When.INTAKE)])
+    plans.episode_plan_save(actor=alice, episode=episode, rows=[PlanRow("who5", When.INTAKE)])
     response = signed_in(alice).post(plan_url(episode), {})
     assert response.status_code == 400
     assert PLAN_INCOMPLETE in response.content.decode()
@@ -176,7 +178,7 @@ def test_the_practice_default_is_403_to_a_therapist_of_another_practice(oscar: U
 def test_the_client_page_shows_the_plan_its_questionnaires_and_the_link(
     alice: User, client_record: Client, episode: Episode
 ) -> None:
-    services.plan_apply(now=NOW)
+    plans.plan_apply(now=NOW)
     body = signed_in(alice).get(reverse("client_detail", args=[client_record.pk])).content.decode()
     assert "Patient Health Questionnaire-9 (PHQ-9): at intake, before every session, at the end" in body
     assert "3 months after the end, 6 months after the end, 12 months after the end" in body
@@ -201,7 +203,7 @@ def test_the_client_page_queries_do_not_grow_with_episodes(
         episode = clinical.episode_open(
             actor=alice, client=client_record, referral_reason="x", started_on=dt.date(2026, 9, 1 + i)
         )
-        services.assignment_create(actor=alice, episode=episode, instrument_id="phq9", due_at=NOW, now=NOW)
+        answering.assignment_create(actor=alice, episode=episode, instrument_id="phq9", due_at=NOW, now=NOW)
     http = signed_in(alice)
     url = reverse("client_detail", args=[client_record.pk])
     http.get(url)

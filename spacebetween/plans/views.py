@@ -13,8 +13,9 @@ from spacebetween.accounts.decorators import AuthenticatedHttpRequest, admin_req
 from spacebetween.audit.models import Action, Purpose
 from spacebetween.audit.services import record
 from spacebetween.clients.access import get_episode_for
-from spacebetween.measures import selectors, services
-from spacebetween.measures.forms import PlanForm
+from spacebetween.measures import selectors
+from spacebetween.plans import services
+from spacebetween.plans.forms import PlanForm
 from spacebetween.practice.models import Practice
 
 EPISODE_PLAN_SAVED = "The episode's measurement plan is saved. Questionnaires already sent are unchanged."
@@ -61,7 +62,7 @@ def episode_plan(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResp
             detail="measurement-plan",
         )
     context = {"form": form, "episode": episode, "client": episode.client}
-    return render(request, "measures/episode_plan.html", context, status=400 if form.errors else 200)
+    return render(request, "plans/episode_plan.html", context, status=400 if form.errors else 200)
 
 
 @require_http_methods(["GET", "POST"])
@@ -73,4 +74,4 @@ def practice_plan(request: AuthenticatedHttpRequest) -> HttpResponse:
     if posted is not None and _save(form, services.practice_plan_save, actor=request.user, request=request):
         messages.success(request, PRACTICE_PLAN_SAVED)
         return redirect("practice_plan")
-    return render(request, "measures/practice_plan.html", {"form": form}, status=400 if form.errors else 200)
+    return render(request, "plans/practice_plan.html", {"form": form}, status=400 if form.errors else 200)

@@ -1,11 +1,11 @@
-"""The practice admin's crisis-resources form; services.crisis_resource_add checks the values."""
+"""The practice admin's crisis-resources forms (/practice/crisis-resources/, safety.crisis_views): an
+entry of its own, which `safety.crisis.crisis_resource_add` checks, and the practice's country."""
 
 from __future__ import annotations
 
 from django import forms
 
-from spacebetween.delivery.services import CRISIS_MAX
-from spacebetween.safety.crisis import country_choices
+from spacebetween.safety.crisis import CRISIS_MAX, country_choices
 from spacebetween.ui.forms import PageForm
 
 
