@@ -364,10 +364,10 @@ def response_submit(
     limit (that count before the audit chain's head, as everywhere), at the cost of no extra commit."""
     now = now or _now()
     aware(now, "now")
-    # The checks and the risk path need the episode, client and therapist: reuse the caller's copy
-    # when it was read with them (the API's and the answering pages' are).
+    # The checks need the episode and client: reuse the caller's copy when it was read with them (the
+    # API's and the answering pages' are). The therapist is read only when a risk answer tells them.
     episode = assignment.episode if Assignment.episode.is_cached(assignment) else None
-    if episode is None or not Episode.client.is_cached(episode) or not Episode.therapist.is_cached(episode):
+    if episode is None or not Episode.client.is_cached(episode):
         assignment = Assignment.objects.select_related("episode__client", "episode__therapist").get(
             pk=assignment.pk
         )
