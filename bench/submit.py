@@ -24,8 +24,10 @@ the drift on all alike instead of on whichever ran last. Each round's own ratios
 
 Per-request latency is measured around send and full read; any answer other than 2xx, or a failed
 connection, is an error. Afterwards the responses (and floor rows) stored in the database are
-counted, so an acknowledged write that was not stored shows up. Goals (issue #6): submission
-throughput at least 30% of the baseline's, p99 under 250 ms, no errors.
+counted, so an acknowledged write that was not stored shows up. Goals: submission throughput at
+least 0.35 of `api_write`'s (one authenticated durable write on the same stack, in the same run),
+p99 under 250 ms at concurrency 8, no errors, every acknowledged write stored. (The first goal, 30% of
+`/healthz`, measured the stack rather than the product and is retired: docs/performance.md.)
 
     python -m bench.submit [--quick]      # both databases; JSON on stdout
 """
@@ -59,7 +61,8 @@ SIZES = {  # (submissions, health requests)
     "full": (3000, 15000),
 }
 ROUNDS = 5
-GOAL_MIN_THROUGHPUT_RATIO = 0.30
+# Against the floor `api_write`: what any authenticated durable API write costs here (docs/performance.md).
+GOAL_MIN_RATIO_TO_API_WRITE = 0.35
 GOAL_MAX_P99_MS = 250.0
 DATABASES = ("sqlite", "postgresql")
 
@@ -215,11 +218,12 @@ def _ratios(loads: list[Load], baseline: list[Load]) -> list[float]:
     return [stats.ratio(throughput([a]), throughput([b])) for a, b in zip(loads, baseline, strict=True)]
 
 
-def goal_met(submissions: dict[str, Any], ratio: float) -> bool:
+def goal_met(submissions: dict[str, Any], ratio_to_api_write: float) -> bool:
     return (
-        ratio >= GOAL_MIN_THROUGHPUT_RATIO
+        ratio_to_api_write >= GOAL_MIN_RATIO_TO_API_WRITE
         and submissions["latency_ms"]["p99"] < GOAL_MAX_P99_MS
         and submissions["errors"] == 0
+        and submissions["stored_responses"] == submissions["requests"] - submissions["errors"]
     )
 
 
@@ -262,6 +266,7 @@ def run_database(kind: str, *, quick: bool, seed: int, workdir: Path) -> dict[st
         floor_rows = harness.count_rows(url, FLOOR_TABLE)
     submitted = figures(submissions)
     ratio = stats.ratio(throughput(submissions), throughput(baseline))
+    ratio_to_api_write = stats.ratio(throughput(submissions), throughput(floors["api_write"]))
     floor_writes_ok = sum(load.ok for name in WRITING_FLOORS for load in floors[name])
     warm_floor_writes = sum(warm_floors[name].ok for name in WRITING_FLOORS)
     return {
@@ -282,6 +287,7 @@ def run_database(kind: str, *, quick: bool, seed: int, workdir: Path) -> dict[st
         "baseline": {**figures(baseline), "endpoint": "GET /healthz"},
         "ratio": ratio,
         "ratio_of": "submission throughput / baseline throughput, each over its blocks",
+        "ratio_to_api_write": ratio_to_api_write,
         "rounds": [
             {
                 "baseline_per_s": round(throughput([b]), 1),
@@ -305,11 +311,11 @@ def run_database(kind: str, *, quick: bool, seed: int, workdir: Path) -> dict[st
         "floor_rows_stored": floor_rows - warm_floor_writes,
         "floor_writes_acknowledged": floor_writes_ok,
         "goal": {
-            "min_ratio": GOAL_MIN_THROUGHPUT_RATIO,
+            "min_ratio_to_api_write": GOAL_MIN_RATIO_TO_API_WRITE,
             "max_p99_ms": GOAL_MAX_P99_MS,
             "max_errors": 0,
         },
-        "goal_met": goal_met(submitted, ratio),
+        "goal_met": goal_met({**submitted, "stored_responses": stored - warm.ok}, ratio_to_api_write),
         "preparation": preparation,
     }
 
