@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("spacebetween.web.urls")),
     path("", include("spacebetween.measures.urls")),
     path("", include("spacebetween.plans.urls")),
+    path("", include("spacebetween.answering.urls")),
     path("", include("spacebetween.delivery.urls")),
     path("", include("spacebetween.relationship.urls")),
     path("", include("spacebetween.safety.urls")),

@@ -122,6 +122,8 @@ link_review            GET    403 403 403 403 403 403 403
 link_review            POST   403 403 403 403 403 403 403
 link_done              GET    403 403 403 403 403 403 403
 link_done              POST   405 405 405 405 405 405 405
+assignment_withdraw    GET    405 405 405 405 405 405 405
+assignment_withdraw    POST   302 302 404 404 403 403 404
 portal_answer          GET    302 403 403 403 403 200 403
 portal_answer          POST   302 403 403 403 403 400 403
 portal_review          GET    302 403 403 403 403 200 403
