@@ -12,7 +12,12 @@ Each page is fetched through Django's test client signed in as the therapist (th
 view, audit write and template; no network, development settings with DEBUG off): one untimed warm-up,
 the query count of one request (CaptureQueriesContext), then the median latency of repeated requests.
 Baseline: `GET /healthz` through the same signed-in client in the same run. Goal (issue #6): the
-caseload page's query count is the same with 15 and with 60 clients.
+caseload page's query count is the same with 15 and with 60 clients. A third therapist has two
+clients of the same kind whose courses differ only in length (5 weekly sessions, and as many as the
+others): their client pages give the page's query count and latency by number of sessions. Goal
+(issue "A house a newcomer can live in", item 8): the client page's query count is the same for
+both, and its median latency at most 8 times `/healthz`'s (reported as `client_ratio_goal_met`,
+never asserted by the tests: timings depend on the machine).
 
     python -m bench.caseload [--quick]
 """
@@ -30,6 +35,8 @@ from typing import Any
 from bench import harness, stats
 
 CASELOAD_SIZES = (15, 60)
+SHORT_COURSE = 5  # weekly sessions of the shorter of the two courses compared on the client page
+CLIENT_MAX_RATIO = 8.0  # client page median latency / `/healthz` median latency (item 8)
 # Two years of weekly sessions; --quick takes half a year, which is enough to compare query counts.
 WEEKS = {"quick": 26, "full": 104}
 INSTRUMENTS = ("phq9", "gad7")
@@ -61,7 +68,8 @@ def _answers(n_weeks: int, n_items: int, rng: Any, np: Any) -> Any:
 
 
 def build(*, seed: int, weeks: int, sizes: tuple[int, ...] = CASELOAD_SIZES) -> dict[str, Any]:
-    """The practice described in the module docstring; returns each therapist's id and first client's."""
+    """The practice described in the module docstring; returns each therapist's id and first client's,
+    and under "courses" the third therapist's and its two clients' ids by number of sessions."""
     import datetime as dt
     import random
 
@@ -81,15 +89,18 @@ def build(*, seed: int, weeks: int, sizes: tuple[int, ...] = CASELOAD_SIZES) -> 
     names = random.Random(seed)  # noqa: S311 - reproducible synthetic data, not secrets
     rng = np.random.default_rng(seed)
     now = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
-    first_session = now - dt.timedelta(weeks=weeks)
     practice = practice_create(name="Benchmark practice")
     instruments = {i: catalogue.get(i) for i in INSTRUMENTS}
     therapists: dict[str, dict[str, int]] = {}
+    courses: dict[str, int] = {}
     rows = {"clients": 0, "sessions": 0, "assignments": 0, "responses": 0}
-    for size in sizes:
+    # The caseloads, then the two clients whose courses differ in length only (a course per client).
+    plans = [(str(size), [weeks] * size) for size in sizes] + [("courses", [SHORT_COURSE, weeks])]
+    for name, lengths in plans:
+        size = len(lengths)
         therapist = user_create(
             practice=practice,
-            email=f"therapist{size}@bench.test",
+            email=f"therapist-{name}@bench.test",
             full_name=f"Therapist with {size} clients",
             role=Role.THERAPIST,
             password=None,
@@ -104,24 +115,25 @@ def build(*, seed: int, weeks: int, sizes: tuple[int, ...] = CASELOAD_SIZES) -> 
                 )
                 for _ in range(size)
             )
+            starts = [now - dt.timedelta(weeks=n) for n in lengths]
             episodes = Episode.objects.bulk_create(
                 Episode(
                     client=client,
                     therapist=therapist,
                     referral_reason=names.choice(vocabulary.INDIVIDUAL_REASONS),
-                    started_on=first_session.date(),
+                    started_on=start.date(),
                 )
-                for client in clients
+                for client, start in zip(clients, starts, strict=True)
             )
             sessions = Session.objects.bulk_create(
                 [
                     Session(
                         episode=episode,
-                        starts_at=first_session + dt.timedelta(weeks=week),
-                        attendance=Attendance.ATTENDED if week < weeks else Attendance.SCHEDULED,
+                        starts_at=start + dt.timedelta(weeks=week),
+                        attendance=Attendance.ATTENDED if week < n else Attendance.SCHEDULED,
                     )
-                    for episode in episodes
-                    for week in range(weeks + 1)  # the last one is next week's
+                    for episode, start, n in zip(episodes, starts, lengths, strict=True)
+                    for week in range(n + 1)  # the last one is next week's
                 ],
                 batch_size=5000,
             )
@@ -132,16 +144,15 @@ def build(*, seed: int, weeks: int, sizes: tuple[int, ...] = CASELOAD_SIZES) -> 
             assignments: list[Assignment] = []
             responses: list[Response] = []
             for instrument_id, instrument in instruments.items():
-                answers = np.concatenate(
-                    [_answers(weeks, len(instrument.item_ids), rng, np) for _ in episodes]
-                )
+                answers = np.concatenate([_answers(n, len(instrument.item_ids), rng, np) for n in lengths])
                 if RISK_ITEM in instrument.item_ids:
                     answers[:, instrument.item_ids.index(RISK_ITEM)] = 0
                 table = score_table(instrument, answers)
-                for e, episode in enumerate(episodes):
-                    for week in range(weeks):
-                        row = e * weeks + week
-                        due = first_session + dt.timedelta(weeks=week, days=-1)
+                row = -1
+                for episode, start, n in zip(episodes, starts, lengths, strict=True):
+                    for week in range(n):
+                        row += 1
+                        due = start + dt.timedelta(weeks=week, days=-1)
                         answered = due + dt.timedelta(hours=20)
                         assignment = Assignment(
                             episode=episode,
@@ -175,7 +186,13 @@ def build(*, seed: int, weeks: int, sizes: tuple[int, ...] = CASELOAD_SIZES) -> 
                         )
             Assignment.objects.bulk_create(assignments, batch_size=5000)
             Response.objects.bulk_create(responses, batch_size=5000)  # takes the assignments' new ids
-        therapists[str(size)] = {"therapist": therapist.pk, "client": clients[0].pk}
+        if name == "courses":
+            courses = {
+                "therapist": therapist.pk,
+                **{str(n): c.pk for n, c in zip(lengths, clients, strict=True)},
+            }
+        else:
+            therapists[name] = {"therapist": therapist.pk, "client": clients[0].pk}
         rows["clients"] += len(clients)
         rows["sessions"] += len(sessions)
         rows["assignments"] += len(assignments)
@@ -183,7 +200,7 @@ def build(*, seed: int, weeks: int, sizes: tuple[int, ...] = CASELOAD_SIZES) -> 
     from spacebetween.insights.services import refresh_practice
 
     refresh_practice(practice)
-    return {"therapists": therapists, "rows": rows}
+    return {"therapists": therapists, "courses": courses, "rows": rows}
 
 
 def _timed(http: Any, path: str, repeats: int) -> dict[str, Any]:
@@ -228,13 +245,19 @@ def measure(*, quick: bool, seed: int) -> dict[str, Any]:
     build_seconds = time.perf_counter() - began
     repeats = REPEATS[mode]
     pages: dict[str, dict[str, Any]] = {"caseload": {}, "client": {}}
+    by_sessions: dict[str, Any] = {}
     baseline: dict[str, Any] = {}
-    for size, ids in built["therapists"].items():
+
+    def signed_in(therapist_id: int) -> Any:
         http = HttpClient()
-        http.force_login(User.objects.get(pk=ids["therapist"]))
+        http.force_login(User.objects.get(pk=therapist_id))
         session = http.session
         session[signin.SESSION_MFA_DONE] = True  # past the second factor, as after a real sign-in
         session.save()
+        return http
+
+    for size, ids in built["therapists"].items():
+        http = signed_in(ids["therapist"])
         pages["caseload"][size] = _timed(http, "/caseload/", repeats)
         pages["client"][size] = _timed(http, f"/clients/{ids['client']}/", repeats)
         if size == str(max(CASELOAD_SIZES)):
@@ -242,7 +265,13 @@ def measure(*, quick: bool, seed: int) -> dict[str, Any]:
                 "endpoint": "GET /healthz (the same signed-in client)",
                 **_timed(http, "/healthz", repeats),
             }
+    courses = dict(built["courses"])
+    http = signed_in(courses.pop("therapist"))
+    for n, client_id in courses.items():
+        by_sessions[n] = _timed(http, f"/clients/{client_id}/", repeats)
     full, small = str(max(CASELOAD_SIZES)), str(min(CASELOAD_SIZES))
+    short, long = str(SHORT_COURSE), str(WEEKS[mode])
+    client_ratio = stats.ratio(by_sessions[long]["median_ms"], baseline["median_ms"])
     return {
         "settings": "development, DEBUG off (Django test client, in process)",
         "data": {
@@ -255,13 +284,29 @@ def measure(*, quick: bool, seed: int) -> dict[str, Any]:
         "repeats": repeats,
         "pages": {
             "caseload": {"path": "/caseload/", "by_caseload_size": pages["caseload"]},
-            "client": {"path": "/clients/<id>/", "by_caseload_size": pages["client"]},
+            "client": {
+                "path": "/clients/<id>/",
+                "by_caseload_size": pages["client"],
+                "by_sessions": by_sessions,
+                "ratio_by_sessions": {
+                    n: stats.ratio(figures["median_ms"], baseline["median_ms"])
+                    for n, figures in by_sessions.items()
+                },
+            },
         },
         "baseline": baseline,
         "ratio": {page: stats.ratio(pages[page][full]["median_ms"], baseline["median_ms"]) for page in pages},
         "ratio_of": f"median latency with {full} clients / baseline median latency",
-        "goal": {"caseload_queries_equal_at_sizes": [int(small), int(full)]},
-        "goal_met": pages["caseload"][small]["queries"] == pages["caseload"][full]["queries"],
+        "goal": {
+            "caseload_queries_equal_at_sizes": [int(small), int(full)],
+            "client_queries_equal_at_sessions": [int(short), int(long)],
+            "client_max_ratio": CLIENT_MAX_RATIO,
+        },
+        "goal_met": pages["caseload"][small]["queries"] == pages["caseload"][full]["queries"]
+        and by_sessions[short]["queries"] == by_sessions[long]["queries"],
+        "client_ratio": client_ratio,
+        "client_ratio_of": f"client page median latency with {long} sessions / baseline median latency",
+        "client_ratio_goal_met": client_ratio <= CLIENT_MAX_RATIO,
     }
 
 

@@ -61,6 +61,35 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     selection.deselect(config, items)
 
 
+class FakeClock:
+    """What `spacebetween.clock.now` returns while the `clock` fixture is in use: `clock.now` is the
+    time; `clock.set(when)` and `clock.advance(minutes=16)` move it."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def set(self, when: dt.datetime) -> None:
+        if when.tzinfo is None:
+            raise ValueError("the clock keeps aware times")
+        self.now = when
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """The one way to move time in a test: the product reads it only through `spacebetween.clock.now`
+    (tests/test_clock.py checks), and this replaces that function. It starts at the real time, stopped.
+    (A subprocess, such as the console command or a server, keeps the real clock.)"""
+    fake = FakeClock(dt.datetime.now(dt.UTC))
+    monkeypatch.setattr("spacebetween.clock.now", fake)
+    return fake
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings: Settings) -> None:
     """Argon2 costs ~200 ms and 100 MiB per hash: right for production, too slow for a cast of seven

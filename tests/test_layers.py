@@ -21,9 +21,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "spacebetween"
 
 # From the ground up. A package may import from the layers below its own, and from itself.
 LAYERS: list[set[str]] = [
-    # the science (no Django), the encryption and the keys kept on this machine, the hand-written
-    # statements, the database backend
-    {"core", "crypto", "localkeys", "statements", "backends"},
+    # the science (no Django), the one clock, the encryption and the keys kept on this machine, the
+    # hand-written statements, the database backend
+    {"core", "clock", "crypto", "localkeys", "statements", "backends"},
     # the page kit every package's pages share; the audit log; the researcher command line
     {"ui", "audit", "research"},
     # the practice; the e-mail outbox

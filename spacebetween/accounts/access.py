@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 
 from spacebetween.accounts.models import STAFF_ROLES, Role, User
+from spacebetween.audit.models import Entity
 from spacebetween.audit.services import record_denied
 
 NOT_FOUND = "Not found."
@@ -33,7 +34,7 @@ def managed_staff(request: HttpRequest, pk: int | None = None) -> QuerySet[User]
     if user.role != Role.ADMIN or (pk is not None and not staff.exists()):
         record_denied(
             actor=user,
-            entity_type="User",
+            entity_type=Entity.USER,
             entity_id=pk if pk is not None else "staff-list",
             request=request,
             detail="not-in-scope",

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 from spacebetween.accounts.models import Role, User
+from spacebetween.audit.models import Entity
 from spacebetween.audit.services import record_denied
 
 ROLE_DENIED = "This page is not part of your role."
@@ -31,7 +32,7 @@ def role_required(*roles: Role) -> Callable[[V], V]:
             if request.user.role not in roles:
                 record_denied(
                     actor=request.user,
-                    entity_type="Page",
+                    entity_type=Entity.PAGE,
                     entity_id=request.resolver_match.url_name if request.resolver_match else "",
                     request=request,
                     detail="role",

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from spacebetween.accounts import signin
 from spacebetween.accounts.models import STAFF_ROLES, RecoveryCode, Role, TotpDevice, User
-from spacebetween.audit.models import Action, Purpose
+from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record
 from spacebetween.practice.models import Practice
 
@@ -60,7 +60,7 @@ def user_create(
         record(
             action=Action.CREATE,
             actor=actor,
-            entity_type="User",
+            entity_type=Entity.USER,
             entity_id=user.pk,
             practice_id=practice.pk,
             purpose=Purpose.SYSTEM_ADMIN,
@@ -112,7 +112,7 @@ def _audit_staff(
         action=action,
         event_type=event_type,
         actor=actor,
-        entity_type="User",
+        entity_type=Entity.USER,
         entity_id=member.pk,
         practice_id=member.practice_id,
         purpose=Purpose.SYSTEM_ADMIN,
@@ -238,7 +238,7 @@ def password_change(*, request: Any, user: User, new_password: str) -> None:
             action=Action.UPDATE,
             event_type="password-change",
             actor=user,
-            entity_type="User",
+            entity_type=Entity.USER,
             entity_id=user.pk,
             request=request,
         )

@@ -29,8 +29,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
-from spacebetween import crypto
-from spacebetween.accounts import clock
+from spacebetween import clock, crypto
 from spacebetween.accounts.models import (
     AuthFailure,
     Lockout,
@@ -40,7 +39,7 @@ from spacebetween.accounts.models import (
     User,
     UserSession,
 )
-from spacebetween.audit.models import Action, Outcome
+from spacebetween.audit.models import Action, Entity, Outcome
 from spacebetween.audit.services import client_address, record
 
 # Limits (ASVS 5.0 6.1.1, 6.3.1). Per email address whether or not an account exists, so a lockout
@@ -120,7 +119,7 @@ def _audit(
         action=Action.EXECUTE,
         event_type=event_type,
         actor=user,
-        entity_type="User" if user is not None else "",
+        entity_type=Entity.USER if user is not None else None,
         entity_id=user.pk if user is not None else "",
         outcome=outcome,
         request=request,

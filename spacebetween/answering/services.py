@@ -12,11 +12,10 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 
-from spacebetween import statements
-from spacebetween.accounts.clock import now as _now
+from spacebetween import clock, statements
 from spacebetween.accounts.models import Role, User
-from spacebetween.audit.models import Action, Outcome, Purpose
-from spacebetween.audit.services import record
+from spacebetween.audit.models import Action, Entity, Purpose
+from spacebetween.audit.services import record, record_denied
 from spacebetween.clients.access import episodes_for
 from spacebetween.clients.models import Episode
 from spacebetween.core import instruments as catalogue
@@ -116,19 +115,6 @@ def can_write_episode(actor: User, episode: Episode) -> bool:
     return episodes_for(actor, write=True).filter(pk=episode.pk).exists()
 
 
-def denied(actor: User | None, entity_type: str, pk: object, practice_id: int, detail: str) -> None:
-    record(
-        action=Action.UPDATE,
-        event_type="access-denied",
-        actor=actor,
-        entity_type=entity_type,
-        entity_id=pk,
-        outcome=Outcome.MINOR_FAILURE,
-        practice_id=practice_id,
-        detail=detail,
-    )
-
-
 def assignment_create(
     *,
     actor: User,
@@ -147,9 +133,16 @@ def assignment_create(
     PlannedMeasure row is written in the same transaction, and its unique key refuses a second
     assignment for the same occasion (IntegrityError). End-of-episode and follow-up measures are
     the only ones assigned after the episode has ended."""
-    now = now or _now()
+    now = now or clock.now()
     if not can_write_episode(actor, episode):
-        denied(actor, "Episode", episode.pk, actor.practice_id, "assign-questionnaire")
+        record_denied(
+            actor=actor,
+            entity_type=Entity.EPISODE,
+            entity_id=episode.pk,
+            practice_id=actor.practice_id,
+            detail="assign-questionnaire",
+            action=Action.UPDATE,
+        )
         raise PermissionDenied(ASSIGN_NOT_ALLOWED)
     if episode.ended_on is not None and (planned is None or planned[0] not in AFTER_END_REASONS):
         raise ValidationError(EPISODE_ENDED)
@@ -187,7 +180,7 @@ def assignment_create(
         record(
             action=Action.CREATE,
             actor=actor,
-            entity_type="Assignment",
+            entity_type=Entity.ASSIGNMENT,
             entity_id=assignment.pk,
             purpose=Purpose.TREATMENT,
             request=request,
@@ -200,9 +193,16 @@ def assignment_revoke(
     *, actor: User, assignment: Assignment, now: dt.datetime | None = None, request: Any = None
 ) -> Assignment:
     """Withdraw an unanswered questionnaire; its link stops working."""
-    now = now or _now()
+    now = now or clock.now()
     if not can_write_episode(actor, assignment.episode):
-        denied(actor, "Assignment", assignment.pk, actor.practice_id, "revoke-questionnaire")
+        record_denied(
+            actor=actor,
+            entity_type=Entity.ASSIGNMENT,
+            entity_id=assignment.pk,
+            practice_id=actor.practice_id,
+            detail="revoke-questionnaire",
+            action=Action.UPDATE,
+        )
         raise PermissionDenied(ASSIGN_NOT_ALLOWED)
     with transaction.atomic(durable=True):
         locked = Assignment.objects.select_for_update().get(pk=assignment.pk)
@@ -216,7 +216,7 @@ def assignment_revoke(
         record(
             action=Action.UPDATE,
             actor=actor,
-            entity_type="Assignment",
+            entity_type=Entity.ASSIGNMENT,
             entity_id=locked.pk,
             purpose=Purpose.TREATMENT,
             request=request,
@@ -259,20 +259,15 @@ def _check_submitter(actor: User | None, assignment: Assignment, via: str) -> No
             allowed = is_client or can_write_episode(actor, episode)
     if not allowed:
         if actor is not None:
-            denied(actor, "Assignment", assignment.pk, episode.client.practice_id, f"submit-{via}")
+            record_denied(
+                actor=actor,
+                entity_type=Entity.ASSIGNMENT,
+                entity_id=assignment.pk,
+                practice_id=episode.client.practice_id,
+                detail=f"submit-{via}",
+                action=Action.UPDATE,
+            )
         raise PermissionDenied(SUBMIT_NOT_ALLOWED)
-
-
-def audit_system(action: Action, entity_type: str, pk: object, practice_id: int, detail: str) -> None:
-    record(
-        action=action,
-        entity_type=entity_type,
-        entity_id=pk,
-        practice_id=practice_id,
-        purpose=Purpose.TREATMENT,
-        detail=detail,
-        actor_role="system",
-    )
 
 
 def _refusal_message(instrument: Instrument, exc: ScoringError) -> ValidationError:
@@ -362,7 +357,7 @@ def response_submit(
     its transaction after every other write except the risk flags' audit rows, so that it commits with
     the response or not at all: the API's row names the key and counts the call against the key's
     limit (that count before the audit chain's head, as everywhere), at the cost of no extra commit."""
-    now = now or _now()
+    now = now or clock.now()
     aware(now, "now")
     # The checks need the episode and client: reuse the caller's copy when it was read with them (the
     # API's and the answering pages' are). The therapist is read only when a risk answer tells them.
@@ -448,7 +443,7 @@ def response_submit(
                 record(
                     action=Action.CREATE,
                     actor=actor,
-                    entity_type="Response",
+                    entity_type=Entity.RESPONSE,
                     entity_id=response.pk,
                     practice_id=practice_id,
                     purpose=Purpose.TREATMENT,

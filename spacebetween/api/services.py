@@ -13,10 +13,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from spacebetween import statements
+from spacebetween import clock, statements
 from spacebetween.accounts.models import Role, User
 from spacebetween.api.models import ApiKey, ApiKeyWindow
-from spacebetween.audit.models import Action, Outcome, Purpose
+from spacebetween.audit.models import Action, Entity, Outcome, Purpose
 from spacebetween.audit.services import record
 
 ADMIN_ONLY = "Only the practice admin can manage API keys."
@@ -29,10 +29,6 @@ ACTOR_ROLE = "api-key"
 # Rate limits on every credential (OWASP ASVS 5.0; docs/api.md). Overridable per deployment.
 DEFAULT_RATE_PER_MINUTE = 120
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def secret_digest(secret: str) -> str:
@@ -62,12 +58,12 @@ def api_key_create(
             prefix=prefix,
             secret_hash=secret_digest(secret),
             created_by=actor,
-            created_at=now or _now(),
+            created_at=now or clock.now(),
         )
         record(
             action=Action.CREATE,
             actor=actor,
-            entity_type="ApiKey",
+            entity_type=Entity.API_KEY,
             entity_id=key.pk,
             purpose=Purpose.OPERATIONS,
             request=request,
@@ -82,14 +78,14 @@ def api_key_revoke(
     _require_admin(actor, key.practice_id)
     with transaction.atomic(durable=True):
         updated = ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(
-            revoked_at=now or _now(), revoked_by=actor
+            revoked_at=now or clock.now(), revoked_by=actor
         )
         if not updated:
             raise ValidationError(ALREADY_REVOKED)
         record(
             action=Action.UPDATE,
             actor=actor,
-            entity_type="ApiKey",
+            entity_type=Entity.API_KEY,
             entity_id=key.pk,
             purpose=Purpose.OPERATIONS,
             request=request,
@@ -141,7 +137,7 @@ def api_key_authenticate(*, presented: str, request: Any = None) -> ApiKey | Non
         record(
             action=Action.READ,
             event_type="access-denied",
-            entity_type="ApiKey",
+            entity_type=Entity.API_KEY,
             entity_id=key.pk,
             outcome=Outcome.MINOR_FAILURE,
             practice_id=key.practice_id,
@@ -156,7 +152,7 @@ def rate_limit_take(*, key: ApiKey, now: dt.datetime | None = None) -> bool:
     """Count one request in the current minute; False when the key has used up its allowance.
     A conditional UPDATE, so concurrent requests on SQLite or PostgreSQL cannot both take the last one."""
     limit = int(getattr(settings, "API_KEY_RATE_PER_MINUTE", DEFAULT_RATE_PER_MINUTE))
-    window = (now or _now()).replace(second=0, microsecond=0)
+    window = (now or clock.now()).replace(second=0, microsecond=0)
     for _attempt in range(3):
         # Hand-written: on every API call's path (spacebetween.statements).
         taken, _ = statements.execute(
@@ -188,7 +184,7 @@ def api_call_record(
     *,
     key: ApiKey,
     action: Action,
-    entity_type: str,
+    entity_type: Entity,
     entity_id: object,
     request: Any,
     outcome: Outcome = Outcome.SUCCESS,
@@ -202,7 +198,7 @@ def api_call_record(
     against the key's limit for the minute (`rate_limit_take`), the key's last use is noted to the
     minute, and one audit row names the practice, the key (by id and prefix) and what was touched.
     Over the limit it raises `RateLimited` and writes nothing (the caller's transaction rolls back)."""
-    now = now or _now()
+    now = now or clock.now()
     with transaction.atomic(savepoint=False):
         admitted = rate_limit_take(key=key, now=now)  # over the limit it has written nothing
         if admitted:

@@ -5,7 +5,6 @@ docs page is off because ninja's loads scripts from a CDN, which our CSP forbids
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,6 +15,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as RequestInvalid
 from ninja.security import HttpBearer
 
+from spacebetween import clock
 from spacebetween.answering import services as answering
 from spacebetween.api import selectors, services
 from spacebetween.api.models import ApiKey
@@ -28,7 +28,7 @@ from spacebetween.api.schemas import (
     ResponseSubmitOut,
 )
 from spacebetween.api.services import RATE_LIMITED, RateLimited
-from spacebetween.audit.models import Action, Outcome, Purpose
+from spacebetween.audit.models import Action, Entity, Outcome, Purpose
 from spacebetween.core.fhir import questionnaire_resource
 from spacebetween.measures.models import Response, SubmittedVia
 from spacebetween.measures.selectors import instruments_for
@@ -143,7 +143,7 @@ def _request_invalid(request: HttpRequest, exc: RequestInvalid) -> HttpResponse:
             services.api_call_record(
                 key=key,
                 action=Action.READ if request.method == "GET" else Action.CREATE,
-                entity_type="ApiRequest",
+                entity_type=Entity.API_REQUEST,
                 entity_id=match.url_name if match else "",
                 request=request,
                 outcome=Outcome.MINOR_FAILURE,
@@ -168,7 +168,7 @@ def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
     return _error(request, exc.status, exc.detail, exc.errors, exc.risk_flag_raised)
 
 
-def _not_found_for(request: HttpRequest, key: ApiKey, entity_type: str, entity_id: object) -> ApiError:
+def _not_found_for(request: HttpRequest, key: ApiKey, entity_type: Entity, entity_id: object) -> ApiError:
     services.api_call_record(
         key=key,
         action=Action.READ,
@@ -190,12 +190,12 @@ def _not_found_for(request: HttpRequest, key: ApiKey, entity_type: str, entity_i
 )
 def assignment_list(request: HttpRequest, filters: Query[AssignmentListIn]) -> dict[str, Any]:
     key = _key(request)
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     items = selectors.assignments_listed(
         key, status=filters.status, now=now, limit=filters.limit, offset=filters.offset
     )
     services.api_call_record(
-        key=key, action=Action.READ, entity_type="Assignment", entity_id="", request=request
+        key=key, action=Action.READ, entity_type=Entity.ASSIGNMENT, entity_id="", request=request
     )
     return {"items": items, "limit": filters.limit, "offset": filters.offset}
 
@@ -211,11 +211,11 @@ def instrument_detail(request: HttpRequest, instrument_id: str) -> dict[str, Any
     key = _key(request)
     instrument = instruments_for(key.practice).get(instrument_id)
     if instrument is None:
-        raise _not_found_for(request, key, "Instrument", instrument_id[:64])
+        raise _not_found_for(request, key, Entity.INSTRUMENT, instrument_id[:64])
     services.api_call_record(
         key=key,
         action=Action.READ,
-        entity_type="Instrument",
+        entity_type=Entity.INSTRUMENT,
         entity_id=instrument.id,
         request=request,
         purpose=Purpose.OPERATIONS,
@@ -257,7 +257,7 @@ def response_submit(request: HttpRequest, assignment_id: int, payload: ResponseS
     key = _key(request)
     assignment = selectors.assignment_for_key(key, assignment_id)
     if assignment is None:
-        raise _not_found_for(request, key, "Assignment", assignment_id)
+        raise _not_found_for(request, key, Entity.ASSIGNMENT, assignment_id)
     answers = dict(payload.answers)
 
     def call_record(response: Response | None = None) -> None:
@@ -266,7 +266,7 @@ def response_submit(request: HttpRequest, assignment_id: int, payload: ResponseS
         services.api_call_record(
             key=key,
             action=Action.CREATE,
-            entity_type="Assignment" if response is None else "Response",
+            entity_type=Entity.ASSIGNMENT if response is None else Entity.RESPONSE,
             entity_id=assignment.pk if response is None else response.pk,
             request=request,
             outcome=Outcome.MINOR_FAILURE if response is None else Outcome.SUCCESS,

@@ -8,6 +8,8 @@ row is detected by `spacebetween audit verify`. Database triggers refuse UPDATE 
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from django.db import models
 
 
@@ -34,6 +36,44 @@ class Purpose(models.TextChoices):
     OPERATIONS = "HOPERAT", "Healthcare operations"
     SYSTEM_ADMIN = "SYSADMIN", "System administration"
     PATIENT_REQUEST = "PATRQT", "Patient requested"
+
+
+class Entity(StrEnum):
+    """What an event is about (FHIR AuditEvent.entity): the one vocabulary of `entity_type`.
+
+    The values are the strings rows have always carried (mostly the model's class name) and the
+    chain's hashes cover them: never change one; add a member for a new kind of thing. Not a field
+    choice: the column stays a plain string (a row keeps its value, whatever this list becomes)."""
+
+    API_KEY = "ApiKey"
+    API_REQUEST = "ApiRequest"  # an API call refused before its operation ran
+    ASSIGNMENT = "Assignment"
+    ASSIGNMENT_REMINDER = "AssignmentReminder"
+    CASELOAD = "Caseload"  # a page: a therapist's list of clients
+    CLIENT = "Client"
+    CRISIS_RESOURCE = "CrisisResource"
+    EPISODE = "Episode"
+    ESCALATION_POLICY = "EscalationPolicy"
+    EXPECTED_RECOVERY_FIT = "ExpectedRecoveryFit"
+    IMPORTED_INSTRUMENT = "ImportedInstrument"
+    INSIGHT_SETTINGS = "InsightSettings"
+    INSTRUMENT = "Instrument"
+    MEASUREMENT_PLAN = "MeasurementPlan"
+    OUTBOX_MESSAGE = "OutboxMessage"
+    PACK_ACCEPTANCE = "PackAcceptance"
+    PAGE = "Page"  # a page refused to a role (the entity id names the page)
+    PRACTICE = "Practice"
+    PRACTICE_OUTCOMES = "PracticeOutcomes"  # a page: the practice's outcomes
+    PRACTICE_OVERVIEW = "PracticeOverview"  # a page: the practice at a glance
+    QUESTIONNAIRE_LINK = "QuestionnaireLink"
+    RESPONSE = "Response"
+    RISK_FLAG = "RiskFlag"
+    RISK_NOTIFICATION = "RiskNotification"
+    RISK_SEVERITY_RULE = "RiskSeverityRule"
+    SAFETY_PLAN = "SafetyPlan"
+    SESSION = "Session"
+    SESSION_REFLECTION = "SessionReflection"
+    USER = "User"
 
 
 class AuditEvent(models.Model):

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 
-from spacebetween import statements
+from spacebetween import clock, statements
 from spacebetween.audit.chain import GENESIS_HASH, row_hash
-from spacebetween.audit.models import Action, AuditChainHead, AuditEvent, Outcome, Purpose
+from spacebetween.audit.models import Action, AuditChainHead, AuditEvent, Entity, Outcome, Purpose
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -43,7 +42,7 @@ def record(
     action: Action,
     event_type: str = "rest",
     actor: User | None = None,
-    entity_type: str = "",
+    entity_type: Entity | None = None,
     entity_id: object = "",
     outcome: Outcome = Outcome.SUCCESS,
     practice_id: int | None = None,
@@ -52,7 +51,8 @@ def record(
     detail: str = "",
     actor_role: str = "",
 ) -> AuditEvent:
-    """Append one event to the chain, in the caller's transaction when there is one."""
+    """Append one event to the chain, in the caller's transaction when there is one. `entity_type`
+    comes from the one vocabulary, `Entity`; None (an event about no one thing) is stored as ""."""
     if practice_id is None and actor is not None:
         practice_id = actor.practice_id
     # No savepoint inside a caller's transaction: an event that fails to append must fail the change
@@ -67,14 +67,14 @@ def record(
         [(head_seq, head_hash)] = rows
         fields: dict[str, Any] = {
             "seq": int(head_seq) + 1,
-            "recorded_at": dt.datetime.now(dt.UTC),
+            "recorded_at": clock.now(),
             "event_type": event_type,
             "action": str(action),
             "outcome": int(outcome),
             "practice_id": practice_id,
             "actor_id": actor.pk if actor is not None else None,
             "actor_role": actor_role or (actor.role if actor is not None else ""),
-            "entity_type": entity_type,
+            "entity_type": str(entity_type) if entity_type is not None else "",
             "entity_id": str(entity_id) if entity_id not in (None, "") else "",
             "source_address": client_address(request),
             "purpose": str(purpose),
@@ -91,7 +91,7 @@ def record(
 def record_denied(
     *,
     actor: User | None,
-    entity_type: str,
+    entity_type: Entity,
     entity_id: object = "",
     detail: str,
     request: HttpRequest | None = None,
@@ -109,4 +109,27 @@ def record_denied(
         request=request,
         detail=detail,
         practice_id=practice_id,
+    )
+
+
+def record_system(
+    *,
+    action: Action,
+    entity_type: Entity,
+    entity_id: object,
+    practice_id: int,
+    detail: str,
+    actor: User | None = None,
+) -> AuditEvent:
+    """A change the system makes in the course of care (a job's, or a screen of answers'), for
+    treatment: recorded under the role "system", or, when a person's action set it off, under theirs."""
+    return record(
+        action=action,
+        actor=actor,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        practice_id=practice_id,
+        purpose=Purpose.TREATMENT,
+        detail=detail,
+        actor_role="" if actor is not None else "system",
     )

@@ -38,7 +38,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 from django.utils.duration import duration_string
 
-from spacebetween import crypto
+from spacebetween import clock, crypto
 from spacebetween.accounts import signin
 from spacebetween.audit.models import Action, AuditEvent, Purpose
 from spacebetween.audit.selectors import verify_chain
@@ -280,7 +280,7 @@ def backup_write(path: Path, *, overwrite: bool = False) -> Manifest:
         with _snapshot():
             manifest = Manifest(
                 format=FORMAT,
-                created_at=timezone.now().isoformat(),
+                created_at=clock.now().isoformat(),
                 database=connection.vendor,
                 version=_version(),
                 key_fingerprint=key_fingerprint(field_key),

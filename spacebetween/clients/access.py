@@ -16,6 +16,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from spacebetween.accounts.models import Role, User
+from spacebetween.audit.models import Entity
 from spacebetween.audit.services import record_denied
 from spacebetween.clients.models import Client, Episode, Session
 
@@ -57,7 +58,9 @@ def sessions_for(user: User, *, write: bool = False) -> QuerySet[Session]:
     return Session.objects.filter(episode__in=episodes_for(user, write=write))
 
 
-def _deny(request: HttpRequest | None, user: User, entity_type: str, pk: object, *, forbidden: bool) -> None:
+def _deny(
+    request: HttpRequest | None, user: User, entity_type: Entity, pk: object, *, forbidden: bool
+) -> None:
     record_denied(
         actor=user,
         entity_type=entity_type,
@@ -83,7 +86,7 @@ def _fetch(
         return obj
     # 403 only to someone who may already read the object; everyone else learns nothing.
     forbidden = read_scope is not None and read_scope.filter(pk=pk).exists()
-    _deny(request, user, model.__name__, pk, forbidden=forbidden)
+    _deny(request, user, Entity(model.__name__), pk, forbidden=forbidden)
     raise AssertionError("unreachable")
 
 

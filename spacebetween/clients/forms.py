@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from spacebetween import clock
 from spacebetween.clients.models import Attendance, Client, EndReason, Episode, SessionFormat
 from spacebetween.ui.forms import PageForm
 
@@ -73,7 +74,7 @@ class ClientForm(PageForm):
 
     def clean_date_of_birth(self) -> dt.date | None:
         value: dt.date | None = self.cleaned_data["date_of_birth"]
-        if value is not None and value > dt.date.today():
+        if value is not None and value > clock.now().astimezone().date():  # the server's date, as before
             raise ValidationError(DATE_OF_BIRTH_IN_FUTURE)
         return value
 

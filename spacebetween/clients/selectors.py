@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Min, OuterRef, Prefetch, Q, QuerySet, Subquery
 
+from spacebetween import clock
 from spacebetween.accounts.models import CLINICAL_ROLES, Role, User
 from spacebetween.clients.access import clients_for, episodes_for, sessions_for
 from spacebetween.clients.models import Attendance, Client, Episode, Session
@@ -20,7 +21,7 @@ PORTAL_UPCOMING_LIMIT = 20
 
 def caseload(user: User, *, now: dt.datetime | None = None) -> QuerySet[Episode]:
     """The user's active episodes, each annotated with its next scheduled session and sessions attended."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     upcoming = Session.objects.filter(
         episode=OuterRef("pk"), starts_at__gte=now, attendance=Attendance.SCHEDULED
     ).order_by("starts_at")
@@ -96,7 +97,7 @@ class PortalRecord:
 
 def portal_record(user: User, *, now: dt.datetime | None = None) -> PortalRecord:
     """A client's own page: their record and their upcoming sessions, nothing of anyone else."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     client = clients_for(user).filter(portal_user_id=user.pk).first()
     upcoming = (
         sessions_for(user)
@@ -139,7 +140,7 @@ def practice_overview(user: User, *, now: dt.datetime | None = None) -> Practice
     """Practice-level activity per clinician for the admin: aggregates only, two queries."""
     if user.role != Role.ADMIN:
         raise PermissionDenied(ADMIN_ONLY)
-    start, end = _month_bounds(now or dt.datetime.now(dt.UTC), user.practice.time_zone)
+    start, end = _month_bounds(now or clock.now(), user.practice.time_zone)
     practice_episodes = Q(episodes__client__practice_id=user.practice_id)
     active = practice_episodes & Q(episodes__ended_on__isnull=True)
     this_month = (

@@ -12,8 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from spacebetween.accounts.models import Role, User
-from spacebetween.audit.models import Action, Purpose
+from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record
+from spacebetween.clients.events import course_changed
 from spacebetween.clients.models import Attendance, Client, EndReason, Episode, Session, SessionFormat
 
 THERAPIST_REQUIRED = "Only a therapist or supervisor of this practice can be assigned."
@@ -55,7 +56,7 @@ def _audit(actor: User, action: Action, obj: Client | Episode | Session, request
     record(
         action=action,
         actor=actor,
-        entity_type=type(obj).__name__,
+        entity_type=Entity(type(obj).__name__),
         entity_id=obj.pk,
         purpose=Purpose.TREATMENT,
         request=request,
@@ -181,6 +182,7 @@ def episode_update(
     with transaction.atomic(durable=True):
         episode.save()
         _audit(actor, Action.UPDATE, episode, request)
+        course_changed.send(__name__, episode_id=episode.pk)  # insights: its signals are stale
     return episode
 
 
@@ -235,6 +237,7 @@ def session_create(
         session.save()
         session.participants.set(people)
         _audit(actor, Action.CREATE, session, request)
+        course_changed.send(__name__, episode_id=session.episode_id)
     return session
 
 
@@ -260,6 +263,7 @@ def session_update(
         session.save()
         session.participants.set(people)
         _audit(actor, Action.UPDATE, session, request)
+        course_changed.send(__name__, episode_id=session.episode_id)
     return session
 
 

@@ -24,8 +24,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from spacebetween import clock
 from spacebetween.accounts.models import User
-from spacebetween.audit.models import Action, Outcome, Purpose
+from spacebetween.audit.models import Action, Entity, Outcome, Purpose
 from spacebetween.audit.services import client_address, record
 from spacebetween.clients.access import episodes_for
 from spacebetween.core.instruments import Instrument
@@ -83,11 +84,6 @@ class TooManyAttempts(Exception):
     pass
 
 
-def current_time() -> dt.datetime:
-    """The one place this app reads the time, so tests can move it."""
-    return timezone.now()
-
-
 def _may_send(actor: User, assignment: Assignment) -> bool:
     return episodes_for(actor, write=True).filter(pk=assignment.episode_id).exists()
 
@@ -115,7 +111,7 @@ def _issue(*, actor: User | None, assignment: Assignment, now: dt.datetime, requ
     record(
         action=Action.CREATE,
         actor=actor,
-        entity_type="QuestionnaireLink",
+        entity_type=Entity.QUESTIONNAIRE_LINK,
         entity_id=link.pk,
         practice_id=assignment.episode.client.practice_id,
         purpose=Purpose.TREATMENT,
@@ -136,7 +132,7 @@ def link_issue(
 ) -> str:
     """A new link for `assignment`, revoking any earlier one; returns the raw token, the only time it
     exists outside the client's email. `actor` None is the system (a scheduled send)."""
-    when = now or current_time()
+    when = now or clock.now()
     assignment = Assignment.objects.select_related("episode__client").get(pk=assignment.pk)
     _check_issuer(actor, assignment, when)
     with transaction.atomic(durable=True):
@@ -158,7 +154,7 @@ def link_send(
     """Issue a new link and queue the email carrying it, in one transaction; the assignment is marked
     sent. The email names no instrument and carries no health content. `not_before` holds the email
     back (e.g. past the client's quiet hours)."""
-    when = now or current_time()
+    when = now or clock.now()
     assignment = Assignment.objects.select_related("episode__client__practice").get(pk=assignment.pk)
     _check_issuer(actor, assignment, when)
     client = assignment.episode.client
@@ -232,7 +228,7 @@ def _refuse(request: HttpRequest, key: str, when: dt.datetime, link: Questionnai
         record(
             action=Action.EXECUTE,
             event_type="questionnaire-link",
-            entity_type="QuestionnaireLink" if link is not None else "",
+            entity_type=Entity.QUESTIONNAIRE_LINK if link is not None else None,
             entity_id=link.pk if link is not None else "",
             outcome=Outcome.MINOR_FAILURE,
             practice_id=link.assignment.episode.client.practice_id if link is not None else None,
@@ -255,7 +251,7 @@ def _usable(link: QuestionnaireLink, when: dt.datetime) -> bool:
 def link_check(*, request: HttpRequest, token: str, now: dt.datetime | None = None) -> Assignment:
     """The assignment of a usable link, consuming nothing (the start page). Counts a failure per IP
     address; `TooManyAttempts` once the limit is reached, `LinkRefused` for a token that does not work."""
-    when = now or current_time()
+    when = now or clock.now()
     key = _check_attempts(request, when)
     link = link_for_token(token)
     if link is None or not _usable(link, when):
@@ -267,7 +263,7 @@ def link_check(*, request: HttpRequest, token: str, now: dt.datetime | None = No
 def link_exchange(*, request: HttpRequest, token: str, now: dt.datetime | None = None) -> Assignment:
     """Spend the link (a conditional UPDATE: once only, across processes) and turn this browser's
     session into a fresh answering session for its assignment. Anyone signed in here is signed out."""
-    when = now or current_time()
+    when = now or clock.now()
     key = _check_attempts(request, when)
     link = link_for_token(token)
     if link is None or not _usable(link, when):
@@ -285,7 +281,7 @@ def link_exchange(*, request: HttpRequest, token: str, now: dt.datetime | None =
             record(
                 action=Action.EXECUTE,
                 event_type="questionnaire-link",
-                entity_type="QuestionnaireLink",
+                entity_type=Entity.QUESTIONNAIRE_LINK,
                 entity_id=link.pk,
                 practice_id=assignment.episode.client.practice_id,
                 purpose=Purpose.PATIENT_REQUEST,
@@ -309,7 +305,7 @@ def answering_assignment_id(request: HttpRequest, when: dt.datetime | None = Non
     pk = request.session.get(SESSION_ASSIGNMENT)
     if pk is None:
         return None
-    moment = (when or current_time()).timestamp()
+    moment = (when or clock.now()).timestamp()
     started = request.session.get(SESSION_STARTED_AT, 0)
     seen = request.session.get(SESSION_SEEN_AT, 0)
     if (
@@ -352,7 +348,7 @@ def draft_save(
     The answers saved so far, this one included, go through the risk rules first
     (`safety.risk.screen`): a risk answer raises its flag now, not when (or if) the client sends the
     questionnaire. `assignment` must carry its episode, client and therapist."""
-    when = now or current_time()
+    when = now or clock.now()
     answers = {**draft_answers(assignment), item_id: value}
     risk.screen(
         assignment=assignment,

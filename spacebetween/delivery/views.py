@@ -19,9 +19,11 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from spacebetween import clock
 from spacebetween.accounts.decorators import AuthenticatedHttpRequest, client_required
 from spacebetween.accounts.models import User
 from spacebetween.answering import services as answering
+from spacebetween.audit.models import Entity
 from spacebetween.audit.services import record_denied
 from spacebetween.core.instruments import Instrument
 from spacebetween.delivery import selectors, services
@@ -143,7 +145,7 @@ def _portal_answering(request: AuthenticatedHttpRequest, assignment_id: int) -> 
     if assignment is None:
         record_denied(
             actor=request.user,
-            entity_type="Assignment",
+            entity_type=Entity.ASSIGNMENT,
             entity_id=assignment_id,
             detail="not own",
             request=request,
@@ -187,7 +189,7 @@ def _closed(request: HttpRequest, a: Answering) -> HttpResponse | None:
     assignment = a.assignment
     if assignment.status == AssignmentStatus.ANSWERED:
         return redirect(a.done_url)
-    message = answering.closed_reason(assignment, services.current_time())
+    message = answering.closed_reason(assignment, clock.now())
     if message is None and a.instrument is None:
         message = answering.INSTRUMENT_WITHDRAWN
     if message is None:
@@ -199,7 +201,7 @@ def _closed(request: HttpRequest, a: Answering) -> HttpResponse | None:
                 answers={**selectors.draft_answers(assignment), **_posted_answer(request, a)},
                 via=a.via,
                 actor=a.actor,
-                now=services.current_time(),
+                now=clock.now(),
                 request=request,
             )
         except answering.Refused as exc:
@@ -319,7 +321,7 @@ def _review(request: HttpRequest, a: Answering) -> HttpResponse:
                     answers=submitted,
                     via=a.via,
                     actor=a.actor,
-                    now=services.current_time(),
+                    now=clock.now(),
                     request=request,
                 )
             except answering.Refused as exc:

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 
+from spacebetween import clock
 from spacebetween.accounts.models import Role, User
 from spacebetween.accounts.services import user_create
 from spacebetween.answering import services as answering
@@ -398,7 +399,7 @@ class DemoPractice:
 
 
 def demo_today() -> dt.date:
-    return dt.datetime.now(ZoneInfo(DEMO_TIME_ZONE)).date()
+    return clock.now().astimezone(ZoneInfo(DEMO_TIME_ZONE)).date()
 
 
 def demo_clock(today: dt.date) -> dt.datetime:

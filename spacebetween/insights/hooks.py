@@ -2,17 +2,17 @@
 small write, so that answering stays fast and a refresh is never lost. The writers below (measures,
 relationship) do not call this: they send `measures.events.answers_stored` inside their transaction,
 and `insights.apps` connects `on_answers_stored` to it. The refresh itself runs in
-`spacebetween worker` (every minute) and, for a caseload being looked at, just before it is read
-(`insights.services.refresh_stale`).
+`spacebetween worker` (every minute, `insights.services.refresh_stale_due`); until then the pages
+compute a stale episode's signals in memory for the view, writing nothing
+(`insights.selectors.current_alerts`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 from collections.abc import Iterator
 
-from spacebetween import statements
+from spacebetween import clock, statements
 from spacebetween.insights.models import StaleEpisode
 
 
@@ -22,7 +22,7 @@ def refresh_episode_later(episode_id: int) -> None:
     arriving while it runs is still refreshed in the next round."""
     statements.insert(
         StaleEpisode,
-        {"episode": episode_id, "marked_at": dt.datetime.now(dt.UTC)},
+        {"episode": episode_id, "marked_at": clock.now()},
         returning_pk=False,
         unique=["episode"],
     )

@@ -132,8 +132,9 @@ class EpisodeSignal(models.Model):
 
 class StaleEpisode(models.Model):
     """An episode whose signals need recomputing: marked in the same transaction as the answer or
-    reflection that changed it (so a refresh is never lost), cleared by the refresh. The worker
-    drains these every minute; the caseload refreshes its own stale episodes before it reads."""
+    reflection or session change that changed it (so a refresh is never lost), cleared by the
+    refresh. The worker drains these every minute; until then the pages compute a stale episode's
+    signals in memory without writing (`selectors.current_alerts`)."""
 
     episode = models.OneToOneField(
         "clients.Episode", on_delete=models.CASCADE, primary_key=True, related_name="+"

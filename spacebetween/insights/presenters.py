@@ -139,8 +139,15 @@ def _space_between(
     return chart, notes
 
 
-def episode_view(insight: EpisodeInsight, *, therapist_side: bool, risk_marks: bool = True) -> EpisodeView:
-    """Charts and alerts for one episode. Without `therapist_side` the therapist's own ratings and
+def episode_view(
+    insight: EpisodeInsight,
+    *,
+    therapist_side: bool,
+    risk_marks: bool = True,
+    alerts: Sequence[Alert] | None = None,
+) -> EpisodeView:
+    """Charts and alerts for one episode; `alerts` are the signals to show (`selectors.current_alerts`:
+    the stored ones), the insight's own when None. Without `therapist_side` the therapist's own ratings and
     counter-transference check-ins are left out: they are shown to the treating therapist only (and
     never in the client's copy of a report). `risk_marks` rings the scores that came with a risk
     answer: for clinicians, not in the client's copy (a client never sees a risk flag)."""
@@ -164,7 +171,7 @@ def episode_view(insight: EpisodeInsight, *, therapist_side: bool, risk_marks: b
         space_between=space_between,
         space_between_notes=notes,
         process=process,
-        alerts=insight.alerts,
+        alerts=list(insight.alerts if alerts is None else alerts),
         has_scores=bool(insight.scores.series),
     )
 
@@ -173,8 +180,11 @@ def episode_views(
     user: User, episodes: Sequence[Episode], practice: Practice, *, for_client: bool = False
 ) -> list[tuple[int, EpisodeView]]:
     """(episode id, view) for episodes the user may already see; the therapist's side only for the
-    treating therapist, and never `for_client`."""
+    treating therapist, and never `for_client`. The charts are drawn from the episodes' scores; the
+    signals are the stored ones (`selectors.current_alerts`), so every page shows what was computed
+    once."""
     insights = selectors.episode_insights(episodes, practice)
+    alerts = selectors.current_alerts(episodes, practice, computed=insights)
     return [
         (
             pk,
@@ -182,6 +192,7 @@ def episode_views(
                 insight,
                 therapist_side=not for_client and insight.scores.episode.therapist_id == user.pk,
                 risk_marks=not for_client,
+                alerts=alerts.get(pk),
             ),
         )
         for pk, insight in insights.items()

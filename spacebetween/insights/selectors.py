@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from django.db.models import Max
 
+from spacebetween import clock
 from spacebetween.accounts.models import User
 from spacebetween.clients.models import Attendance, Episode
 from spacebetween.core import mechanisms, trajectories
@@ -19,10 +20,17 @@ from spacebetween.insights.analysis import (
     OPEN_RUPTURE,
     OUTCOME_CONSTRUCTS,
     PROCESS_CONSTRUCTS,
+    Alert,
     EpisodeInsight,
     analyse_episode,
 )
-from spacebetween.insights.models import EpisodeSignal, ExpectedRecoveryFit, InsightSettings, SignalLevel
+from spacebetween.insights.models import (
+    EpisodeSignal,
+    ExpectedRecoveryFit,
+    InsightSettings,
+    SignalLevel,
+    StaleEpisode,
+)
 from spacebetween.insights.series import ABOUT_LAST_SESSION, EpisodeScores, load_episode_scores, primary_scale
 from spacebetween.measures.models import Response
 from spacebetween.measures.selectors import instruments_for
@@ -58,6 +66,53 @@ def episode_insights(
     return {
         pk: analyse_episode(entry, instruments, settings=settings, fits=fits) for pk, entry in scores.items()
     }
+
+
+def _stored_alert(row: EpisodeSignal) -> Alert:
+    return Alert(
+        level=SignalLevel(row.level),
+        kind=row.kind,
+        instrument_id=row.instrument_id,
+        session_number=row.session_number,
+        value=row.value,
+        threshold=row.threshold,
+        explanation=row.explanation,
+    )
+
+
+def current_alerts(
+    episodes: Sequence[Episode],
+    practice: Practice,
+    *,
+    computed: Mapping[int, EpisodeInsight] | None = None,
+) -> dict[int, list[Alert]]:
+    """The signals every page shows, per episode: the ones `insights.services` computed and stored
+    when the episode's answers or sessions changed, read here, never recomputed. Where none can be
+    current, they are computed in memory now by the same function (`analysis.analyse_episode`) and
+    nothing is written: an episode still marked stale (changes the worker has not yet taken in), and
+    an ended episode (ended episodes keep no stored signals). `computed` passes insights the caller
+    already has (the client page draws its charts from them). Two queries, plus the analysis's own
+    for stale or ended episodes not in `computed`."""
+    ids = [e.pk for e in episodes]
+    if not ids:
+        return {}
+    stale = set(StaleEpisode.objects.filter(episode_id__in=ids).values_list("episode_id", flat=True))
+    live = [e for e in episodes if e.pk in stale or e.ended_on is not None]
+    live_ids = {e.pk for e in live}
+    alerts: dict[int, list[Alert]] = {pk: [] for pk in ids}
+    # The stored rows were written in the order the analysis gave them (insert order = pk).
+    for row in EpisodeSignal.objects.filter(episode_id__in=[pk for pk in ids if pk not in live_ids]).order_by(
+        "pk"
+    ):
+        alerts[row.episode_id].append(_stored_alert(row))
+    if live:
+        known = computed or {}
+        missing = [e for e in live if e.pk not in known]
+        fresh = episode_insights(missing, practice) if missing else {}
+        for e in live:
+            insight = known.get(e.pk) or fresh.get(e.pk)
+            alerts[e.pk] = list(insight.alerts) if insight is not None else []
+    return alerts
 
 
 @dataclass(frozen=True)
@@ -193,8 +248,10 @@ def caseload_by_need(
     user: User, episodes: Sequence[Episode], *, practice: Practice, now: dt.datetime | None = None
 ) -> list[Need]:
     """The episodes in order of need (issue #5: risk flags, then not on track and ruptures, then
-    overdue measures, then the rest by name), each with why. Five queries whatever their number."""
-    now = now or dt.datetime.now(dt.UTC)
+    overdue measures, then the rest by name), each with why, from the signals as `current_alerts`
+    gives them (nothing is written). Six queries whatever their number, and the analysis's own
+    for episodes still marked stale."""
+    now = now or clock.now()
     needs = {e.pk: Need(e) for e in episodes}
     ids = list(needs)
     for episode_id, raised_at in (
@@ -205,12 +262,13 @@ def caseload_by_need(
         needs[episode_id].reasons.append(
             Reason(RISK_LEVEL, f"Risk answer not yet acknowledged (raised {raised_at:%d %b %Y})")
         )
+    current = current_alerts(episodes, practice)
     signals = sorted(
-        EpisodeSignal.objects.filter(episode_id__in=ids),
-        key=lambda s: (s.level, KIND_ORDER.get(s.kind, len(KIND_ORDER)), s.instrument_id),
+        ((pk, alert) for pk, found in current.items() for alert in found),
+        key=lambda s: (s[1].level, KIND_ORDER.get(s[1].kind, len(KIND_ORDER)), s[1].instrument_id),
     )
-    for signal in signals:
-        needs[signal.episode_id].reasons.append(Reason(signal.level, signal.explanation))
+    for pk, alert in signals:
+        needs[pk].reasons.append(Reason(alert.level, alert.explanation))
     settings = insight_settings(practice)
     overdue = _overdue_episode_ids(
         episodes, after_days=settings.overdue_after_days, now=now, time_zone=practice.time_zone

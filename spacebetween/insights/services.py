@@ -19,8 +19,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 
+from spacebetween import clock
 from spacebetween.accounts.models import Role, User
-from spacebetween.audit.models import Action, Purpose
+from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record
 from spacebetween.clients.models import EndReason, Episode
 from spacebetween.core import trajectories
@@ -42,10 +43,6 @@ SETTINGS_FIELDS = (
 )
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def settings_save(*, actor: User, request: object = None, **values: object) -> InsightSettings:
     """Change the practice's signal and rupture rules (admins only), then refresh its signals."""
     if actor.role != Role.ADMIN:
@@ -61,7 +58,7 @@ def settings_save(*, actor: User, request: object = None, **values: object) -> I
         record(
             action=Action.UPDATE,
             actor=actor,
-            entity_type="InsightSettings",
+            entity_type=Entity.INSIGHT_SETTINGS,
             entity_id=settings.pk,
             purpose=Purpose.OPERATIONS,
             request=request,  # type: ignore[arg-type]
@@ -83,7 +80,7 @@ def fit_practice(
     """Refit each outcome measure's expected-recovery curve on the practice's own completed episodes
     (end reason "completed"), where there are enough; curves of measures without enough stay as they
     were. Never fitted on anything but this practice's data."""
-    now = now or _now()
+    now = now or clock.now()
     instruments = instruments_for(practice)
     completed = list(
         Episode.objects.filter(
@@ -133,7 +130,7 @@ def fit_practice(
             record(
                 action=Action.EXECUTE,
                 actor=actor,
-                entity_type="ExpectedRecoveryFit",
+                entity_type=Entity.EXPECTED_RECOVERY_FIT,
                 entity_id=row.pk,
                 practice_id=practice.pk,
                 purpose=Purpose.OPERATIONS,
@@ -170,7 +167,7 @@ def refresh_episodes(
     """Recompute and store the current signals of these episodes (replacing their old ones in one
     delete and one insert, however many episodes), computed at `now` (the clock's time if None);
     returns how many signals hold."""
-    now = now or _now()
+    now = now or clock.now()
     insights = selectors.episode_insights(episodes, practice, instruments)
     rows = [row for insight in insights.values() for row in _signal_rows(insight, now)]
     with transaction.atomic():
@@ -236,7 +233,7 @@ def refresh_practice(practice: Practice, *, refit: bool = False, actor: User | N
     )
     # Closed episodes keep no current signals: nothing is left to act on.
     EpisodeSignal.objects.filter(episode__client__practice=practice, episode__ended_on__isnull=False).delete()
-    started = _now()
+    started = clock.now()
     signals = refresh_episodes(episodes, practice)
     StaleEpisode.objects.filter(episode__client__practice=practice, marked_at__lte=started).delete()
     return RefreshReport(fit=fit, episodes=len(episodes), signals=signals)

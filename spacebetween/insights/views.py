@@ -3,8 +3,6 @@ clients/access helpers, reads through selectors, writes through services."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -12,8 +10,9 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods
 
+from spacebetween import clock
 from spacebetween.accounts.decorators import AuthenticatedHttpRequest, admin_required, clinician_required
-from spacebetween.audit.models import Action, Purpose
+from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record
 from spacebetween.clients.access import clients_for, get_client_for
 from spacebetween.clients.selectors import client_record
@@ -72,7 +71,7 @@ def client_report(request: AuthenticatedHttpRequest, client_id: int) -> HttpResp
             "insight_views": views,
             "audience": audience,
             "audience_label": AUDIENCES[audience],
-            "made_on": dt.datetime.now(dt.UTC),
+            "made_on": clock.now(),
             "made_by": request.user,
             "practice": client.practice,
         },
@@ -83,7 +82,7 @@ def client_report(request: AuthenticatedHttpRequest, client_id: int) -> HttpResp
         action=Action.READ,
         event_type="export",
         actor=request.user,
-        entity_type="Client",
+        entity_type=Entity.CLIENT,
         entity_id=client.pk,
         purpose=Purpose.TREATMENT,
         request=request,

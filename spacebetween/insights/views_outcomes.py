@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from spacebetween.accounts.decorators import AuthenticatedHttpRequest, admin_required
-from spacebetween.audit.models import Action, Purpose
+from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record
 from spacebetween.insights import charts, outcomes
 from spacebetween.insights.selectors import practice_mechanisms
@@ -20,7 +20,7 @@ def practice_outcomes(request: AuthenticatedHttpRequest) -> HttpResponse:
     record(
         action=Action.READ,
         actor=request.user,
-        entity_type="PracticeOutcomes",
+        entity_type=Entity.PRACTICE_OUTCOMES,
         purpose=Purpose.OPERATIONS,
         request=request,
     )

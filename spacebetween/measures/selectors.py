@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from spacebetween import statements
+from spacebetween import clock, statements
 from spacebetween.accounts.models import Role, User
 from spacebetween.clients.models import Episode
 from spacebetween.core import instruments as catalogue
@@ -255,7 +255,7 @@ class OpenQuestionnaire:
 def open_questionnaires_for_client(user: User, *, now: dt.datetime | None = None) -> list[OpenQuestionnaire]:
     """A signed-in client's questionnaires still to answer (due, sent or opened, not yet expired), in
     their own episodes only, soonest due first."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     if user.role != Role.CLIENT:
         return []
     open_now = (

@@ -4,7 +4,6 @@ plans are `spacebetween.plans`."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 from typing import Any
@@ -12,8 +11,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from spacebetween import clock
 from spacebetween.accounts.models import Role, User
-from spacebetween.audit.models import Action, Purpose
+from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record
 from spacebetween.core import instruments as catalogue
 from spacebetween.core.instruments import InstrumentDefinitionError
@@ -53,7 +53,7 @@ def _audit_settings(
     record(
         action=action,
         actor=actor,
-        entity_type=type(obj).__name__,
+        entity_type=Entity(type(obj).__name__),
         entity_id=obj.pk,
         purpose=Purpose.OPERATIONS,
         request=request,
@@ -84,7 +84,7 @@ def licensed_pack_accept(
             pack=LICENSED_PACK,
             terms_digest=terms_digest,
             accepted_by=actor,
-            accepted_at=dt.datetime.now(dt.UTC),
+            accepted_at=clock.now(),
         )
         _audit_settings(actor, Action.CREATE, acceptance, request)
     return acceptance
@@ -96,7 +96,7 @@ def licensed_pack_withdraw(*, actor: User, request: Any = None) -> None:
     if acceptance is None:
         raise ValidationError(NOT_ENABLED)
     with transaction.atomic(durable=True):
-        acceptance.withdrawn_at = dt.datetime.now(dt.UTC)
+        acceptance.withdrawn_at = clock.now()
         acceptance.save(update_fields=["withdrawn_at"])
         _audit_settings(actor, Action.UPDATE, acceptance, request, detail="withdrawn")
 
@@ -132,7 +132,7 @@ def instrument_import(
             title=instrument.title,
             definition=doc,
             imported_by=actor,
-            imported_at=dt.datetime.now(dt.UTC),
+            imported_at=clock.now(),
         )
         _audit_settings(actor, Action.CREATE, imported, request)
     return imported

@@ -22,10 +22,9 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
 
-from spacebetween import crypto
-from spacebetween.audit.models import Action, Outcome, Purpose
+from spacebetween import clock, crypto
+from spacebetween.audit.models import Action, Entity, Outcome, Purpose
 from spacebetween.audit.services import record
 from spacebetween.notifications.models import OutboxMessage, Status, body_context
 
@@ -75,7 +74,7 @@ def outbox_enqueue(
         raise ValueError(ERROR_BAD_SUBJECT)
     if not kind or len(kind) > 32 or not kind.replace("-", "").replace("_", "").isalnum():
         raise ValueError(ERROR_BAD_KIND)
-    now = timezone.now()
+    now = clock.now()
     message_id = _message_id()
     return OutboxMessage.objects.create(
         practice_id=practice_id,
@@ -155,7 +154,7 @@ def _give_up(message: OutboxMessage, *, worker_id: str, error: str) -> bool:
             record(
                 action=Action.EXECUTE,
                 event_type="notification",
-                entity_type="OutboxMessage",
+                entity_type=Entity.OUTBOX_MESSAGE,
                 entity_id=message.pk,
                 outcome=Outcome.SERIOUS_FAILURE,
                 practice_id=message.practice_id,
@@ -179,7 +178,7 @@ def outbox_send_one(
 ) -> SendResult:
     """Send one claimed message and record the outcome. On an SMTP or network error it goes back to
     pending with a backoff, or to failed (with an audit row) after MAX_ATTEMPTS; it is never deleted."""
-    now = now or timezone.now()
+    now = now or clock.now()
     worker_id = message.claimed_by
     still_ours = OutboxMessage.objects.filter(
         pk=message.pk, status=Status.SENDING, claimed_by=worker_id, lease_until__gt=now
@@ -212,6 +211,6 @@ def outbox_send_one(
         return SendResult(retry=True)
     # Sent is final even if the lease lapsed meanwhile: the server has the message.
     OutboxMessage.objects.filter(pk=message.pk).exclude(status=Status.SENT).update(
-        status=Status.SENT, sent_at=timezone.now(), lease_until=None, last_error="", body_text=""
+        status=Status.SENT, sent_at=clock.now(), lease_until=None, last_error="", body_text=""
     )
     return SendResult(sent=True)

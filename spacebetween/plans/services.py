@@ -12,18 +12,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, Q
 
-from spacebetween.accounts.clock import now as _now
+from spacebetween import clock
 from spacebetween.accounts.models import Role, User
 from spacebetween.answering.services import (
     OPEN_STATUSES,
     assignment_create,
-    audit_system,
     aware,
     can_write_episode,
-    denied,
 )
-from spacebetween.audit.models import Action, Purpose
-from spacebetween.audit.services import record
+from spacebetween.audit.models import Action, Entity, Purpose
+from spacebetween.audit.services import record, record_denied, record_system
 from spacebetween.clients.models import Attendance, Episode, Session
 from spacebetween.core import schedule
 from spacebetween.core.schedule import Key, PlanRow, Reason, SessionSlot
@@ -84,7 +82,7 @@ def practice_plan_save(
     *, actor: User, rows: list[PlanRow], now: dt.datetime | None = None, request: Any = None
 ) -> MeasurementPlan:
     """Replace the practice's default plan, which episodes copy on first use."""
-    now = now or _now()
+    now = now or clock.now()
     if actor.role != Role.ADMIN:
         raise PermissionDenied(PLAN_ADMIN_ONLY)
     rows = _plan_rows_checked(rows, actor.practice)
@@ -102,7 +100,7 @@ def practice_plan_save(
         record(
             action=Action.UPDATE,
             actor=actor,
-            entity_type="MeasurementPlan",
+            entity_type=Entity.MEASUREMENT_PLAN,
             entity_id=plan.pk,
             purpose=Purpose.OPERATIONS,
             request=request,
@@ -120,9 +118,16 @@ def episode_plan_save(
     request: Any = None,
 ) -> MeasurementPlan:
     """Replace one episode's plan. Questionnaires already assigned stay as they are."""
-    now = now or _now()
+    now = now or clock.now()
     if not can_write_episode(actor, episode):
-        denied(actor, "Episode", episode.pk, actor.practice_id, "change-measurement-plan")
+        record_denied(
+            actor=actor,
+            entity_type=Entity.EPISODE,
+            entity_id=episode.pk,
+            practice_id=actor.practice_id,
+            detail="change-measurement-plan",
+            action=Action.UPDATE,
+        )
         raise PermissionDenied(PLAN_THERAPIST_ONLY)
     rows = _plan_rows_checked(rows, episode.client.practice)
     with transaction.atomic(durable=True):
@@ -135,7 +140,7 @@ def episode_plan_save(
         record(
             action=Action.UPDATE,
             actor=actor,
-            entity_type="MeasurementPlan",
+            entity_type=Entity.MEASUREMENT_PLAN,
             entity_id=plan.pk,
             purpose=Purpose.TREATMENT,
             request=request,
@@ -156,8 +161,12 @@ def _episode_plan_ensure(episode: Episode, default: list[PlanRow], now: dt.datet
                 practice_id=episode.client.practice_id, episode=episode, updated_at=now
             )
             _plan_replace(plan, default)
-            audit_system(
-                Action.CREATE, "MeasurementPlan", plan.pk, episode.client.practice_id, "copied-default"
+            record_system(
+                action=Action.CREATE,
+                entity_type=Entity.MEASUREMENT_PLAN,
+                entity_id=plan.pk,
+                practice_id=episode.client.practice_id,
+                detail="copied-default",
             )
     except IntegrityError:  # another worker copied it first
         return selectors.episode_plan_rows(episode)
@@ -202,7 +211,13 @@ def _expire_overdue(*, now: dt.datetime, practice: Practice | None) -> int:
                 status=AssignmentStatus.EXPIRED, expired_at=now
             )
             if changed:
-                audit_system(Action.UPDATE, "Assignment", pk, practice_id, "expired")
+                record_system(
+                    action=Action.UPDATE,
+                    entity_type=Entity.ASSIGNMENT,
+                    entity_id=pk,
+                    practice_id=practice_id,
+                    detail="expired",
+                )
                 count += 1
     return count
 
@@ -292,7 +307,13 @@ def _queue_reminders(*, now: dt.datetime, practice: Practice | None) -> int:
                     kind=REMINDER_KIND,
                     not_before=send_at,
                 )
-                audit_system(Action.CREATE, "AssignmentReminder", reminder.pk, client.practice_id, "queued")
+                record_system(
+                    action=Action.CREATE,
+                    entity_type=Entity.ASSIGNMENT_REMINDER,
+                    entity_id=reminder.pk,
+                    practice_id=client.practice_id,
+                    detail="queued",
+                )
         except IntegrityError:  # another worker queued it first
             continue
         except ValueError:  # an address the outbox refuses; left for the therapist to correct

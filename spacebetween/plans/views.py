@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from spacebetween.accounts.decorators import AuthenticatedHttpRequest, admin_required, clinician_required
-from spacebetween.audit.models import Action, Purpose
+from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record
 from spacebetween.clients.access import get_episode_for
 from spacebetween.measures import selectors
@@ -55,7 +55,7 @@ def episode_plan(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResp
         record(
             action=Action.READ,
             actor=request.user,
-            entity_type="Episode",
+            entity_type=Entity.EPISODE,
             entity_id=episode.pk,
             purpose=Purpose.TREATMENT,
             request=request,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from spacebetween.audit.models import Action, Purpose
+from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record
 from spacebetween.practice.models import Practice
 
@@ -15,7 +15,7 @@ def practice_create(*, name: str, time_zone: str = "Europe/London", country: str
         practice.save()
         record(
             action=Action.CREATE,
-            entity_type="Practice",
+            entity_type=Entity.PRACTICE,
             entity_id=practice.pk,
             practice_id=practice.pk,
             purpose=Purpose.SYSTEM_ADMIN,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from spacebetween import crypto
+from spacebetween import clock, crypto
 from spacebetween.accounts.models import CLINICAL_ROLES, User
 from spacebetween.clients.access import sessions_for
 from spacebetween.clients.models import Attendance, Episode, Session
@@ -57,7 +57,7 @@ def reflection_status(
 ) -> list[EpisodeReflections]:
     """Per episode, its sessions that have taken place (sessions prefetched) and whether the therapist
     recorded a reflection on each: one query whatever the number of sessions; never the content."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     held = {
         e.pk: [
             s

@@ -9,9 +9,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from spacebetween import crypto
+from spacebetween import clock, crypto
 from spacebetween.accounts.models import User
-from spacebetween.audit.models import Action, Purpose
+from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record, record_denied
 from spacebetween.clients.access import sessions_for
 from spacebetween.clients.models import Attendance, Session
@@ -108,12 +108,12 @@ def reflection_record(
     counter-transference check-in. The note is encrypted before it reaches the database. Refused,
     writing nothing: anyone but the treating therapist (PermissionDenied, audited), a session that has
     not happened, and any answer out of range (ValidationError naming the field)."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     session = Session.objects.select_related("episode__client__practice").get(pk=session.pk)
     if not sessions_for(actor, write=True).filter(pk=session.pk).exists():
         record_denied(
             actor=actor,
-            entity_type="Session",
+            entity_type=Entity.SESSION,
             entity_id=session.pk,
             detail="reflection",
             action=Action.UPDATE,
@@ -164,7 +164,7 @@ def reflection_record(
         record(
             action=Action.CREATE if created else Action.UPDATE,
             actor=actor,
-            entity_type="SessionReflection",
+            entity_type=Entity.SESSION_REFLECTION,
             entity_id=reflection.pk,
             purpose=Purpose.TREATMENT,
             request=request,

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from spacebetween.accounts.decorators import AuthenticatedHttpRequest, clinician_required
-from spacebetween.audit.models import Action, Purpose
+from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record
 from spacebetween.clients.access import get_session_for
 from spacebetween.relationship import selectors, services
@@ -44,7 +44,7 @@ def session_reflection(request: AuthenticatedHttpRequest, session_id: int) -> Ht
             record(
                 action=Action.READ,
                 actor=request.user,
-                entity_type="SessionReflection" if existing else "Session",
+                entity_type=Entity.SESSION_REFLECTION if existing else Entity.SESSION,
                 entity_id=existing.reflection.pk if existing else session.pk,
                 purpose=Purpose.TREATMENT,
                 request=request,

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from spacebetween import clock
 from spacebetween.core import fhir
 from spacebetween.core import instruments as catalogue
 from spacebetween.core.instruments import InstrumentDefinitionError, UnknownInstrumentError
@@ -110,7 +111,7 @@ def _json(resource: dict[str, Any]) -> str:
 
 def _authored(value: str | None) -> dt.datetime:
     if value is None:
-        return dt.datetime.now(dt.UTC).replace(microsecond=0)
+        return clock.now().replace(microsecond=0)
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:

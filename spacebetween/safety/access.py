@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from spacebetween.accounts.models import CLINICAL_ROLES, Role, User
+from spacebetween.audit.models import Entity
 from spacebetween.audit.services import record_denied
 from spacebetween.clients.access import NOT_FOUND, episodes_for
 from spacebetween.safety.models import RiskFlag, RiskNotification
@@ -42,7 +43,7 @@ def get_flag_for(request: HttpRequest | None, user: User, pk: int) -> RiskFlag:
     )
     if flag is None:
         record_denied(
-            actor=user, entity_type="RiskFlag", entity_id=pk, request=request, detail="not-in-scope"
+            actor=user, entity_type=Entity.RISK_FLAG, entity_id=pk, request=request, detail="not-in-scope"
         )
         raise Http404(NOT_FOUND)
     return flag

@@ -26,7 +26,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from spacebetween.accounts.models import Role, User
-from spacebetween.audit.models import Action, Purpose
+from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record
 from spacebetween.clients.models import Client
 from spacebetween.practice.models import Practice
@@ -187,7 +187,7 @@ def crisis_resource_add(
         record(
             action=Action.CREATE,
             actor=actor,
-            entity_type="CrisisResource",
+            entity_type=Entity.CRISIS_RESOURCE,
             entity_id=resource.pk,
             purpose=Purpose.OPERATIONS,
             request=request,
@@ -207,7 +207,7 @@ def crisis_resource_remove(*, actor: User, resource: CrisisResource, request: An
         record(
             action=Action.DELETE,
             actor=actor,
-            entity_type="CrisisResource",
+            entity_type=Entity.CRISIS_RESOURCE,
             entity_id=pk,
             purpose=Purpose.OPERATIONS,
             request=request,
@@ -260,7 +260,7 @@ def practice_country_set(*, actor: User, country: str, request: Any = None) -> P
         record(
             action=Action.UPDATE,
             actor=actor,
-            entity_type="Practice",
+            entity_type=Entity.PRACTICE,
             entity_id=practice.pk,
             purpose=Purpose.OPERATIONS,
             request=request,

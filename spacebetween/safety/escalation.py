@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from spacebetween.accounts.models import Role, User
-from spacebetween.audit.models import Action, Purpose
-from spacebetween.audit.services import record
+from spacebetween.audit.models import Action, Entity
+from spacebetween.audit.services import record_system
 from spacebetween.notifications.services import outbox_enqueue
 from spacebetween.safety.models import (
     EscalationPolicy,
@@ -97,16 +97,14 @@ def interval_for(practice_id: int, severity: str) -> dt.timedelta:
     return dt.timedelta(minutes=minutes)
 
 
-def _audit(flag: RiskFlag, entity_type: str, pk: object, detail: str, actor: User | None = None) -> None:
-    record(
-        action=Action.CREATE if entity_type == "RiskNotification" else Action.UPDATE,
-        actor=actor,
+def _audit(flag: RiskFlag, entity_type: Entity, pk: object, detail: str, actor: User | None = None) -> None:
+    record_system(
+        action=Action.CREATE if entity_type == Entity.RISK_NOTIFICATION else Action.UPDATE,
         entity_type=entity_type,
         entity_id=pk,
         practice_id=flag.episode.client.practice_id,
-        purpose=Purpose.TREATMENT,
         detail=detail,
-        actor_role="" if actor is not None else "system",
+        actor=actor,
     )
 
 
@@ -137,7 +135,7 @@ def notify(
         body_text=BODY.format(urgency=Severity(flag.severity).label.lower()),
         kind=f"risk-{kind}",
     )
-    audit = functools.partial(_audit, flag, "RiskNotification", notice.pk, f"{kind} step:{step}")
+    audit = functools.partial(_audit, flag, Entity.RISK_NOTIFICATION, notice.pk, f"{kind} step:{step}")
     if audit_later is None:
         audit()
     else:
@@ -197,7 +195,9 @@ def escalate_due(*, now: dt.datetime) -> list[RiskFlag]:
                     next_escalation_at=now + interval, unreachable_at=flag.unreachable_at or now
                 )
                 if claimed and flag.unreachable_at is None:
-                    _audit(flag, "RiskFlag", flag.pk, f"nobody-left-to-tell step:{flag.escalation_step}")
+                    _audit(
+                        flag, Entity.RISK_FLAG, flag.pk, f"nobody-left-to-tell step:{flag.escalation_step}"
+                    )
                     logger.warning("risk flag %s is open and its practice has nobody left to tell", flag.pk)
                 continue
             claimed = as_read.update(
@@ -210,7 +210,7 @@ def escalate_due(*, now: dt.datetime) -> list[RiskFlag]:
             if not claimed:
                 continue
             whom = f"user:{to.user.pk}" if to.user is not None else "on-call"
-            _audit(flag, "RiskFlag", flag.pk, f"escalated step:{step} to:{whom}")
+            _audit(flag, Entity.RISK_FLAG, flag.pk, f"escalated step:{step} to:{whom}")
             notify(flag=flag, to=to, step=step, now=now)
         flag.escalation_step, flag.escalated_at, flag.escalated_to = step, now, to.user
         flag.next_escalation_at, flag.unreachable_at = now + interval, None

@@ -11,9 +11,9 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from spacebetween.accounts.clock import now as clock_now
+from spacebetween import clock
 from spacebetween.accounts.decorators import AuthenticatedHttpRequest, client_required, clinician_required
-from spacebetween.audit.models import Action, Purpose
+from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record
 from spacebetween.clients.access import NOT_FOUND, clients_for, get_client_for
 from spacebetween.clients.models import Client
@@ -35,7 +35,7 @@ def _audit_read(
     record(
         action=Action.READ,
         actor=request.user,
-        entity_type="SafetyPlan" if plan is not None else "Client",
+        entity_type=Entity.SAFETY_PLAN if plan is not None else Entity.CLIENT,
         entity_id=plan.pk if plan is not None else client.pk,
         purpose=purpose,
         request=request,
@@ -56,7 +56,7 @@ def safety_plan(request: AuthenticatedHttpRequest, client_id: int) -> HttpRespon
                     actor=request.user,
                     client=client,
                     sections=form.sections(),
-                    now=clock_now(),
+                    now=clock.now(),
                     request=request,
                 )
             except ValidationError as exc:

@@ -22,7 +22,7 @@ from django.db.models import Max
 from django.http import HttpRequest
 
 from spacebetween.accounts.models import User
-from spacebetween.audit.models import Action, Purpose
+from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record, record_denied
 from spacebetween.clients.access import episodes_for
 from spacebetween.clients.models import Client
@@ -152,7 +152,7 @@ def plan_save(
     if not may_write(actor, client):
         record_denied(
             actor=actor,
-            entity_type="Client",
+            entity_type=Entity.CLIENT,
             entity_id=client.pk,
             detail="safety-plan",
             action=Action.CREATE,
@@ -171,7 +171,7 @@ def plan_save(
         record(
             action=Action.CREATE,
             actor=actor,
-            entity_type="SafetyPlan",
+            entity_type=Entity.SAFETY_PLAN,
             entity_id=plan.pk,
             purpose=Purpose.TREATMENT,
             request=request,
@@ -226,7 +226,7 @@ def plan_for_crisis_page(
         record(
             action=Action.READ,
             actor=actor,
-            entity_type="SafetyPlan",
+            entity_type=Entity.SAFETY_PLAN,
             entity_id=plan.pk,
             purpose=Purpose.PATIENT_REQUEST,
             practice_id=client.practice_id,

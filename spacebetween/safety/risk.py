@@ -27,8 +27,8 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from spacebetween.accounts.models import Role, User
-from spacebetween.audit.models import Action, Outcome, Purpose
-from spacebetween.audit.services import record
+from spacebetween.audit.models import Action, Entity, Outcome, Purpose
+from spacebetween.audit.services import record, record_system
 from spacebetween.core.instruments import Instrument, RiskRule
 from spacebetween.core.scoring import ResponseScore, ScoringError, score_response
 from spacebetween.measures.models import Assignment, Response
@@ -74,21 +74,6 @@ def rules_met(
     return [Met(rule, float(answers[rule.item])) for rule in instrument.risk_rules if rule.id in fired]  # type: ignore[arg-type]
 
 
-def _audit(
-    action: Action, entity_type: str, pk: object, practice_id: int, detail: str, actor: User | None = None
-) -> None:
-    record(
-        action=action,
-        actor=actor,
-        entity_type=entity_type,
-        entity_id=pk,
-        practice_id=practice_id,
-        purpose=Purpose.TREATMENT,
-        detail=detail,
-        actor_role="" if actor is not None else "system",
-    )
-
-
 def raise_flags(
     *,
     assignment: Assignment,
@@ -129,7 +114,13 @@ def raise_flags(
             )
             audit_later.append(
                 functools.partial(
-                    _audit, Action.CREATE, "RiskFlag", flag.pk, practice_id, f"raised {source}", actor
+                    record_system,
+                    action=Action.CREATE,
+                    entity_type=Entity.RISK_FLAG,
+                    entity_id=flag.pk,
+                    practice_id=practice_id,
+                    detail=f"raised {source}",
+                    actor=actor,
                 )
             )
             flag.episode = episode
@@ -165,13 +156,13 @@ def raise_flags(
                 flag.save(update_fields=changed)
                 audit_later.append(
                     functools.partial(
-                        _audit,
-                        Action.UPDATE,
-                        "RiskFlag",
-                        flag.pk,
-                        practice_id,
-                        f"answered-again {source}",
-                        actor,
+                        record_system,
+                        action=Action.UPDATE,
+                        entity_type=Entity.RISK_FLAG,
+                        entity_id=flag.pk,
+                        practice_id=practice_id,
+                        detail=f"answered-again {source}",
+                        actor=actor,
                     )
                 )
         flags.append(flag)
@@ -190,7 +181,13 @@ def raise_flags(
             flag.save(update_fields=updates)
             audit_later.append(
                 functools.partial(
-                    _audit, Action.UPDATE, "RiskFlag", flag.pk, practice_id, f"answer-changed {source}", actor
+                    record_system,
+                    action=Action.UPDATE,
+                    entity_type=Entity.RISK_FLAG,
+                    entity_id=flag.pk,
+                    practice_id=practice_id,
+                    detail=f"answer-changed {source}",
+                    actor=actor,
                 )
             )
     return flags
@@ -257,7 +254,7 @@ def flag_acknowledge(
             action=Action.UPDATE,
             event_type="access-denied",
             actor=actor,
-            entity_type="RiskFlag",
+            entity_type=Entity.RISK_FLAG,
             entity_id=flag.pk,
             outcome=Outcome.MINOR_FAILURE,
             practice_id=actor.practice_id,
@@ -276,7 +273,7 @@ def flag_acknowledge(
         record(
             action=Action.UPDATE,
             actor=actor,
-            entity_type="RiskFlag",
+            entity_type=Entity.RISK_FLAG,
             entity_id=flag.pk,
             purpose=Purpose.TREATMENT,
             request=request,

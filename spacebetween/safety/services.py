@@ -17,7 +17,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from spacebetween.accounts.models import Role, User
-from spacebetween.audit.models import Action, Purpose
+from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record, record_denied
 from spacebetween.core.instruments import Instrument, RiskRule, compare
 from spacebetween.measures.selectors import instruments_for
@@ -37,7 +37,7 @@ MINUTES_MIN = 5
 MINUTES_MAX = 7 * 24 * 60
 
 
-def _require_admin(actor: User, entity_type: str, request: Any) -> None:
+def _require_admin(actor: User, entity_type: Entity, request: Any) -> None:
     if actor.role != Role.ADMIN or not actor.is_active or actor.practice_id is None:
         record_denied(
             actor=actor,
@@ -89,7 +89,7 @@ def severity_rules_save(
 ) -> list[RiskSeverityRule]:
     """Set what each answer meeting the risk rule `rule_id` means (urgent or review), for every such
     answer at once; the rule's previous rows are replaced in one transaction."""
-    _require_admin(actor, "RiskSeverityRule", request)
+    _require_admin(actor, Entity.RISK_SEVERITY_RULE, request)
     found = rule_for(instruments_for(actor.practice), rule_id)
     if found is None:
         raise ValidationError({"rule_id": RULE_UNKNOWN})
@@ -124,7 +124,7 @@ def severity_rules_save(
         record(
             action=Action.UPDATE,
             actor=actor,
-            entity_type="RiskSeverityRule",
+            entity_type=Entity.RISK_SEVERITY_RULE,
             entity_id=rule_id,
             purpose=Purpose.OPERATIONS,
             request=request,
@@ -156,7 +156,7 @@ def escalation_policy_save(
 ) -> EscalationPolicy:
     """How long an open flag waits for each next person of the chain, by severity, and the on-call
     address told after everyone else (optional)."""
-    _require_admin(actor, "EscalationPolicy", request)
+    _require_admin(actor, Entity.ESCALATION_POLICY, request)
     errors: dict[str, str] = {}
     urgent, review = _minutes(urgent_minutes), _minutes(review_minutes)
     message = MINUTES_RANGE.format(low=MINUTES_MIN, high=MINUTES_MAX)
@@ -187,7 +187,7 @@ def escalation_policy_save(
         record(
             action=Action.CREATE if created else Action.UPDATE,
             actor=actor,
-            entity_type="EscalationPolicy",
+            entity_type=Entity.ESCALATION_POLICY,
             entity_id=policy.pk,
             purpose=Purpose.OPERATIONS,
             request=request,

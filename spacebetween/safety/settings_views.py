@@ -11,9 +11,9 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from spacebetween.accounts.clock import now as clock_now
+from spacebetween import clock
 from spacebetween.accounts.decorators import AuthenticatedHttpRequest, admin_required
-from spacebetween.audit.models import Action, Purpose
+from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record
 from spacebetween.safety import services
 from spacebetween.safety.selectors import RiskSettings, risk_settings
@@ -60,7 +60,7 @@ def risk_settings_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         record(
             action=Action.READ,
             actor=request.user,
-            entity_type="Page",
+            entity_type=Entity.PAGE,
             entity_id="risk_settings",
             purpose=Purpose.OPERATIONS,
             request=request,
@@ -72,7 +72,7 @@ def risk_settings_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 services.escalation_policy_save(
-                    actor=request.user, now=clock_now(), request=request, **form.cleaned_data
+                    actor=request.user, now=clock.now(), request=request, **form.cleaned_data
                 )
             except ValidationError as exc:
                 form.add_service_errors(exc)
@@ -91,7 +91,7 @@ def risk_settings_view(request: AuthenticatedHttpRequest) -> HttpResponse:
                 actor=request.user,
                 rule_id=rule.rule_id,
                 values=rule_form.values(),
-                now=clock_now(),
+                now=clock.now(),
                 request=request,
             )
         except ValidationError as exc:

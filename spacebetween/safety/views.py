@@ -10,10 +10,10 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from spacebetween.accounts.clock import now as clock_now
+from spacebetween import clock
 from spacebetween.accounts.decorators import AuthenticatedHttpRequest, role_required
 from spacebetween.accounts.models import Role
-from spacebetween.audit.models import Action, Purpose
+from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record
 from spacebetween.safety.access import get_flag_for
 from spacebetween.safety.forms import AcknowledgeForm
@@ -39,7 +39,7 @@ def risk_flag(request: AuthenticatedHttpRequest, flag_id: int) -> HttpResponse:
     record(
         action=Action.READ,
         actor=request.user,
-        entity_type="RiskFlag",
+        entity_type=Entity.RISK_FLAG,
         entity_id=flag.pk,
         purpose=Purpose.TREATMENT,
         request=request,
@@ -58,7 +58,7 @@ def risk_flag_acknowledge_view(request: AuthenticatedHttpRequest, flag_id: int) 
                 actor=request.user,
                 flag=flag,
                 action_taken=form.action_taken(),
-                now=clock_now(),
+                now=clock.now(),
                 request=request,
             )
         except ValidationError as exc:

@@ -1,5 +1,6 @@
 """The one way page forms render and take errors: a summary on top (linked to each field) and the
-error next to the field, announced to screen readers (templates in web/forms/)."""
+error next to the field, announced to screen readers (templates in web/forms/; a page that lays out
+its own form includes the same summary, web/forms/error_summary.html)."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from spacebetween.accounts.decorators import (
     clinician_required,
 )
 from spacebetween.accounts.models import Role
-from spacebetween.audit.models import Action, Purpose
+from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record
 from spacebetween.clients import selectors, services
 from spacebetween.clients.access import clients_for, get_client_for, get_episode_for, get_session_for
@@ -30,7 +30,6 @@ from spacebetween.clients.forms import ClientForm, EpisodeForm, EpisodeOpenForm,
 from spacebetween.clients.models import Client, Episode, Session
 from spacebetween.insights.presenters import episode_views
 from spacebetween.insights.selectors import caseload_by_need
-from spacebetween.insights.services import refresh_stale
 from spacebetween.measures.selectors import episode_measures, open_questionnaires_for_client
 from spacebetween.relationship.selectors import reflection_status
 from spacebetween.safety.plans import current_plan
@@ -58,18 +57,17 @@ SESSION_SAVED = "Session saved."
 
 def _audit_read(
     request: AuthenticatedHttpRequest,
-    *entities: Client | Episode | Session | str,
+    *entities: Client | Episode | Session | Entity,
     purpose: Purpose = Purpose.TREATMENT,
 ) -> None:
     """One read event per record shown (or per named page for lists); ids only, never content."""
     with transaction.atomic():
         for entity in entities:
-            kind, pk = (entity, "") if isinstance(entity, str) else (type(entity).__name__, entity.pk)
             record(
                 action=Action.READ,
                 actor=request.user,
-                entity_type=kind,
-                entity_id=pk,
+                entity_type=Entity(entity if isinstance(entity, Entity) else type(entity).__name__),
+                entity_id="" if isinstance(entity, Entity) else entity.pk,
                 purpose=purpose,
                 request=request,
             )
@@ -90,12 +88,11 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 @clinician_required
 def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = selectors.caseload_page(request.user)
-    # Episodes with answers the worker has not yet taken into account are refreshed now, so the order
-    # of need is never behind what clients have said (none stale: no extra queries).
-    refresh_stale(e.pk for e in page.own + page.supervised)
+    # Reads the stored signals; an episode whose new answers the worker has not yet taken in is
+    # computed in memory for this view, so the order of need is never behind (a GET writes no signal).
     needs = caseload_by_need(request.user, page.own + page.supervised, practice=request.user.practice)
     risk_flags = caseload_risk_flags(request.user)
-    _audit_read(request, "Caseload")
+    _audit_read(request, Entity.CASELOAD)
     context = {
         "page": page,
         "own_needs": [n for n in needs if n.episode.therapist_id == request.user.pk],
@@ -242,7 +239,7 @@ def portal(request: AuthenticatedHttpRequest) -> HttpResponse:
 @admin_required
 def practice_overview(request: AuthenticatedHttpRequest) -> HttpResponse:
     overview = selectors.practice_overview(request.user)
-    _audit_read(request, "PracticeOverview", purpose=Purpose.OPERATIONS)
+    _audit_read(request, Entity.PRACTICE_OVERVIEW, purpose=Purpose.OPERATIONS)
     context = {
         "overview": overview,
         # Open flags nobody can be reached for: how many and when only (no clinical content for

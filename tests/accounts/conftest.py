@@ -1,6 +1,6 @@
 """Helpers for the sign-in, MFA, session and staff-administration tests.
 
-- `clock`: the time that sign-in limits, TOTP and session timeouts see; `clock.advance(minutes=16)`.
+- `clock`: tests/conftest.py's clock, set to a fixed moment for TOTP; `clock.advance(minutes=16)`.
 - `sign_in(http, user)`: the real password step through /login/ (staff then owe MFA).
 - `enrol(http, user, clock)`: the real enrolment; returns the recovery codes (staff are then fully in).
 - `totp_now(user, clock)`: the authenticator app's current code for `user`.
@@ -18,26 +18,14 @@ from django.test import Client as HttpClient
 
 from spacebetween.accounts import signin
 from spacebetween.accounts.models import TotpDevice, User
-from tests.conftest import PASSWORD
-
-
-class FakeClock:
-    def __init__(self, start: dt.datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += dt.timedelta(**delta)
+from tests.conftest import PASSWORD, FakeClock
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+def clock(clock: FakeClock) -> FakeClock:
     # Mid-step (…:10 past a 30-second boundary) so "one step earlier/later" is unambiguous.
-    fake = FakeClock(dt.datetime(2026, 11, 2, 9, 0, 10, tzinfo=dt.UTC))
-    monkeypatch.setattr("spacebetween.accounts.clock.now", fake)
-    return fake
+    clock.set(dt.datetime(2026, 11, 2, 9, 0, 10, tzinfo=dt.UTC))
+    return clock
 
 
 def sign_in(http: HttpClient, user: User, password: str = PASSWORD, **extra: Any):  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ adds a statement fails here and says which; docs/performance.md explains each on
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import connection
 from django.test import Client as HttpClient
@@ -42,7 +43,7 @@ def _steady_state_queries(
     return [q["sql"] for q in ctx.captured_queries]
 
 
-def _post(api: HttpClient, assignment: Assignment, answers: dict[str, object]) -> object:
+def _post(api: HttpClient, assignment: Assignment, answers: dict[str, object]) -> Any:
     url = f"/api/v1/assignments/{assignment.pk}/responses"
     return api.post(url, {"answers": answers}, content_type="application/json")
 

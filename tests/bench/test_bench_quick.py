@@ -108,6 +108,15 @@ def test_bench_quick_reports_every_figure_with_its_baseline(tmp_path: Path) -> N
         assert caseload["ratio"][page] == _ratio_of(full["median_ms"], caseload["baseline"]["median_ms"])
     counts = {size: pages["caseload"]["by_caseload_size"][size]["queries"] for size in CASELOAD_SIZES}
     assert counts["15"] == counts["60"], f"the caseload page's queries grow with the caseload: {counts}"
+    by_sessions = pages["client"]["by_sessions"]
+    assert set(by_sessions) == {"5", "26"}
+    assert by_sessions["5"]["queries"] == by_sessions["26"]["queries"], (
+        "client page queries grow with sessions"
+    )
+    assert caseload["client_ratio"] == _ratio_of(
+        by_sessions["26"]["median_ms"], caseload["baseline"]["median_ms"]
+    )
+    assert isinstance(caseload["client_ratio_goal_met"], bool)  # a timing: reported, never asserted
     assert caseload["goal_met"] is True
     assert caseload["data"]["rows"]["responses"] > 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from spacebetween import clock
 from spacebetween.accounts.models import User
 from spacebetween.answering.services import assignment_create
 from spacebetween.clients.models import Episode
@@ -18,7 +19,7 @@ from tests.notifications.conftest import smtp_down, smtp_sink  # noqa: F401
 
 @pytest.fixture
 def assignment(alice: User, episode: Episode) -> Assignment:
-    now = services.current_time()
+    now = clock.now()
     return assignment_create(actor=alice, episode=episode, instrument_id="phq9", due_at=now)
 
 

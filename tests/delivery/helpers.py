@@ -7,7 +7,7 @@ import datetime as dt
 from django.test import Client as HttpClient
 from django.urls import reverse
 
-from spacebetween.delivery import services
+from spacebetween import clock
 
 # Calm answers to PHQ-9 items 1-8 and the difficulty question; item 9 is set per test.
 CALM = {f"phq9_{n}": 0 for n in range(1, 11)}
@@ -30,4 +30,4 @@ def answer_all(http: HttpClient, answer_url: str, answers: dict[str, int]) -> No
 
 
 def later(minutes: float) -> dt.datetime:
-    return services.current_time() + dt.timedelta(minutes=minutes)
+    return clock.now() + dt.timedelta(minutes=minutes)

@@ -3,6 +3,8 @@ the crisis resources whenever a risk answer was given."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client as HttpClient
 from django.urls import reverse
@@ -16,7 +18,7 @@ from spacebetween.delivery.services import NOT_AN_OPTION, draft_save, link_issue
 from spacebetween.measures.models import Assignment, AssignmentStatus, Response
 from spacebetween.notifications.models import OutboxMessage
 from spacebetween.safety.models import CrisisResource, RiskFlag
-from tests.conftest import signed_in
+from tests.conftest import FakeClock, signed_in
 from tests.delivery.helpers import CALM, answer_all, start_link
 
 ITEM_9 = {**CALM, "phq9_9": 1}
@@ -147,13 +149,14 @@ def test_a_second_submission_by_link_is_refused_with_a_clear_message(
 
 
 def test_an_expired_assignment_cannot_be_answered(
-    carol_user: User, assignment: Assignment, monkeypatch: pytest.MonkeyPatch
+    carol_user: User, assignment: Assignment, clock: FakeClock
 ) -> None:
     answer, review, _ = portal_urls(assignment)
+    # Answered in the minute before it expires (the portal's session, on the same clock, is still live).
+    clock.set(assignment.expires_at - dt.timedelta(minutes=1))
     http = signed_in(carol_user)
     answer_all(http, answer, CALM)
-    moved = assignment.expires_at
-    monkeypatch.setattr(services, "current_time", lambda: moved)
+    clock.set(assignment.expires_at)
     response = http.post(review)
     assert response.status_code == 410
     assert "This questionnaire has expired" in response.content.decode()

@@ -10,9 +10,8 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 
 from spacebetween.accounts.models import User
-from spacebetween.delivery import services
 from spacebetween.measures.models import Assignment, AssignmentStatus
-from tests.conftest import signed_in
+from tests.conftest import FakeClock, signed_in
 from tests.delivery.helpers import CALM, answer_all, later, start_link
 
 
@@ -90,13 +89,11 @@ def test_the_answering_pages_need_an_answering_session() -> None:
         assert "Open the link in your email again" in response.content.decode()
 
 
-def test_the_answering_session_ends_after_30_idle_minutes(
-    token: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_answering_session_ends_after_30_idle_minutes(token: str, clock: FakeClock) -> None:
     http = start_link(token)
     assert http.get(reverse("link_answer")).status_code == 200
     moved = later(31)
-    monkeypatch.setattr(services, "current_time", lambda: moved)
+    clock.set(moved)
     assert http.get(reverse("link_answer")).status_code == 403
 
 

@@ -18,6 +18,7 @@ from spacebetween.delivery import services
 from spacebetween.delivery.models import QuestionnaireLink
 from spacebetween.measures.models import Assignment, AssignmentStatus
 from spacebetween.notifications.models import OutboxMessage
+from tests.conftest import FakeClock
 from tests.delivery.helpers import later
 
 
@@ -44,12 +45,12 @@ def test_a_link_expires_with_its_assignment(token: str, assignment: Assignment) 
 
 
 def test_it_works_one_second_before_expiry_and_not_one_second_after(
-    token: str, assignment: Assignment, monkeypatch: pytest.MonkeyPatch
+    token: str, assignment: Assignment, clock: FakeClock
 ) -> None:
     expires = assignment.expires_at
-    monkeypatch.setattr(services, "current_time", lambda: expires - dt.timedelta(seconds=1))
+    clock.set(expires - dt.timedelta(seconds=1))
     assert start_page(token) == 200
-    monkeypatch.setattr(services, "current_time", lambda: expires + dt.timedelta(seconds=1))
+    clock.set(expires + dt.timedelta(seconds=1))
     assert start_page(token) == 410
     assert start(token) == 410
     assert QuestionnaireLink.objects.get(assignment=assignment).used_at is None
@@ -105,12 +106,12 @@ def test_guessing_is_rate_limited_per_address(token: str) -> None:
     assert start(token, HttpClient(REMOTE_ADDR="192.0.2.7")) == 302
 
 
-def test_the_limit_lifts_after_the_window(token: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_limit_lifts_after_the_window(token: str, clock: FakeClock) -> None:
     for n in range(services.MAX_LINK_FAILURES):
         start_page(f"guess-{n}-" + "x" * 40)
     assert start_page(token) == 429
     moved = later(services.LINK_FAILURE_WINDOW.total_seconds() / 60 + 1)
-    monkeypatch.setattr(services, "current_time", lambda: moved)
+    clock.set(moved)
     assert start_page(token) == 200
 
 

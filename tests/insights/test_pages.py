@@ -127,14 +127,18 @@ def test_fitting_needs_enough_completed_episodes_of_the_practice(alice, course) 
     assert not ExpectedRecoveryFit.objects.exists()
 
 
-def test_an_answer_marks_the_episode_stale_and_the_caseload_refreshes_it_before_reading(
-    alice, course
-) -> None:
+def test_an_answer_marks_the_episode_stale_and_the_pages_show_it_without_writing(alice, course) -> None:
+    # A GET writes no signal: a stale episode's signals are computed in memory for the view, and the
+    # worker stores them (issue "A house a newcomer can live in", item 2).
     episode = course("Worse", phq9=[10, 12, 14, 15, 17])
     assert StaleEpisode.objects.filter(episode=episode).exists()  # marked with the answers
     assert not EpisodeSignal.objects.filter(episode=episode).exists()
-    body = signed_in(alice).get(CASELOAD).content.decode()
-    assert "reliable deterioration" in body
+    http = signed_in(alice)
+    assert "reliable deterioration" in http.get(CASELOAD).content.decode()
+    assert "reliable deterioration" in http.get(client_url(episode)).content.decode()
+    assert not EpisodeSignal.objects.filter(episode=episode).exists()  # nothing written by a GET
+    assert StaleEpisode.objects.filter(episode=episode).exists()
+    assert services.refresh_stale_due(now=dt.datetime.now(dt.UTC)) == 1
     assert EpisodeSignal.objects.filter(episode=episode, kind="reliable_deterioration").exists()
     assert not StaleEpisode.objects.exists()
 
@@ -251,11 +255,16 @@ def _queries(user: User, url: str) -> int:
 
 
 def test_the_caseload_needs_the_same_queries_for_5_and_60_active_clients(alice, course) -> None:
-    for i in range(5):
+    for i in range(4):
         course(f"A{i}", phq9=[14, 12, 10])
+    services.refresh_stale()
+    course("A4", phq9=[14, 15, 17])
+    stale_few = _queries(alice, CASELOAD)  # one stale: its signals computed in memory, not written
+    services.refresh_stale()
     few = _queries(alice, CASELOAD)
     for i in range(55):
         course(f"B{i}", phq9=[14, 15, 17] if i % 3 == 0 else [14, 12, 10])
+    assert _queries(alice, CASELOAD) == stale_few  # 55 stale: the same queries as 1
     services.refresh_practice(alice.practice)
     assert _queries(alice, CASELOAD) == few
 
@@ -265,6 +274,31 @@ def test_the_client_page_needs_the_same_queries_for_3_and_30_sessions_of_scores(
     short = course("Short", phq9=[14, 12, 10], gad7=[10, 9, 8], wai_sr=[50, 51, 52])
     long = course("Long", phq9=[14, 12, 10] * 10, gad7=[10, 9, 8] * 10, wai_sr=[50, 51, 52] * 10)
     assert _queries(alice, client_url(short)) == _queries(alice, client_url(long))
+
+
+def test_the_client_page_reads_stored_signals_in_the_same_queries_for_5_and_25_sessions(
+    alice, course
+) -> None:
+    # Item 8: the page reads what the refresh stored, in a number of queries that does not grow with
+    # the course; stale episodes (computed in memory, not written) likewise.
+    short = course("Short", phq9=[10, 12, 14, 15, 17])
+    long = course("Long", phq9=[10, 12, 14, 15, 17] * 5)
+    stale = (_queries(alice, client_url(short)), _queries(alice, client_url(long)))
+    assert stale[0] == stale[1]
+    services.refresh_stale()
+    stored = (_queries(alice, client_url(short)), _queries(alice, client_url(long)))
+    assert stored[0] == stored[1]
+    assert not StaleEpisode.objects.exists()
+    assert EpisodeSignal.objects.filter(episode=long, kind="reliable_deterioration").exists()
+    assert "reliable deterioration" in signed_in(alice).get(client_url(long)).content.decode()
+
+
+def test_the_client_page_shows_the_stored_signals(alice, course) -> None:
+    episode = course("Worse", phq9=[10, 12, 14, 15, 17])
+    services.refresh_stale()
+    EpisodeSignal.objects.filter(episode=episode).update(explanation="As stored by the refresh")
+    body = signed_in(alice).get(client_url(episode)).content.decode()
+    assert "As stored by the refresh" in body  # read, not recomputed
 
 
 def test_refreshing_episodes_needs_the_same_queries_for_2_and_8_episodes(alice, course) -> None:

@@ -10,7 +10,8 @@ import pytest
 from django.db import connection
 
 from spacebetween.answering import services as answering
-from spacebetween.clients.models import Episode
+from spacebetween.clients import services as clinical
+from spacebetween.clients.models import Attendance, Episode
 from spacebetween.insights import services
 from spacebetween.insights.models import EpisodeSignal, StaleEpisode
 from spacebetween.measures.events import answers_stored
@@ -38,6 +39,7 @@ def _submit(alice, episode: Episode, **kwargs: object) -> Response:
 
 def test_an_answer_sends_answers_stored_inside_its_own_transaction(alice, course) -> None:
     episode = course("Quiet", sessions=2)
+    services.refresh_stale()  # the sessions marked it (clients.events.course_changed); refreshed
     assert not StaleEpisode.objects.exists()
     seen: list[tuple[int, bool, int]] = []
 
@@ -56,6 +58,7 @@ def test_an_answer_sends_answers_stored_inside_its_own_transaction(alice, course
 
 def test_an_answer_that_fails_to_commit_leaves_no_stale_mark(alice, course) -> None:
     episode = course("Quiet", sessions=2)
+    services.refresh_stale()  # the sessions marked it (clients.events.course_changed); refreshed
 
     def audit_fails(response: Response) -> None:
         raise RuntimeError("the audit append failed")
@@ -72,6 +75,30 @@ def test_a_session_rating_marks_its_episode_stale(alice, course) -> None:
     session = episode.sessions.order_by("starts_at").last()
     assert session is not None
     relationship.reflection_record(actor=alice, session=session, answers=RATING)
+    assert StaleEpisode.objects.filter(episode=episode).exists()
+
+
+def test_a_session_or_the_end_of_an_episode_marks_it_stale(alice, course) -> None:
+    # A session marked attended moves scores to other sessions (and "no reliable improvement by
+    # session N" counts sessions); an end turns later answers into follow-ups: the stored signals
+    # are stale until the worker refreshes them, and the pages compute them in memory meanwhile.
+    episode = course("Quiet", sessions=2)
+    assert StaleEpisode.objects.filter(episode=episode).exists()
+    services.refresh_stale()
+    session = episode.sessions.order_by("starts_at").last()
+    assert session is not None
+    clinical.session_update(
+        actor=alice,
+        session=session,
+        starts_at=session.starts_at,
+        duration_minutes=session.duration_minutes,
+        format=session.format,
+        attendance=Attendance.CANCELLED,
+        participants=[episode.client],
+    )
+    assert StaleEpisode.objects.filter(episode=episode).exists()
+    services.refresh_stale()
+    clinical.episode_close(actor=alice, episode=episode, ended_on=dt.date.today(), end_reason="completed")
     assert StaleEpisode.objects.filter(episode=episode).exists()
 
 

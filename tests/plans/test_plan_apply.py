@@ -10,7 +10,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError
-from django.utils import timezone
 
 from spacebetween.accounts.models import User
 from spacebetween.answering import services as answering
@@ -30,6 +29,7 @@ from spacebetween.notifications.models import OutboxMessage
 from spacebetween.plans import services as plans
 from spacebetween.practice.models import Practice
 from spacebetween.safety.models import RiskFlag
+from tests.conftest import FakeClock
 from tests.notifications.conftest import free_port
 
 UTC = dt.UTC
@@ -254,8 +254,8 @@ def test_a_new_practice_default_is_copied_to_episodes_that_have_no_plan_yet(
 
 
 @pytest.fixture
-def worker_clock(monkeypatch: pytest.MonkeyPatch, settings: Any) -> None:
-    monkeypatch.setattr(timezone, "now", lambda: NOW)
+def worker_clock(clock: FakeClock, settings: Any) -> None:
+    clock.set(NOW)
     settings.EMAIL_PORT = free_port()  # nobody listens: the reminders stay queued
     settings.EMAIL_TIMEOUT = 2
 

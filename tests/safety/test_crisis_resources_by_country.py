@@ -12,11 +12,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from spacebetween import clock
 from spacebetween.accounts.models import User
 from spacebetween.answering.services import assignment_create
 from spacebetween.audit.models import Action, AuditEvent
 from spacebetween.clients.models import Client, Episode
-from spacebetween.delivery import services
 from spacebetween.practice.models import Practice
 from spacebetween.safety import crisis
 from tests.conftest import signed_in
@@ -159,9 +159,7 @@ def test_a_client_abroad_sees_their_countrys_lines_on_the_crisis_page(
     alice: User, carol_user: User, episode: Episode
 ) -> None:
     _set_client_country(episode.client, "IE")
-    assignment = assignment_create(
-        actor=alice, episode=episode, instrument_id="phq9", due_at=services.current_time()
-    )
+    assignment = assignment_create(actor=alice, episode=episode, instrument_id="phq9", due_at=clock.now())
     kw = {"assignment_id": assignment.pk}
     http = signed_in(carol_user)
     answer_all(http, reverse("portal_answer", kwargs=kw), {**CALM, "phq9_9": 1})

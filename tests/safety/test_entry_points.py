@@ -11,6 +11,7 @@ entry sends a risk answer that way and asserts the flag. Two guards keep the lis
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import functools
 import inspect
 import re
@@ -22,6 +23,7 @@ import pytest
 from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from spacebetween import clock as product_clock
 from spacebetween.accounts.models import User
 from spacebetween.answering import services as answering
 from spacebetween.api import services as api_services
@@ -29,7 +31,7 @@ from spacebetween.clients.models import Episode
 from spacebetween.delivery import services as delivery
 from spacebetween.measures.models import Assignment, Response
 from spacebetween.safety.models import RiskFlag, RiskNotification
-from tests.conftest import signed_in
+from tests.conftest import FakeClock, signed_in
 from tests.delivery.helpers import CALM, start_link
 
 PACKAGE = Path(__file__).resolve().parents[2] / "spacebetween"
@@ -61,7 +63,7 @@ def _flag(assignment: Assignment) -> RiskFlag:
 
 @pytest.fixture
 def assignment(alice: User, episode: Episode) -> Assignment:
-    now = delivery.current_time()
+    now = product_clock.now()
     return answering.assignment_create(actor=alice, episode=episode, instrument_id="phq9", due_at=now)
 
 
@@ -149,18 +151,19 @@ def test_link_review(assignment: Assignment, alice: User) -> None:
 
 @pytest.mark.parametrize("close", ["withdrawn", "expired"])
 def test_sending_to_a_closed_questionnaire_is_refused_but_flagged(
-    assignment: Assignment, alice: User, carol_user: User, close: str, monkeypatch: pytest.MonkeyPatch
+    assignment: Assignment, alice: User, carol_user: User, close: str, clock: FakeClock
 ) -> None:
     """The refusal comes after the risk check: crisis help on the closed page, and the flag."""
     answer, review = _portal(assignment)
+    # Answered in the minute before it expires (the portal's session, on the same clock, is still live).
+    clock.set(assignment.expires_at - dt.timedelta(minutes=1))
     http = signed_in(carol_user)
     _answer(http, answer, CALM, upto=8)
     # The risk answer is in the page's form when the questionnaire closes under it.
     if close == "withdrawn":
         answering.assignment_revoke(actor=alice, assignment=assignment)
     else:
-        moved = assignment.expires_at
-        monkeypatch.setattr(delivery, "current_time", lambda: moved)
+        clock.set(assignment.expires_at)
     response = http.post(answer, {"q": 9, "answer": "2"})
     assert response.status_code == 410
     body = response.content.decode()
@@ -232,7 +235,7 @@ def test_the_api_flags_a_risk_answer_to_a_withdrawn_questionnaire(
 def test_core10_never_prorates_a_missing_risk_item(alice: User, episode: Episode, admin: User) -> None:
     """One missing item may be prorated (CORE System Trust), but not item 6, the risk item."""
     core10 = answering.assignment_create(
-        actor=alice, episode=episode, instrument_id="core10", due_at=delivery.current_time()
+        actor=alice, episode=episode, instrument_id="core10", due_at=product_clock.now()
     )
     answers: dict[str, Any] = {f"core10_{i}": 2 for i in range(1, 11)}
     del answers["core10_6"]

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client as HttpClient
 from django.urls import reverse
 
+from spacebetween import clock
 from spacebetween.accounts.models import Role, User
 from spacebetween.accounts.services import user_create
 from spacebetween.answering.services import assignment_create
@@ -291,9 +292,7 @@ def test_another_client_sees_only_their_own_plan(
 
 @pytest.fixture
 def assignment(alice: User, episode: Episode) -> Assignment:
-    return assignment_create(
-        actor=alice, episode=episode, instrument_id="phq9", due_at=delivery.current_time()
-    )
+    return assignment_create(actor=alice, episode=episode, instrument_id="phq9", due_at=clock.now())
 
 
 def crisis_page(http: HttpClient, answer: str, review: str, done: str) -> str:

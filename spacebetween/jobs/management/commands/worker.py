@@ -25,8 +25,8 @@ from typing import Any
 from django.conf import settings
 from django.core.mail.backends.smtp import EmailBackend
 from django.core.management.base import BaseCommand, CommandParser
-from django.utils import timezone
 
+from spacebetween import clock
 from spacebetween.delivery.services import links_send_due
 from spacebetween.insights.services import refresh_stale_due
 from spacebetween.notifications.models import OutboxMessage
@@ -70,7 +70,7 @@ class Command(BaseCommand):
                     _run_jobs()
                     jobs_due_at = time.monotonic() + options["jobs_every"]
                 claimed = outbox_claim(
-                    worker_id=worker_id, now=timezone.now(), lease=lease, limit=options["batch"]
+                    worker_id=worker_id, now=clock.now(), lease=lease, limit=options["batch"]
                 )
                 if claimed:
                     counts = self._send(claimed, worker_id)
@@ -112,7 +112,7 @@ def _run_jobs() -> None:
     """The minute jobs; one failing is logged and does not stop the outbox (or the other job)."""
     for job in (plan_apply, links_send_due, escalate_due, refresh_stale_due):
         try:
-            job(now=timezone.now())
+            job(now=clock.now())
         except Exception:
             logger.exception("worker: %s failed", job.__name__)
 
