@@ -115,6 +115,20 @@ def can_write_episode(actor: User, episode: Episode) -> bool:
     return episodes_for(actor, write=True).filter(pk=episode.pk).exists()
 
 
+def require_episode_writer(actor: User, episode: Episode, *, detail: str, refusal: str) -> None:
+    """The episode's treating therapist, or the refusal (PermissionDenied), audited as access-denied."""
+    if not can_write_episode(actor, episode):
+        record_denied(
+            actor=actor,
+            entity_type=Entity.EPISODE,
+            entity_id=episode.pk,
+            practice_id=actor.practice_id,
+            detail=detail,
+            action=Action.UPDATE,
+        )
+        raise PermissionDenied(refusal)
+
+
 def assignment_create(
     *,
     actor: User,
@@ -134,16 +148,7 @@ def assignment_create(
     assignment for the same occasion (IntegrityError). End-of-episode and follow-up measures are
     the only ones assigned after the episode has ended."""
     now = now or clock.now()
-    if not can_write_episode(actor, episode):
-        record_denied(
-            actor=actor,
-            entity_type=Entity.EPISODE,
-            entity_id=episode.pk,
-            practice_id=actor.practice_id,
-            detail="assign-questionnaire",
-            action=Action.UPDATE,
-        )
-        raise PermissionDenied(ASSIGN_NOT_ALLOWED)
+    require_episode_writer(actor, episode, detail="assign-questionnaire", refusal=ASSIGN_NOT_ALLOWED)
     if episode.ended_on is not None and (planned is None or planned[0] not in AFTER_END_REASONS):
         raise ValidationError(EPISODE_ENDED)
     aware(due_at, "due_at")

@@ -18,10 +18,10 @@ from spacebetween.answering.services import (
     OPEN_STATUSES,
     assignment_create,
     aware,
-    can_write_episode,
+    require_episode_writer,
 )
 from spacebetween.audit.models import Action, Entity, Purpose
-from spacebetween.audit.services import record, record_denied, record_system
+from spacebetween.audit.services import record, record_system
 from spacebetween.clients.models import Attendance, Episode, Session
 from spacebetween.core import schedule
 from spacebetween.core.schedule import Key, PlanRow, Reason, SessionSlot
@@ -119,16 +119,7 @@ def episode_plan_save(
 ) -> MeasurementPlan:
     """Replace one episode's plan. Questionnaires already assigned stay as they are."""
     now = now or clock.now()
-    if not can_write_episode(actor, episode):
-        record_denied(
-            actor=actor,
-            entity_type=Entity.EPISODE,
-            entity_id=episode.pk,
-            practice_id=actor.practice_id,
-            detail="change-measurement-plan",
-            action=Action.UPDATE,
-        )
-        raise PermissionDenied(PLAN_THERAPIST_ONLY)
+    require_episode_writer(actor, episode, detail="change-measurement-plan", refusal=PLAN_THERAPIST_ONLY)
     rows = _plan_rows_checked(rows, episode.client.practice)
     with transaction.atomic(durable=True):
         plan = MeasurementPlan.objects.select_for_update().filter(episode=episode).first()

@@ -74,6 +74,31 @@ def rules_met(
     return [Met(rule, float(answers[rule.item])) for rule in instrument.risk_rules if rule.id in fired]  # type: ignore[arg-type]
 
 
+def _save(
+    flag: RiskFlag,
+    fields: list[str],
+    detail: str,
+    practice_id: int,
+    actor: User | None,
+    audit_later: AuditLater,
+) -> None:
+    """Save what changed on a flag, with its audit row for the caller to write last."""
+    if not fields:
+        return
+    flag.save(update_fields=fields)
+    audit_later.append(
+        functools.partial(
+            record_system,
+            action=Action.UPDATE,
+            entity_type=Entity.RISK_FLAG,
+            entity_id=flag.pk,
+            practice_id=practice_id,
+            detail=detail,
+            actor=actor,
+        )
+    )
+
+
 def raise_flags(
     *,
     assignment: Assignment,
@@ -152,19 +177,7 @@ def raise_flags(
             if flag.last_value != m.value:
                 flag.last_value = m.value
                 changed.append("last_value")
-            if changed:
-                flag.save(update_fields=changed)
-                audit_later.append(
-                    functools.partial(
-                        record_system,
-                        action=Action.UPDATE,
-                        entity_type=Entity.RISK_FLAG,
-                        entity_id=flag.pk,
-                        practice_id=practice_id,
-                        detail=f"answered-again {source}",
-                        actor=actor,
-                    )
-                )
+            _save(flag, changed, f"answered-again {source}", practice_id, actor, audit_later)
         flags.append(flag)
     met_rules = {m.rule.id for m in met}
     for rule_id, flag in existing.items():
@@ -177,19 +190,7 @@ def raise_flags(
         if is_number(value) and flag.last_value != float(value):  # type: ignore[arg-type]
             flag.last_value = float(value)  # type: ignore[arg-type]
             updates.append("last_value")
-        if updates:
-            flag.save(update_fields=updates)
-            audit_later.append(
-                functools.partial(
-                    record_system,
-                    action=Action.UPDATE,
-                    entity_type=Entity.RISK_FLAG,
-                    entity_id=flag.pk,
-                    practice_id=practice_id,
-                    detail=f"answer-changed {source}",
-                    actor=actor,
-                )
-            )
+        _save(flag, updates, f"answer-changed {source}", practice_id, actor, audit_later)
     return flags
 
 
