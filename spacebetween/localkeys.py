@@ -25,7 +25,8 @@ def read_or_create(path: Path, make: Callable[[], str]) -> str:
     file and linked into place, which fails if another process got there first; then everyone reads
     the one that won."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.parent.exists():  # the data folder, made here: the service user's alone
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
@@ -37,6 +38,9 @@ def read_or_create(path: Path, make: Callable[[], str]) -> str:
                 os.link(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
+    elif path.stat().st_mode & 0o077:  # a key file left readable to others (copied in, restored)
+        with contextlib.suppress(PermissionError):
+            path.chmod(0o600)
     return path.read_text().strip()
 
 

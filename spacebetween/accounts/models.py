@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import unicodedata
+
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
@@ -18,9 +20,19 @@ STAFF_ROLES = frozenset({Role.ADMIN, Role.THERAPIST, Role.SUPERVISOR})
 CLINICAL_ROLES = frozenset({Role.THERAPIST, Role.SUPERVISOR})
 
 
+def normalise_email(address: str) -> str:
+    """The one form an email address is stored, looked up and counted in: lower case and Unicode
+    compatibility form (NFKC, which Django's user model applies on save too), so `ſam`, `SAM` and
+    fullwidth `ｓａｍ` are all `sam`. Lookups match this form exactly, never with `iexact`: PostgreSQL's
+    UPPER() maps look-alikes such as `ı` to `I`, SQLite's LIKE does not, and a sign-in limit keyed on
+    one spelling could be walked round with another (docs/security.md)."""
+    address = BaseUserManager.normalize_email(address.strip())
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", address).lower())
+
+
 class UserManager(BaseUserManager["User"]):
     def get_by_natural_key(self, username: str | None) -> User:
-        return self.get(email__iexact=username)
+        return self.get(email=normalise_email(username or ""))
 
 
 class User(AbstractBaseUser):

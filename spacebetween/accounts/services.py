@@ -9,12 +9,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from spacebetween.accounts import signin
-from spacebetween.accounts.models import STAFF_ROLES, RecoveryCode, Role, TotpDevice, User
-from spacebetween.audit.models import Action, Entity, Purpose
+from spacebetween.accounts.models import STAFF_ROLES, RecoveryCode, Role, TotpDevice, User, normalise_email
+from spacebetween.audit.models import Action, Entity, Outcome, Purpose
 from spacebetween.audit.services import record
 from spacebetween.practice.models import Practice
 
-EMAIL_TAKEN = "An account with this email address already exists."
+EMAIL_TAKEN = "Someone on your staff list already has this email address."
+# An address with an account the admin may not know of (another practice's, or one of their own
+# practice's clients): the same answer whatever the account, and the account is not named.
+EMAIL_UNUSABLE = "This email address cannot be used for a new account. Ask the person for another address."
 SUPERVISOR_ROLE = "A supervisor must have the supervisor role in the same practice."
 ADMIN_ONLY = "Only a practice admin can manage staff."
 
@@ -34,9 +37,10 @@ def user_create(
     """Create a staff or client account. `password=None` leaves it unusable until set."""
     if actor is not None and (actor.role != Role.ADMIN or actor.practice_id != practice.pk):
         raise ValidationError(ADMIN_ONLY)
-    email = User.objects.normalize_email(email).lower()
-    if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError({"email": EMAIL_TAKEN})
+    email = normalise_email(email)
+    existing = User.objects.filter(email=email).first()
+    if existing is not None:
+        _refuse_email(existing, practice=practice, actor=actor, request=request)
     if supervisor is not None and (
         supervisor.practice_id != practice.pk or supervisor.role != Role.SUPERVISOR
     ):
@@ -68,6 +72,26 @@ def user_create(
             actor_role="" if actor else "system",
         )
     return user
+
+
+def _refuse_email(existing: User, *, practice: Practice, actor: User | None, request: Any) -> None:
+    """Refuse an address that has an account. An admin is told so only for their own staff list,
+    which they see anyway; for any other account (another practice's, or a client's) the answer is
+    the generic EMAIL_UNUSABLE, audited without the address or the account."""
+    if actor is None or (existing.practice_id == practice.pk and existing.role in STAFF_ROLES):
+        raise ValidationError({"email": EMAIL_TAKEN})
+    with transaction.atomic():
+        record(
+            action=Action.CREATE,
+            actor=actor,
+            entity_type=Entity.USER,
+            outcome=Outcome.MINOR_FAILURE,
+            practice_id=practice.pk,
+            purpose=Purpose.SYSTEM_ADMIN,
+            request=request,
+            detail="email address unusable",
+        )
+    raise ValidationError({"email": EMAIL_UNUSABLE})
 
 
 NOT_A_STAFF_ROLE = "Choose admin, therapist or supervisor."

@@ -23,8 +23,8 @@ from spacebetween import clock
 from spacebetween.accounts.decorators import AuthenticatedHttpRequest, client_required
 from spacebetween.accounts.models import User
 from spacebetween.answering import services as answering
-from spacebetween.audit.models import Entity
-from spacebetween.audit.services import record_denied
+from spacebetween.audit.models import Action, Entity, Purpose
+from spacebetween.audit.services import record, record_denied
 from spacebetween.core.instruments import Instrument
 from spacebetween.delivery import selectors, services
 from spacebetween.measures.models import Assignment, AssignmentStatus, SubmittedVia
@@ -163,6 +163,23 @@ def _portal_answering(request: AuthenticatedHttpRequest, assignment_id: int) -> 
     )
 
 
+def _audit_read(request: HttpRequest, a: Answering, page: str) -> None:
+    """A page that shows the client their own answers or draft: one READ row per view, about the
+    assignment, with ids only. By the portal login, or by the holder of a one-time link (no actor,
+    the role "client"), like the crisis page's read of the safety plan."""
+    record(
+        action=Action.READ,
+        actor=a.actor,
+        entity_type=Entity.ASSIGNMENT,
+        entity_id=a.assignment.pk,
+        practice_id=a.assignment.episode.client.practice_id,
+        purpose=Purpose.PATIENT_REQUEST,
+        request=request,
+        detail=f"own answers: {page} page",
+        actor_role="" if a.actor is not None else "client",
+    )
+
+
 def _has_risk_flag(a: Answering) -> bool:
     return RiskFlag.objects.filter(assignment=a.assignment).exists()
 
@@ -265,6 +282,7 @@ def _question(request: HttpRequest, a: Answering) -> HttpResponse:
         "resources": _resources(a) if number == 1 or _has_risk_flag(a) else None,
         "flagged": _has_risk_flag(a),
     }
+    _audit_read(request, a, "question")
     return render(request, "delivery/question.html", context, status=400 if error else 200)
 
 
@@ -336,6 +354,7 @@ def _review(request: HttpRequest, a: Answering) -> HttpResponse:
                 services.draft_discard(assignment=a.assignment)
                 return redirect(a.done_url)
     context = {"a": a, "instrument": a.instrument, "rows": rows, "missing": missing, "errors": errors}
+    _audit_read(request, a, "review")
     return render(request, "delivery/review.html", context, status=400 if errors else 200)
 
 
@@ -343,9 +362,11 @@ def _done(request: HttpRequest, a: Answering) -> HttpResponse:
     """The crisis resources whenever the answers raised a risk flag (they cannot be skipped or turned
     off, docs/safety.md); a thank-you otherwise."""
     if _has_risk_flag(a):
+        _audit_read(request, a, "done")
         return _crisis(request, a)
     if a.assignment.status != AssignmentStatus.ANSWERED:
         return redirect(a.answer_url)
+    _audit_read(request, a, "done")
     return render(request, "delivery/thanks.html", {"a": a})
 
 

@@ -44,6 +44,13 @@ SHIPPED_ID = (
 VERSION_EXISTS = "Version {version} of {id!r} has already been imported; give the new file a new version."
 TOO_LARGE = "The file is larger than 1 MB; an instrument definition is much smaller."
 MAX_DEFINITION_BYTES = 1_000_000
+# A definition is a few levels deep (instrument, items, options); far deeper JSON is not one, and
+# Python's parser and anything that walks it would run out of stack on it.
+MAX_DEFINITION_DEPTH = 32
+TOO_DEEP = (
+    "The file is not an instrument definition: its JSON is nested more than "
+    f"{MAX_DEFINITION_DEPTH} levels deep."
+)
 
 
 def _audit_settings(
@@ -101,6 +108,20 @@ def licensed_pack_withdraw(*, actor: User, request: Any = None) -> None:
         _audit_settings(actor, Action.UPDATE, acceptance, request, detail="withdrawn")
 
 
+def _nesting_exceeds(doc: object, limit: int) -> bool:
+    """Whether arrays and objects in `doc` nest deeper than `limit`; without recursion."""
+    stack: list[tuple[object, int]] = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def instrument_import(
     *, actor: User, filename: str, content: bytes, request: Any = None
 ) -> ImportedInstrument:
@@ -112,6 +133,10 @@ def instrument_import(
         doc = json.loads(content.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValidationError({"definition": NOT_JSON.format(problem=exc)}) from exc
+    except RecursionError as exc:
+        raise ValidationError({"definition": TOO_DEEP}) from exc
+    if _nesting_exceeds(doc, MAX_DEFINITION_DEPTH):
+        raise ValidationError({"definition": TOO_DEEP})
     try:
         instrument = catalogue.build_instrument(doc, filename)
     except InstrumentDefinitionError as exc:

@@ -28,16 +28,34 @@ from django.db.backends.sqlite3 import base
 POLL_SECONDS = 0.0002
 
 
+def make_private(database: Path) -> None:
+    """Before connecting: the database is the service user's alone (clinical data). Its folder, when
+    made here (on the first connection, not when the settings are read), is 0700; the file is created
+    0600, or narrowed to 0600 when found wider, and SQLite gives its -wal and -shm the database's
+    mode. A folder that exists already is the operator's choice and is left as it is."""
+    if not database.parent.exists():
+        database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for path in (database, *(database.with_name(database.name + s) for s in ("-wal", "-shm"))):
+        try:
+            if path is database:
+                os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        except FileNotFoundError:
+            continue
+        except PermissionError:  # someone else's file: SQLite's own error, if any, says so
+            continue
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._writer_lock: int | None = None  # the lock file's descriptor while held
 
     def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
-        # The data folder is made on the first connection, not when the settings are read.
         name = str(self.settings_dict["NAME"])
         if not self.is_in_memory_db() and not name.startswith("file:"):
-            Path(name).parent.mkdir(parents=True, exist_ok=True)
+            make_private(Path(name))
         return super().get_new_connection(conn_params)
 
     def _start_transaction_under_autocommit(self) -> None:
