@@ -85,3 +85,21 @@ def test_the_command_fails_on_tampering(session: object, capsys: pytest.CaptureF
     _without_triggers("UPDATE audit_auditevent SET actor_role = %s WHERE seq = %s", ["admin", 1])
     with pytest.raises(CommandError, match="BROKEN"):
         call_command("audit", "verify")
+
+
+@pytest.mark.django_db
+def test_it_detects_events_the_head_never_counted(session: object) -> None:
+    # The head put back by one event (or a row appended by hand): the chain up to the head is whole,
+    # but in one snapshot no event can lie past the head.
+    *_, second_last, last = AuditEvent.objects.order_by("seq")
+    with connection.cursor() as cur:
+        cur.execute(
+            "UPDATE audit_auditchainhead SET seq = %s, hash = %s WHERE id = 1",
+            [second_last.seq, second_last.hash],
+        )
+    report = verify_chain()
+    assert (report.events, report.head_hash) == (second_last.seq, second_last.hash)
+    assert [p.problem for p in report.problems] == [
+        f"1 event(s) past the chain head's {second_last.seq}: not counted by the head"
+    ]
+    assert last.seq == second_last.seq + 1
