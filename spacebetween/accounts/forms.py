@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 
 from spacebetween.accounts.models import Role, User
 from spacebetween.ui.forms import PageForm, PageFormMixin
@@ -22,6 +22,10 @@ AccountForm = PageForm
 
 class NewPasswordForm(PageFormMixin, PasswordChangeForm):
     pass
+
+
+class FirstPasswordForm(PageFormMixin, SetPasswordForm):
+    """A new account's first password, after its sign-in link (the same validators as every password)."""
 
 
 class LoginForm(AccountForm):

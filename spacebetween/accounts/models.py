@@ -129,6 +129,7 @@ class ThrottleScope(models.TextChoices):
     ACCOUNT = "account", "Sign-in attempts for one email address"
     ADDRESS = "address", "Sign-in attempts from one IP address"
     MFA = "mfa", "Authentication codes for one user"
+    SIGN_IN_LINK = "sign-in-link", "Sign-in links that do not work, from one IP address"
 
 
 class AuthFailure(models.Model):
@@ -161,3 +162,22 @@ class Lockout(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} locked until {self.until:%Y-%m-%d %H:%M:%S}"
+
+
+class SignInLink(models.Model):
+    """A one-time link that lets a new account set its password (then its authenticator): printed by
+    `spacebetween setup` for a practice's first admin, never sent by the product itself.
+
+    The token is 256 random bits (`secrets.token_urlsafe(32)`) of which only the SHA-256 is stored;
+    it works once (spent with a conditional UPDATE), until `expires_at`, and not after a newer link of
+    the same user revokes it (docs/security.md, "The first sign-in link")."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sign_in_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Sign-in link of user {self.user_id}"

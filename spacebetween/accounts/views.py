@@ -15,11 +15,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from spacebetween.accounts import services, signin
+from spacebetween.accounts import welcome as sign_in_links
 from spacebetween.accounts.access import managed_member, managed_staff
 from spacebetween.accounts.decorators import admin_required
 from spacebetween.accounts.forms import (
     CodeForm,
     EnrolForm,
+    FirstPasswordForm,
     LoginForm,
     MfaResetForm,
     NewPasswordForm,
@@ -41,6 +43,15 @@ MFA_RESET_DONE = "Authenticator reset: they set up a new one at their next sign-
 RECOVERY_CODES_LOW = (
     "You have {left} recovery codes left. "
     "Your practice admin can reset your authenticator to give you new ones."
+)
+LINK_DOES_NOT_WORK = (
+    "This sign-in link does not work. It may have been used already, replaced by a newer link, or have "
+    "expired. Ask whoever set up your installation for a new one."
+)
+LINK_TOO_MANY = "Too many attempts with links that do not work. Wait 15 minutes, then try again."
+SETUP_SESSION_ENDED = (
+    "This page is for setting up a new account after opening its sign-in link, and that has not happened "
+    "here or was more than 30 minutes ago. Open your link again; if it no longer works, ask for a new one."
 )
 PASSWORD_CHANGED = "Your password has been changed. You have been signed out everywhere else."  # noqa: S105
 
@@ -155,6 +166,57 @@ def password_change(request: HttpRequest) -> HttpResponse:
         messages.success(request, PASSWORD_CHANGED)
         return redirect("password_change")
     return render(request, "accounts/password_change.html", {"form": form})
+
+
+# --- The one-time sign-in link (`spacebetween setup`) ------------------------------------------------
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """The token is in the URL: never sent on in a Referer, never indexed."""
+    response.headers["Referrer-Policy"] = "strict-origin"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _link_problem(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """One page for every link that does not work: it names no account."""
+    if isinstance(exc, sign_in_links.TooManyAttempts):
+        status, message = 429, LINK_TOO_MANY
+    else:
+        status = 410 if isinstance(exc, sign_in_links.LinkRefused) and exc.gone else 404
+        message = LINK_DOES_NOT_WORK
+    return render(request, "accounts/welcome_problem.html", {"message": message}, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def welcome(request: HttpRequest, welcome_token: str) -> HttpResponse:
+    """GET: the start page, consuming nothing (mail scanners open links). POST: spend the link."""
+    try:
+        if request.method == "POST":
+            sign_in_links.link_exchange(request=request, token=welcome_token)
+            return _private(redirect("welcome_password"))
+        link = sign_in_links.link_check(request=request, token=welcome_token)
+    except (sign_in_links.LinkRefused, sign_in_links.TooManyAttempts) as exc:
+        return _private(_link_problem(request, exc))
+    context = {"token": welcome_token, "practice": link.user.practice, "expires_at": link.expires_at}
+    return _private(render(request, "accounts/welcome.html", context))
+
+
+@sensitive_post_parameters("new_password1", "new_password2")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def welcome_password(request: HttpRequest) -> HttpResponse:
+    user = sign_in_links.setup_user(request)
+    if user is None:
+        return render(request, "accounts/welcome_problem.html", {"message": SETUP_SESSION_ENDED}, status=403)
+    form = FirstPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        sign_in_links.password_set(
+            request=request, user=user, new_password=form.cleaned_data["new_password1"]
+        )
+        return redirect(signin.next_step_url(request, user, None))
+    return render(request, "accounts/welcome_password.html", {"form": form, "member": user})
 
 
 # --- Staff administration (practice admin only) ---------------------------------------------------

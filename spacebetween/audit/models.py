@@ -73,6 +73,7 @@ class Entity(StrEnum):
     SAFETY_PLAN = "SafetyPlan"
     SESSION = "Session"
     SESSION_REFLECTION = "SessionReflection"
+    SIGN_IN_LINK = "SignInLink"  # a one-time link to set up an account (`spacebetween setup`)
     USER = "User"
 
 

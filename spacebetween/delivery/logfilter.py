@@ -1,4 +1,5 @@
-"""Keeps link tokens out of the logs (OWASP ASVS 5.0 16.2.5; docs/measurement-loop.md, "Logs").
+"""Keeps link tokens out of the logs (OWASP ASVS 5.0 16.2.5; docs/measurement-loop.md, "Logs"): the
+questionnaire links' and the first sign-in links' (`/welcome/<token>/`, docs/security.md).
 
 A link's path carries its token, and Django logs the path of every 4xx/5xx answer ("Not Found:
 /a/<token>/" on `django.request`), of refused CSRF checks and, under runserver, of every request. This
@@ -11,14 +12,17 @@ from __future__ import annotations
 import logging
 import re
 
-# The link paths (`/a/<token>/` and `/a/<token>/start/`), wherever they appear in a message.
+# The link paths (`/a/<token>/` and `/a/<token>/start/`), wherever they appear in a message, and the
+# first sign-in links of `spacebetween setup` (`/welcome/<token>/`, spacebetween/accounts/welcome.py).
 LINK_PATH = re.compile(r"/a/[A-Za-z0-9_\-%.~]+")
 REDACTED = "/a/[token]"
+WELCOME_PATH = re.compile(r"/welcome/[A-Za-z0-9_\-%.~]+")
+WELCOME_REDACTED = "/welcome/[token]"
 LOGGERS = ("django.request", "django.server", "django.security.csrf", "django.security")
 
 
 def redact(text: str) -> str:
-    return LINK_PATH.sub(REDACTED, text)
+    return WELCOME_PATH.sub(WELCOME_REDACTED, LINK_PATH.sub(REDACTED, text))
 
 
 class RedactLinkTokens(logging.Filter):

@@ -29,6 +29,7 @@ from spacebetween.accounts.models import Role, User
 from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record
 from spacebetween.clients.models import Client
+from spacebetween.practice.countries import ISO_ALPHA2
 from spacebetween.practice.models import Practice
 from spacebetween.safety.models import CrisisResource
 
@@ -217,18 +218,6 @@ def crisis_resource_remove(*, actor: User, resource: CrisisResource, request: An
 
 # ------------------------------------------------------------------------------ the practice's country
 
-# ISO 3166-1 alpha-2, the officially assigned codes (ISO 3166 Maintenance Agency's list, 249 codes).
-_ISO_CODES = """
-    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS
-    BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE
-    EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM
-    HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC
-    LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA
-    NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW
-    SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO
-    TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
-"""
-ISO_3166_ALPHA_2 = frozenset(_ISO_CODES.split())
 
 COUNTRY_ADMIN_ONLY = "Only an admin of this practice can change its country."
 COUNTRY_UNKNOWN = "Choose a country from the list (a two-letter ISO 3166-1 code, such as GB or IE)."
@@ -239,7 +228,7 @@ def country_choices() -> list[tuple[str, str]]:
     generic emergency advice and the directory)."""
     supported = supported_countries()
     first = sorted(((code, f"{name} ({code})") for code, name in supported.items()), key=lambda c: c[1])
-    rest = [(code, code) for code in sorted(ISO_3166_ALPHA_2 - supported.keys())]
+    rest = [(code, code) for code in sorted(ISO_ALPHA2 - supported.keys())]
     return first + rest
 
 
@@ -249,7 +238,7 @@ def practice_country_set(*, actor: User, country: str, request: Any = None) -> P
     if actor.role != Role.ADMIN or not actor.is_active or actor.practice_id is None:
         raise PermissionDenied(COUNTRY_ADMIN_ONLY)
     code = country.strip().upper()
-    if code not in ISO_3166_ALPHA_2:
+    if code not in ISO_ALPHA2:
         raise ValidationError({"country": COUNTRY_UNKNOWN})
     with transaction.atomic(durable=True):
         practice = Practice.objects.select_for_update().get(pk=actor.practice_id)

@@ -20,6 +20,7 @@ from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from spacebetween.accounts import welcome
 from spacebetween.accounts.models import User
 from spacebetween.answering import services as answering
 from spacebetween.api.services import api_key_create
@@ -48,6 +49,10 @@ mfa_verify             GET    302 302 302 302 302 302 302
 mfa_verify             POST   302 302 302 302 302 302 302
 password_change        GET    302 200 200 200 200 200 200
 password_change        POST   302 200 200 200 200 200 200
+welcome                GET    200 200 200 200 200 200 200
+welcome                POST   302 302 302 302 302 302 302
+welcome_password       GET    403 403 403 403 403 403 403
+welcome_password       POST   403 403 403 403 403 403 403
 caseload               GET    302 200 200 200 403 403 200
 caseload               POST   405 405 405 405 405 405 405
 client_new             GET    302 200 200 200 403 403 200
@@ -218,6 +223,7 @@ def record_under_test(
         "pk": client_record.primary_therapist_id,
         "assignment_id": due.pk,
         "token": link_issue(actor=alice, assignment=due, now=now),
+        "welcome_token": welcome.link_issue(user=admin)[0],
         "flag_id": RiskFlag.objects.get(assignment=flagged).pk,
         "key_id": key.pk,
         "resource_id": crisis_line.pk,
