@@ -13,6 +13,8 @@ Failure is never silent: a wrong key, a changed byte or a wrong context raises `
 from __future__ import annotations
 
 import functools
+import hashlib
+import secrets
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -63,3 +65,18 @@ def rotate(token: str) -> str:
         return _keyring().rotate(token.encode("ascii")).decode("ascii")
     except InvalidToken as exc:
         raise DecryptionError("cannot decrypt: wrong key or altered value") from exc
+
+
+# ------------------------------------------------------------------------------ one-time tokens
+# A capability sent by e-mail or printed once (a questionnaire link, a first sign-in link): 256 random
+# bits, of which only the SHA-256 is stored, so that the database and its backups cannot open it.
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def one_time_token() -> tuple[str, str]:
+    """A new token and the hash to store for it."""
+    token = secrets.token_urlsafe(32)
+    return token, token_hash(token)

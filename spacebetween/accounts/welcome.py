@@ -13,8 +13,6 @@ refusal is audited; refusals are counted per IP address (docs/security.md, "The 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 
 from django.conf import settings
 from django.contrib.auth import logout as auth_logout
@@ -24,11 +22,12 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
-from spacebetween import clock
+from spacebetween import clock, crypto
 from spacebetween.accounts import signin
 from spacebetween.accounts.models import AuthFailure, SignInLink, ThrottleScope, User
 from spacebetween.audit.models import Action, Entity, Outcome, Purpose
 from spacebetween.audit.services import client_address, record
+from spacebetween.crypto import one_time_token
 
 LINK_LIFETIME = dt.timedelta(hours=72)
 # Per IP address: 10 tokens that do not work within 15 minutes, then 429 until the window has passed.
@@ -54,10 +53,6 @@ class TooManyAttempts(Exception):
     pass
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def link_url(token: str) -> str:
     return settings.SITE_URL.rstrip("/") + reverse("welcome", kwargs={"welcome_token": token})
 
@@ -68,13 +63,13 @@ def link_issue(
     """Revoke the user's usable links and store a new one, in one transaction (the caller's, when it
     has one); returns the raw token, the only time it exists, and the link."""
     when = now or clock.now()
-    token = secrets.token_urlsafe(32)
+    token, digest = one_time_token()
     with transaction.atomic():
         revoked = SignInLink.objects.filter(user=user, used_at__isnull=True, revoked_at__isnull=True).update(
             revoked_at=when
         )
         link = SignInLink.objects.create(
-            user=user, token_hash=token_hash(token), created_at=when, expires_at=when + LINK_LIFETIME
+            user=user, token_hash=digest, created_at=when, expires_at=when + LINK_LIFETIME
         )
         record(
             action=Action.CREATE,
@@ -127,7 +122,7 @@ def _refuse(request: HttpRequest, key: str, when: dt.datetime, link: SignInLink 
 def _link_for_token(token: str) -> SignInLink | None:
     if not token or len(token) > 128:
         return None
-    return SignInLink.objects.filter(token_hash=token_hash(token)).select_related("user").first()
+    return SignInLink.objects.filter(token_hash=crypto.token_hash(token)).select_related("user").first()
 
 
 def _usable(link: SignInLink, when: dt.datetime) -> bool:

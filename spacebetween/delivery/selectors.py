@@ -3,14 +3,9 @@
 
 from __future__ import annotations
 
-import hashlib
-
+from spacebetween.crypto import token_hash
 from spacebetween.delivery.models import Draft, QuestionnaireLink
 from spacebetween.measures.models import Assignment
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def link_for_token(token: str) -> QuestionnaireLink | None:

@@ -11,7 +11,6 @@ session, so the token never appears in a later URL, Referer or browser history e
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import zoneinfo
 from typing import Any
 
@@ -31,8 +30,9 @@ from spacebetween.audit.services import client_address, record
 from spacebetween.clients.access import episodes_for
 from spacebetween.core.instruments import Instrument
 from spacebetween.core.schedule import reminder_at
+from spacebetween.crypto import one_time_token
 from spacebetween.delivery.models import Draft, LinkFailure, QuestionnaireLink
-from spacebetween.delivery.selectors import draft_answers, link_for_token, token_hash
+from spacebetween.delivery.selectors import draft_answers, link_for_token
 from spacebetween.measures import selectors as measures
 from spacebetween.measures.models import Assignment, AssignmentStatus
 from spacebetween.notifications.models import OutboxMessage
@@ -100,10 +100,10 @@ def _issue(*, actor: User | None, assignment: Assignment, now: dt.datetime, requ
     QuestionnaireLink.objects.filter(
         assignment=assignment, used_at__isnull=True, revoked_at__isnull=True
     ).update(revoked_at=now)
-    token = secrets.token_urlsafe(32)
+    token, digest = one_time_token()
     link = QuestionnaireLink.objects.create(
         assignment=assignment,
-        token_hash=token_hash(token),
+        token_hash=digest,
         created_by=actor,
         created_at=now,
         expires_at=assignment.expires_at,

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 
 from spacebetween import clock
 from spacebetween.accounts.models import Role, User
@@ -78,22 +78,21 @@ def _plan_replace(plan: MeasurementPlan, rows: list[PlanRow]) -> None:
     )
 
 
-def practice_plan_save(
-    *, actor: User, rows: list[PlanRow], now: dt.datetime | None = None, request: Any = None
+def _plan_save(
+    *,
+    actor: User,
+    found: QuerySet[MeasurementPlan],
+    new: MeasurementPlan,
+    rows: list[PlanRow],
+    now: dt.datetime,
+    purpose: Purpose,
+    detail: str,
+    request: Any,
 ) -> MeasurementPlan:
-    """Replace the practice's default plan, which episodes copy on first use."""
-    now = now or clock.now()
-    if actor.role != Role.ADMIN:
-        raise PermissionDenied(PLAN_ADMIN_ONLY)
-    rows = _plan_rows_checked(rows, actor.practice)
+    """Replace the rows of the plan `found` (locked), or of `new` when there is none yet, with its
+    audit row, in one durable transaction."""
     with transaction.atomic(durable=True):
-        plan = (
-            MeasurementPlan.objects.select_for_update()
-            .filter(practice_id=actor.practice_id, episode__isnull=True)
-            .first()
-        )
-        if plan is None:
-            plan = MeasurementPlan(practice_id=actor.practice_id)
+        plan = found.select_for_update().first() or new
         plan.updated_by, plan.updated_at = actor, now
         plan.save()
         _plan_replace(plan, rows)
@@ -102,11 +101,29 @@ def practice_plan_save(
             actor=actor,
             entity_type=Entity.MEASUREMENT_PLAN,
             entity_id=plan.pk,
-            purpose=Purpose.OPERATIONS,
+            purpose=purpose,
             request=request,
-            detail="practice-default",
+            detail=detail,
         )
     return plan
+
+
+def practice_plan_save(
+    *, actor: User, rows: list[PlanRow], now: dt.datetime | None = None, request: Any = None
+) -> MeasurementPlan:
+    """Replace the practice's default plan, which episodes copy on first use."""
+    if actor.role != Role.ADMIN:
+        raise PermissionDenied(PLAN_ADMIN_ONLY)
+    return _plan_save(
+        actor=actor,
+        found=MeasurementPlan.objects.filter(practice_id=actor.practice_id, episode__isnull=True),
+        new=MeasurementPlan(practice_id=actor.practice_id),
+        rows=_plan_rows_checked(rows, actor.practice),
+        now=now or clock.now(),
+        purpose=Purpose.OPERATIONS,
+        detail="practice-default",
+        request=request,
+    )
 
 
 def episode_plan_save(
@@ -118,26 +135,17 @@ def episode_plan_save(
     request: Any = None,
 ) -> MeasurementPlan:
     """Replace one episode's plan. Questionnaires already assigned stay as they are."""
-    now = now or clock.now()
     require_episode_writer(actor, episode, detail="change-measurement-plan", refusal=PLAN_THERAPIST_ONLY)
-    rows = _plan_rows_checked(rows, episode.client.practice)
-    with transaction.atomic(durable=True):
-        plan = MeasurementPlan.objects.select_for_update().filter(episode=episode).first()
-        if plan is None:
-            plan = MeasurementPlan(practice_id=episode.client.practice_id, episode=episode)
-        plan.updated_by, plan.updated_at = actor, now
-        plan.save()
-        _plan_replace(plan, rows)
-        record(
-            action=Action.UPDATE,
-            actor=actor,
-            entity_type=Entity.MEASUREMENT_PLAN,
-            entity_id=plan.pk,
-            purpose=Purpose.TREATMENT,
-            request=request,
-            detail=f"episode-{episode.pk}",
-        )
-    return plan
+    return _plan_save(
+        actor=actor,
+        found=MeasurementPlan.objects.filter(episode=episode),
+        new=MeasurementPlan(practice_id=episode.client.practice_id, episode=episode),
+        rows=_plan_rows_checked(rows, episode.client.practice),
+        now=now or clock.now(),
+        purpose=Purpose.TREATMENT,
+        detail=f"episode-{episode.pk}",
+        request=request,
+    )
 
 
 def _episode_plan_ensure(episode: Episode, default: list[PlanRow], now: dt.datetime) -> list[PlanRow]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 
+from spacebetween.safety.escalation import DEFAULT_MINUTES
 from spacebetween.safety.models import Severity
 from spacebetween.safety.selectors import RuleSetting
 from spacebetween.safety.services import MINUTES_MAX, MINUTES_MIN
@@ -16,6 +17,10 @@ SEVERITY_CHOICES = [
     (Severity.URGENT.value, "Urgent: act today"),
     (Severity.REVIEW.value, "Review within one working day"),
 ]
+
+
+def _minutes_help(severity: Severity) -> str:
+    return f"From {MINUTES_MIN} to {MINUTES_MAX} (one week). Default {DEFAULT_MINUTES[severity]}."
 
 
 class SeverityRuleForm(PageForm):
@@ -47,13 +52,13 @@ class EscalationPolicyForm(PageForm):
         label="Urgent flags: minutes before the next person is told",
         min_value=MINUTES_MIN,
         max_value=MINUTES_MAX,
-        help_text=f"From {MINUTES_MIN} to {MINUTES_MAX} (one week). Default 60.",
+        help_text=_minutes_help(Severity.URGENT),
     )
     review_minutes = forms.IntegerField(
         label="Review flags: minutes before the next person is told",
         min_value=MINUTES_MIN,
         max_value=MINUTES_MAX,
-        help_text=f"From {MINUTES_MIN} to {MINUTES_MAX} (one week). Default 240.",
+        help_text=_minutes_help(Severity.REVIEW),
     )
     on_call_email = forms.EmailField(
         label="On-call e-mail address (optional)",

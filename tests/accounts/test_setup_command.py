@@ -9,8 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from spacebetween.accounts.models import Role, SignInLink, User
-from spacebetween.accounts.welcome import token_hash
 from spacebetween.audit.models import AuditEvent, Entity
+from spacebetween.crypto import token_hash
 from spacebetween.practice.models import Practice
 
 pytestmark = pytest.mark.django_db

@@ -7,6 +7,7 @@ import logging
 import pytest
 from django.test import Client as HttpClient
 
+from spacebetween import crypto
 from spacebetween.accounts import welcome
 from spacebetween.accounts.models import Role, SignInLink, User
 from spacebetween.accounts.services import user_create
@@ -157,4 +158,4 @@ def test_the_token_stays_out_of_the_logs(
         client.get(f"/welcome/{token}/")
     assert caplog.records, "the refusal was logged"
     assert not any(token in r.getMessage() for r in caplog.records)
-    assert SignInLink.objects.filter(token_hash=welcome.token_hash(token)).exists()
+    assert SignInLink.objects.filter(token_hash=crypto.token_hash(token)).exists()
