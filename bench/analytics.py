@@ -55,6 +55,7 @@ COMPARED = (
     SignalKind.NOT_ON_TRACK,
     SignalKind.RELIABLE_DETERIORATION,
     SignalKind.NO_RELIABLE_IMPROVEMENT,
+    SignalKind.NOT_A_CASE_AT_INTAKE,
     SignalKind.SUDDEN_GAIN,
 )
 Row = tuple[int, str, int, float, float]  # episode, signal, session, value, threshold
@@ -102,7 +103,7 @@ def synthetic_network(episodes: int, seed: int = SEED) -> pl.DataFrame:
 
 
 def pandas_signals(
-    table: pd.DataFrame, model: ExpectedRecovery, *, rc: float, rules: SignalRules
+    table: pd.DataFrame, model: ExpectedRecovery, *, rc: float, rules: SignalRules, caseness: float
 ) -> list[Row]:
     """groupby-apply over episodes; lower-is-better (PHQ-9); every rule spelled out per episode."""
     b0, b1, b2, b3 = model.coefficients
@@ -143,7 +144,10 @@ def pandas_signals(
             if score - intake >= rc:
                 out.append((ident, SignalKind.RELIABLE_DETERIORATION.value, last, score, intake + rc))
             if last >= rules.no_improvement_by_session and intake - score < rc:
-                out.append((ident, SignalKind.NO_RELIABLE_IMPROVEMENT.value, last, score, intake - rc))
+                if intake < caseness:  # not a case at intake (PHQ-9 >= 10): a note instead
+                    out.append((ident, SignalKind.NOT_A_CASE_AT_INTAKE.value, last, intake, caseness))
+                elif intake - rc >= 0:  # reliable improvement must be possible on the 0-27 scale
+                    out.append((ident, SignalKind.NO_RELIABLE_IMPROVEMENT.value, last, score, intake - rc))
         return out
 
     per_episode = table.groupby("episode_id", sort=True)[list(table.columns)].apply(episode)
@@ -173,6 +177,8 @@ def run(
     rules = SignalRules()
     rc = parameters_from_scale(registry[INSTRUMENT].scales[0]).reliable_change_points()
     assert rc is not None
+    case = registry[INSTRUMENT].scales[0].caseness
+    assert case is not None and case.operator == ">="
 
     start = time.perf_counter()
     table = synthetic_network(n, seed)
@@ -196,7 +202,7 @@ def run(
     in_sample = pl.col("episode_id").is_in(pl.Series(chosen).implode())
     sample_table = _to_pandas(table.filter(in_sample))
     start = time.perf_counter()
-    reference = pandas_signals(sample_table, model, rc=rc, rules=rules)
+    reference = pandas_signals(sample_table, model, rc=rc, rules=rules, caseness=float(case.cutoff))
     pandas_seconds = time.perf_counter() - start
     compared = [str(kind) for kind in COMPARED]
     batch_rows = sorted(

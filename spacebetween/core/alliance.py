@@ -20,10 +20,13 @@ Rules, checked at every measured session of a row with no open rupture, in this 
 1. drop: score < baseline − drop_points. The baseline is the mean of up to `baseline_window` earlier
    scores given outside an open rupture, and needs at least `MIN_BASELINE_SCORES` of them;
 2. floor: score < floor, when the practice has set a floor;
-3. gap (only with a validated therapist-rated alliance measure): client percent-of-range minus
-   therapist percent-of-range has moved at least `gap_points` away from the pair's reference gap
-   (the mean of their first `gap_reference_sessions` paired sessions), on the same side, on
-   `gap_sessions` consecutive paired sessions.
+3. gap (only when the therapist's form shares the client's validated metric, `shared_metric`): client
+   minus therapist, in the shared metric's points, has moved at least `gap_points` percent of that
+   metric's range away from the pair's reference gap (the mean of their first
+   `gap_reference_sessions` paired sessions), on the same side, on `gap_sessions` consecutive paired
+   sessions. A gap between unlike measures (the WAI-SR and a 0–10 session rating, or a form with other
+   items or another answer scale) is never computed: rescaling both to percent of their ranges does
+   not make them one metric, so their difference would have no unit and no validated meaning.
 
 At most one rupture is open per row. It is repaired at the first later session where the client's
 score is back at or above the repair level (a drop: the baseline before the rupture; a floor: the
@@ -34,12 +37,14 @@ within `gap_points` of its reference. A session that repairs a rupture cannot op
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from spacebetween.core.instruments import Instrument
 from spacebetween.core.trajectories import score_matrix
 
 FloatArray = NDArray[np.float64]
@@ -69,12 +74,13 @@ class AllianceRules:
     # rule (b), a synthesis and not a published standard.
     baseline_window: int = 3
     # Product defaults with no published basis (mbc-anchors.md has no numeric gap rule): the space
-    # between the two views must move by 15 points of the scales' ranges (about a sixth of each range) …
+    # between the two views must move by 15 percent of the shared metric's range (about a sixth of it:
+    # 7.2 points on the WAI-SR's 12–60; `alliance_events` turns it into the metric's points) …
     gap_points: float = 15.0
     # … on 2 paired sessions in a row, so that one session's disagreement is not yet a pattern …
     gap_sessions: int = 2
-    # … against the pair's own usual gap over their first 3 paired sessions (clients and therapists
-    # rate on different instruments and in different styles, so only a change from it counts).
+    # … against the pair's own usual gap over their first 3 paired sessions (even on one metric,
+    # clients and therapists rate in different styles, so only a change from it counts).
     gap_reference_sessions: int = 3
 
     def __post_init__(self) -> None:
@@ -127,9 +133,9 @@ class AllianceEvent:
     Drop and floor events are in the client measure's points: `value` the score, `baseline` the repair
     level (the running baseline for a drop; the floor, or the baseline if higher, for a floor),
     `threshold` the line the score fell below (baseline − drop_points, or the floor). Gap events are in
-    percent-of-range points: `value` the gap (client − therapist), `baseline` the pair's reference gap,
-    `threshold` the edge the gap passed (reference ± gap_points). A repair carries the `baseline` and
-    `threshold` of the rupture it closes, with its own `value`.
+    the points of the metric both sides share: `value` the gap (client minus therapist), `baseline` the
+    pair's reference gap, `threshold` the edge the gap passed (reference ± the gap rule in points).
+    A repair carries the `baseline` and `threshold` of the rupture it closes, with its own `value`.
     """
 
     row: int
@@ -164,9 +170,8 @@ class AllianceEvent:
         apart = abs(self.threshold - self.baseline)
         if self.kind == AllianceEventKind.REPAIR:
             return (
-                f"At session {n} the gap between the client's {title} and the therapist's rating ({g} "
-                f"points of the scales' ranges) is back within {_number(apart)} points of its usual "
-                f"{ref}: repair"
+                f"At session {n} the gap on the {title} (client minus therapist, {g} points) is back "
+                f"within {_number(apart)} points of its usual {ref}: repair"
             )
         behind = (
             "the client's view has fallen behind the therapist's"
@@ -175,9 +180,9 @@ class AllianceEvent:
         )
         sessions = f"on {rules.gap_sessions} paired sessions in a row" if rules is not None else "in a row"
         return (
-            f"At session {n} the client's {title} minus the therapist's rating is {g} points of the scales' "
-            f"ranges against a usual {ref}: {behind}, by {_number(apart)} points or more {sessions}: "
-            "possible rupture — explore"
+            f"At session {n} the gap on the {title} (client minus therapist) is {g} points against a "
+            f"usual {ref}: {behind}, by {_number(apart)} points or more {sessions}: possible rupture — "
+            "explore"
         )
 
 
@@ -268,10 +273,88 @@ def percent_of_range(scores: ArrayLike, minimum: float, maximum: float) -> Float
     return 100.0 * (x - minimum) / (maximum - minimum)
 
 
-def alliance_gap(client_percent: FloatArray, therapist_percent: FloatArray) -> FloatArray:
-    """Client minus therapist, both in percent of their scale's range: + = the client rates it higher."""
-    client = np.asarray(client_percent, dtype=np.float64)
-    therapist = np.asarray(therapist_percent, dtype=np.float64)
+@dataclass(frozen=True)
+class AllianceMetric:
+    """What one side's alliance score is, as scored: enough to tell whether two forms share a metric.
+
+    `unit` names the points ("WAI-SR points"); `answers` are the answer values every item offers (as
+    scored); `validated`: a published, validated instrument (a session rating of our own is not).
+    """
+
+    unit: str
+    minimum: float
+    maximum: float
+    items: int
+    answers: tuple[float, ...]
+    method: str
+    validated: bool
+
+    @property
+    def span(self) -> float:
+        return self.maximum - self.minimum
+
+
+def short_name(instrument: Instrument) -> str:
+    """The abbreviation in the title's parentheses ("… (WAI-SR), client form" → "WAI-SR"), else the id."""
+    found = re.search(r"\(([^()]+)\)", instrument.title)
+    return found.group(1) if found else instrument.id.upper()
+
+
+def metric_of(instrument: Instrument, *, validated: bool = True) -> AllianceMetric:
+    """The metric of an instrument's first scale (its total), its unit named after the instrument."""
+    scale = instrument.scales[0]
+    by_id = {item.id: item for item in instrument.items}
+    answers = sorted({tuple(by_id[i].values) for i in scale.items if i in by_id})
+    return AllianceMetric(
+        unit=f"{short_name(instrument)} points",
+        minimum=float(scale.range[0]),
+        maximum=float(scale.range[1]),
+        items=len(scale.items),
+        answers=tuple(float(v) for v in answers[0]) if len(answers) == 1 else (),
+        method=scale.method,
+        validated=validated,
+    )
+
+
+def why_not_shared(client: AllianceMetric, therapist: AllianceMetric) -> str | None:
+    """None when a client and a therapist form share one validated metric, else why not.
+
+    A gap is a difference of two scores, so it has a unit only when both are on one metric: both
+    validated, the same number of items, the same answer scale, the same scoring and range — the
+    client and therapist wordings of one instrument (e.g. the WAI-SR and the WAI-SR-T, its therapist
+    wording, examined in Hatcher, Lindqvist & Falkenström 2020, Psychotherapy Research 30(6),
+    doi:10.1080/10503307.2019.1677964). Rescaling unlike measures to percent of their ranges (POMP)
+    puts them on one axis, not on one metric: the project's rule (docs/insights.md, "The space
+    between") is no gap between them.
+    """
+    if not client.validated:
+        return "the client's measure is not a validated instrument"
+    if not therapist.validated:
+        return "the therapist's measure is not a validated instrument"
+    differences = [
+        name
+        for name, a, b in (
+            ("number of items", client.items, therapist.items),
+            ("answer scale", client.answers, therapist.answers),
+            ("scoring", client.method, therapist.method),
+            ("range", (client.minimum, client.maximum), (therapist.minimum, therapist.maximum)),
+        )
+        if a != b or (name == "answer scale" and not a)
+    ]
+    if differences:
+        return f"the two forms differ in {', '.join(differences)}"
+    return None
+
+
+def shared_metric(client: AllianceMetric, therapist: AllianceMetric) -> bool:
+    """Whether a gap between these two forms has a unit (`why_not_shared` says why not)."""
+    return why_not_shared(client, therapist) is None
+
+
+def alliance_gap(client_scores: FloatArray, therapist_scores: FloatArray) -> FloatArray:
+    """Client minus therapist, both in the points of one shared metric: + = the client rates it higher."""
+    client = np.asarray(client_scores, dtype=np.float64)
+    therapist = np.asarray(therapist_scores, dtype=np.float64)
     if client.shape != therapist.shape:
         raise ValueError(
             f"client and therapist ratings differ in shape ({client.shape} and {therapist.shape})"
@@ -330,32 +413,43 @@ def alliance_events(
     client: FloatArray,
     rules: AllianceRules,
     *,
-    therapist_percent: FloatArray | None = None,
+    therapist: FloatArray | None = None,
+    client_metric: AllianceMetric | None = None,
+    therapist_metric: AllianceMetric | None = None,
     client_minimum: float | None = None,
     client_maximum: float | None = None,
 ) -> AllianceEvents:
     """Every rupture and repair of every row (the rules: module docstring and docs/insights.md).
 
-    `client`: (n, S) client alliance scores in the instrument's points, higher = better alliance.
-    The gap rule runs only when `therapist_percent` (n, S, already percent of range, from a VALIDATED
-    therapist-rated alliance measure: a session rating is not one) is given; it then needs the client
-    measure's minimum and maximum to put the client's scores on the same 0–100 footing.
+    `client`: (n, S) client alliance scores in the instrument's points, higher = better alliance;
+    `client_minimum`/`client_maximum` (or `client_metric`) check they are in range.
+    The gap rule runs only when `therapist` (n, S, the therapist form's scores in its own points) is
+    given with both metrics, and only when they share one validated metric (`why_not_shared`): a
+    therapist measure on another metric (a session rating, a form with another answer scale) is a
+    ValueError, never a gap. Gap events are then in that metric's points.
     """
     x = score_matrix(client, "client")
     if (client_minimum is None) != (client_maximum is None):
         raise ValueError("give both client_minimum and client_maximum, or neither")
-    gap: FloatArray | None = None
     if client_minimum is not None and client_maximum is not None:
-        client_percent = percent_of_range(x, client_minimum, client_maximum)
-        if therapist_percent is not None:
-            therapist = score_matrix(therapist_percent, "therapist_percent")
-            _check_range(therapist, 0.0, 100.0, "therapist percent")
-            gap = alliance_gap(client_percent, therapist)
-    elif therapist_percent is not None:
-        raise ValueError(
-            "the gap rule needs client_minimum and client_maximum to put the client's scores in percent of "
-            "range"
-        )
+        percent_of_range(x, client_minimum, client_maximum)  # range check
+    gap: FloatArray | None = None
+    gap_points = math.nan
+    if therapist is not None:
+        if client_metric is None or therapist_metric is None:
+            raise ValueError(
+                "the gap rule needs client_metric and therapist_metric, to check that both sides share "
+                "one validated metric"
+            )
+        reason = why_not_shared(client_metric, therapist_metric)
+        if reason is not None:
+            raise ValueError(f"no gap between unlike measures: {reason}")
+        theirs = score_matrix(therapist, "therapist")
+        _check_range(x, client_metric.minimum, client_metric.maximum, "client score")
+        _check_range(theirs, therapist_metric.minimum, therapist_metric.maximum, "therapist score")
+        gap = alliance_gap(x, theirs)
+        # The practice's setting is in percent of the range; in the shared metric's own points:
+        gap_points = rules.gap_points / 100.0 * client_metric.span
 
     n, width = x.shape
     floor = rules.floor if rules.floor is not None else -math.inf
@@ -396,7 +490,7 @@ def alliance_events(
             tested = paired & ~in_reference
             deviation = g - reference
             with np.errstate(invalid="ignore"):
-                apart = tested & (np.abs(deviation) >= rules.gap_points)
+                apart = tested & (np.abs(deviation) >= gap_points)
             side = np.where(apart, np.sign(deviation), 0).astype(np.int8)
             # Paired sessions only: a session where one side was not measured neither counts nor breaks.
             longer = np.where(apart & (side == streak_side), streak + 1, apart.astype(np.int64))
@@ -407,7 +501,7 @@ def alliance_events(
         was_open = open_code != _NONE
         with np.errstate(invalid="ignore"):
             level_back = was_open & (open_code != _GAP) & seen & (score >= open_level)
-            gap_back = was_open & (open_code == _GAP) & tested & (np.abs(deviation) < rules.gap_points)
+            gap_back = was_open & (open_code == _GAP) & tested & (np.abs(deviation) < gap_points)
         value = np.where(open_code == _GAP, g, score)
         repair = AllianceEventKind.REPAIR
         found.add(
@@ -425,7 +519,7 @@ def alliance_events(
         # A floor rupture is repaired at the floor, or at the client's own baseline if that is higher:
         # back above the floor but still well below their usual level is not yet a return.
         level = np.select(rules_hit, [baseline, np.fmax(baseline, floor), reference], np.nan)
-        edge = reference + np.sign(deviation) * rules.gap_points
+        edge = reference + np.sign(deviation) * gap_points
         line = np.select(rules_hit, [baseline - rules.drop_points, np.full(n, floor), edge], np.nan)
         value = np.where(apart_long, g, score)
         opened = codes != _NONE

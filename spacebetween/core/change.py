@@ -385,8 +385,11 @@ def mid_change(
 # deterioration; the caseness thresholds also in the NHS Digital / OHID Fingertips glossary ("Caseness").
 # Caseness is at or above the threshold (PHQ-9 > 9, GAD-7 > 7); a reliable change is a change of at
 # least the stated number of points (PHQ-9 6, GAD-7 4). See docs/change-statistics.md.
+# These are the function's defaults; the web app passes the cut-offs an instrument definition marks with
+# TALKING_THERAPIES_PURPOSE (tests check that the two agree).
 PHQ9_CASENESS = 10
 GAD7_CASENESS = 8
+TALKING_THERAPIES_PURPOSE = "nhs_talking_therapies"
 PHQ9_RELIABLE_CHANGE = 6
 GAD7_RELIABLE_CHANGE = 4
 
@@ -415,6 +418,7 @@ def talking_therapies_outcomes(
     gad7_pre: ArrayLike,
     gad7_post: ArrayLike,
     *,
+    depression_caseness: float = PHQ9_CASENESS,
     anxiety_caseness: float = GAD7_CASENESS,
     anxiety_reliable_change: float = GAD7_RELIABLE_CHANGE,
 ) -> TalkingTherapiesOutcome:
@@ -428,7 +432,8 @@ def talking_therapies_outcomes(
     * reliable deterioration: a rise of at least 6 (PHQ-9) or 4 (GAD-7) points on at least one measure.
 
     The Manual lets an anxiety-disorder-specific measure (ADSM) replace the GAD-7; give its caseness
-    threshold and reliable-change points through the two keyword arguments. Only the paired first and
+    threshold and reliable-change points through the two keyword arguments (`depression_caseness`
+    likewise, for a caller that reads the cut-offs from the definitions). Only the paired first and
     last scores count: a referral missing any of the four scores is not `paired` and gets no outcome.
     """
     dep_pre, dep_post = _pair(phq9_pre, phq9_post)
@@ -439,8 +444,8 @@ def talking_therapies_outcomes(
     anxiety = reliable_change_in_points(anx_pre, anx_post, points=anxiety_reliable_change)
     paired = depression.complete & anxiety.complete
     with np.errstate(invalid="ignore"):
-        case_at_start = paired & ((dep_pre >= PHQ9_CASENESS) | (anx_pre >= anxiety_caseness))
-        case_at_end = paired & ((dep_post >= PHQ9_CASENESS) | (anx_post >= anxiety_caseness))
+        case_at_start = paired & ((dep_pre >= depression_caseness) | (anx_pre >= anxiety_caseness))
+        case_at_end = paired & ((dep_post >= depression_caseness) | (anx_post >= anxiety_caseness))
     recovery = case_at_start & ~case_at_end
     reliable_deterioration = paired & (depression.deteriorated | anxiety.deteriorated)
     # Improvement on one measure cancelled by reliable deterioration on the other is not improvement.

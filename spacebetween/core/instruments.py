@@ -111,18 +111,33 @@ class Band:
     source: str | None = None
 
 
+OPERATOR_SIGNS: dict[str, str] = {">": ">", ">=": "≥", "<": "<", "<=": "≤", "==": "="}
+
+
 @dataclass(frozen=True)
 class Cutoff:
     cutoff: float
     operator: Operator
     source: str
     label: str | None = None
+    cited_as: str | None = None  # the source as a page names it, e.g. "Spitzer et al. 2006"
+    purposes: tuple[str, ...] = ()  # what it is used for, e.g. ("screening",), ("nhs_talking_therapies",)
+
+    def describe(self) -> str:
+        """Which cut-off, in words, e.g. "probable generalized anxiety disorder, ≥10 (Spitzer et al.
+        2006)"."""
+        text = f"{self.label or 'caseness'}, {OPERATOR_SIGNS[self.operator]}{_num(self.cutoff)}"
+        return f"{text} ({self.cited_as})" if self.cited_as else text
 
 
 @dataclass(frozen=True)
 class Caseness(Cutoff):
     # Other published thresholds (e.g. NHS Talking Therapies' GAD-7 >= 8); the primary one scores.
     alternatives: tuple[Cutoff, ...] = ()
+
+    def for_purpose(self, purpose: str) -> Cutoff | None:
+        """The one cut-off of this scale (primary or alternative) used for `purpose`, or None."""
+        return next((c for c in (self, *self.alternatives) if purpose in c.purposes), None)
 
 
 @dataclass(frozen=True)
@@ -227,6 +242,9 @@ class Licence:
     statement: str
     url: str | None = None
     terms: str | None = None
+    # Whether the terms ask for the copyright holder's permission before clinical use in a practice;
+    # a definition that does not say is taken to need it (the admin then confirms it is held).
+    needs_permission: bool = True
 
 
 @dataclass(frozen=True)
@@ -428,7 +446,14 @@ class _Builder:
         for i, key in enumerate(keys):
             if keys.index(key) != i:
                 raise self.fail(f"/citations/{i}/key", f"citation key {key!r} repeats")
-        return Licence(lic["class"], lic["name"], lic["statement"], lic.get("url"), terms)
+        return Licence(
+            lic["class"],
+            lic["name"],
+            lic["statement"],
+            lic.get("url"),
+            terms,
+            lic.get("needs_permission", True),
+        )
 
     def _walk(self, nodes: list[dict[str, Any]], base: str) -> Iterator[tuple[str, dict[str, Any]]]:
         for i, node in enumerate(nodes):
@@ -561,12 +586,35 @@ class _Builder:
         if raw.get("caseness"):
             c = raw["caseness"]
             alternatives = tuple(
-                Cutoff(a["cutoff"], a["operator"], a["source"], a.get("label"))
+                Cutoff(
+                    a["cutoff"],
+                    a["operator"],
+                    a["source"],
+                    a.get("label"),
+                    a.get("cited_as"),
+                    tuple(a.get("purposes", ())),
+                )
                 for a in c.get("alternatives", [])
             )
-            caseness = Caseness(c["cutoff"], c["operator"], c["source"], c.get("label"), alternatives)
+            caseness = Caseness(
+                c["cutoff"],
+                c["operator"],
+                c["source"],
+                c.get("label"),
+                c.get("cited_as"),
+                tuple(c.get("purposes", ())),
+                alternatives=alternatives,
+            )
+            purposes_seen: set[str] = set()
             for j, cut in enumerate((caseness, *alternatives)):
                 where = f"{base}/caseness" if j == 0 else f"{base}/caseness/alternatives/{j - 1}"
+                if purposes_seen & set(cut.purposes):
+                    raise self.fail(
+                        f"{where}/purposes",
+                        f"purpose {sorted(purposes_seen & set(cut.purposes))[0]!r} already has a cut-off: "
+                        "one cut-off per purpose",
+                    )
+                purposes_seen |= set(cut.purposes)
                 if not lo <= cut.cutoff <= hi:
                     raise self.fail(
                         f"{where}/cutoff",

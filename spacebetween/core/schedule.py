@@ -13,6 +13,14 @@ Defaults, chosen for a weekly outpatient practice:
   after it starts (a client who forgot can still answer the next day; the score then describes the
   week of that session). Across a change of the clocks that is 47 or 49 hours, not 48: the client
   is asked at the time of day they are used to.
+- after a session (the alliance): due when the session ends (its start plus its length), open until
+  the next session starts or for six days, whichever is first, so that an answer is always about the
+  session just had (the rule the insights pages read alliance answers by, docs/insights.md). A
+  session the client did not attend gets none. The WAI-SR (Hatcher & Gillaspy 2006, Psychother Res
+  16:12-25; psychometrics in outpatients and inpatients, Munder et al. 2010, Clin Psychol Psychother
+  17:231-239) rates the relationship with the therapist; rupture and repair are read from
+  post-session alliance scores against the client's own running level (Stiles et al. 2004; Stevens
+  et al. 2007; the project's research notes, mbc-anchors 5.6), hence after every session.
 - intake: 09:00 local on the day the episode starts; open for 14 days.
 - end of episode: 09:00 local on the day it ends; open for 14 days.
 - follow-up after N months: 09:00 local on the date N months after the end date, the day clamped
@@ -34,6 +42,7 @@ class When(StrEnum):
     INTAKE = "intake"
     EVERY_SESSION = "every_session"
     EVERY_NTH_SESSION = "every_nth_session"
+    AFTER_EVERY_SESSION = "after_every_session"
     END_OF_EPISODE = "end_of_episode"
     FOLLOW_UP = "follow_up"
 
@@ -43,6 +52,7 @@ class Reason(StrEnum):
 
     INTAKE = "intake"
     SESSION = "session"
+    AFTER_SESSION = "after_session"
     END_OF_EPISODE = "end_of_episode"
     FOLLOW_UP = "follow_up"
 
@@ -52,6 +62,10 @@ FOLLOW_UP_MONTHS = (3, 6, 12)
 LOCAL_DUE_TIME = dt.time(9, 0)
 BEFORE_SESSION_DAYS = 2
 AFTER_SESSION_DAYS = 1
+# An after-session measure stays open this long after the session ends, at most (weekly sessions).
+AFTER_SESSION_OPEN = dt.timedelta(days=6)
+# A session whose length is not known is taken to last this long (clients.Session's default).
+DEFAULT_SESSION_LENGTH = dt.timedelta(minutes=50)
 INTAKE_OPEN = dt.timedelta(days=14)
 END_OPEN = dt.timedelta(days=14)
 FOLLOW_UP_OPEN = dt.timedelta(days=28)
@@ -87,10 +101,18 @@ class PlanRow:
 
 @dataclass(frozen=True)
 class SessionSlot:
-    """A session that has not been cancelled; `key` is stable for the life of the session (its id)."""
+    """A session that has not been cancelled; `key` is stable for the life of the session (its id).
+    `ends_at`: when it ends (else `DEFAULT_SESSION_LENGTH` after it starts); `missed`: the client did
+    not attend, so nothing is asked about it afterwards."""
 
     key: str
     starts_at: dt.datetime
+    ends_at: dt.datetime | None = None
+    missed: bool = False
+
+    @property
+    def end(self) -> dt.datetime:
+        return self.ends_at if self.ends_at is not None else self.starts_at + DEFAULT_SESSION_LENGTH
 
 
 @dataclass(frozen=True, order=True)
@@ -151,8 +173,9 @@ def planned(
 
     Intake and session measures belong to an open episode; once it has ended only the end-of-episode
     and follow-up measures remain. Sessions are numbered in time order from 1; every n-th session
-    means sessions 1, n+1, 2n+1, ..."""
-    _aware(*(s.starts_at for s in sessions))
+    means sessions 1, n+1, 2n+1, ... After every session: when each attended (or not yet marked)
+    session ends, open until the next one starts or AFTER_SESSION_OPEN has passed."""
+    _aware(*(s.starts_at for s in sessions), *(s.ends_at for s in sessions if s.ends_at is not None))
     ordered = sorted(sessions, key=lambda s: (s.starts_at, s.key))
     found: dict[Key, Due] = {}
 
@@ -177,6 +200,10 @@ def planned(
                             _shift_local_days(slot.starts_at, AFTER_SESSION_DAYS, time_zone),
                         )
                     )
+        elif ended_on is None and row.when == When.AFTER_EVERY_SESSION:
+            for slot, following in zip(ordered, [*ordered[1:], None], strict=True):
+                if not slot.missed:
+                    add(_after(iid, slot, following))
         elif ended_on is not None and row.when == When.END_OF_EPISODE:
             due_at = local_at(ended_on, LOCAL_DUE_TIME, time_zone)
             add(Due(iid, Reason.END_OF_EPISODE, "", due_at, due_at + END_OPEN))
@@ -184,6 +211,14 @@ def planned(
             due_at = local_at(add_months(ended_on, row.months), LOCAL_DUE_TIME, time_zone)
             add(Due(iid, Reason.FOLLOW_UP, str(row.months), due_at, due_at + FOLLOW_UP_OPEN))
     return sorted(found.values(), key=lambda d: (d.due_at, d.key))
+
+
+def _after(instrument_id: str, slot: SessionSlot, following: SessionSlot | None) -> Due:
+    due_at = slot.end
+    expires_at = due_at + AFTER_SESSION_OPEN
+    if following is not None and due_at < following.starts_at < expires_at:
+        expires_at = following.starts_at
+    return Due(instrument_id, Reason.AFTER_SESSION, slot.key, due_at, expires_at)
 
 
 def due_now(

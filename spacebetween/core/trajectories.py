@@ -10,10 +10,22 @@ Psychother 8:231; docs/insights.md): the expected score at session s depends on 
     score = b0 + b1·intake + b2·ln(s) + b3·intake·ln(s)
 
 fitted by ordinary least squares with intake as a continuous covariate (their open re-implementation
-recipe, without the random effects: the band needs expected scores, not per-client slopes). The band
-is the expected score plus the empirical (1 − coverage)/2 and (1 + coverage)/2 quantiles of the
-residuals, a distribution-free tolerance band. No reference curve ships: a model exists only once it
-has been fitted on data the caller chose (a practice's completed episodes, a network's archive), and
+recipe, without the random effects: the band needs expected scores, not per-client slopes).
+
+The band widens or narrows with the session. Finch et al.'s model gives each client a random intercept
+and a random slope in ln(s); the variance of a score around the expected course is then a quadratic in
+ln(s), τ00 + 2·τ01·ln s + τ11·ln² s + σ² (the composite residual of the multilevel model for change,
+Singer & Willett 2003, Applied Longitudinal Data Analysis, ch. 7). When clients recover at different
+rates the spread grows with the session, and one width for all sessions (residuals pooled) is too wide
+early and too narrow late: in a simulation with such clients about 1% of session-2 scores and 16% of
+session-16 scores fell above a pooled 80% band, where 10% should. So the residual variance is fitted as
+that quadratic in ln(s) (ordinary least squares of the squared residuals, a variance-function
+regression; Carroll & Ruppert 1988, Transformation and Weighting in Regression, ch. 3), and the band is
+the expected score plus the empirical (1 − coverage)/2 and (1 + coverage)/2 quantiles of the residuals
+divided by that session's fitted standard deviation, times it: a location-scale tolerance band whose
+shape is left to the data and whose width follows the session. tests/core/test_expected_range_coverage.py
+checks its coverage at every session by simulation. No reference curve ships: a model exists only once
+it has been fitted on data the caller chose (a practice's completed episodes, a network's archive), and
 it carries n_episodes / n_scores so that a page can say what it was fitted on. Without one there is
 no band.
 
@@ -33,7 +45,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from spacebetween.core.change import reliable_change_in_points
+from spacebetween.core.change import parameters_from_scale, reliable_change_in_points
+from spacebetween.core.instruments import Cutoff, Scale, compare
 from spacebetween.core.sudden_gains import CRITERION2_FRACTION, sudden_gains
 
 FloatArray = NDArray[np.float64]
@@ -55,6 +68,13 @@ DEFAULT_COVERAGE = 0.8
 MAX_CONDITION = 1e10
 # Rows per block where a whole-matrix step makes many temporaries of the panel's size.
 BLOCK_ROWS = 32_768
+# The residual variance by session: c0 + c1·ln s + c2·ln² s (three coefficients, fewer when the
+# sessions fitted on take fewer than three values). A pragmatic floor, not a published one: wherever
+# the fitted quadratic dips below it (only on odd data, e.g. a session with one or two scores at the
+# end of the range), the spread is taken as a quarter of the pooled residual standard deviation, so
+# that the band never shrinks to nothing.
+N_VARIANCE_COEFFICIENTS = 3
+VARIANCE_FLOOR_FRACTION = 1 / 16
 
 
 class DuplicateScore(ValueError):
@@ -216,17 +236,41 @@ class NotEnoughData(ValueError):
 @dataclass(frozen=True)
 class ExpectedRecovery:
     """Expected score by session given intake, with a tolerance band: score = b0 + b1*intake
-    + b2*ln(s) + b3*intake*ln(s) (Finch, Lambert & Schaalje 2001 form), band = expected + empirical
-    residual quantiles."""
+    + b2*ln(s) + b3*intake*ln(s) (Finch, Lambert & Schaalje 2001 form), band = expected + sd(s) ×
+    empirical quantiles of the scaled residuals, sd(s)² = c0 + c1·ln s + c2·ln² s (see the module).
+
+    A model stored before the band followed the session has no `residual_variance`: its band is the
+    expected score plus the pooled `residual_quantiles`, one width at every session, as it was fitted.
+    """
 
     instrument_id: str
     higher_is_better: bool
     coefficients: tuple[float, float, float, float]
-    residual_quantiles: tuple[float, float]  # (lower, upper) added to the expected score
+    # (lower, upper) quantiles of all residuals pooled, in points: the band of a model without
+    # `residual_variance`, and a summary of the overall spread for one with it.
+    residual_quantiles: tuple[float, float]
     coverage: float  # e.g. 0.8
     n_episodes: int
     n_scores: int  # scores after the intake that the model was fitted on
     max_session: int  # no band beyond the sessions it was fitted on
+    # Residual variance by session, c0 + c1·ln s + c2·ln² s in points², never below `variance_floor`.
+    residual_variance: tuple[float, float, float] | None = None
+    variance_floor: float = 0.0
+    # (lower, upper) quantiles of residual / sd(session): the band is expected + these × sd(session).
+    scaled_quantiles: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.residual_variance is None) != (self.scaled_quantiles is None):
+            raise ValueError("residual_variance and scaled_quantiles come together, or neither")
+
+    def spread(self, session_number: ArrayLike) -> FloatArray:
+        """The residual standard deviation at each session (NaN at session 0); 1 where the band has one
+        width (a model without `residual_variance`)."""
+        s = np.asarray(session_number, dtype=np.float64)
+        if self.residual_variance is None:
+            return np.ones_like(s)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _spread(self.residual_variance, self.variance_floor, np.log(s))
 
     def expected(self, intake: ArrayLike, session_number: ArrayLike) -> FloatArray:
         b0, b1, b2, b3 = self.coefficients
@@ -242,11 +286,15 @@ class ExpectedRecovery:
         mean = self.expected(intake, s)
         with np.errstate(invalid="ignore"):
             mean = np.where((s >= 2) & (s <= self.max_session), mean, np.nan)
-        low, high = self.residual_quantiles
-        return mean + low, mean + high
+        if self.scaled_quantiles is None:
+            low, high = self.residual_quantiles
+            return mean + low, mean + high
+        sd = self.spread(s)
+        low, high = self.scaled_quantiles
+        return mean + low * sd, mean + high * sd
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "model": MODEL_NAME,
             "instrument_id": self.instrument_id,
             "higher_is_better": self.higher_is_better,
@@ -257,6 +305,11 @@ class ExpectedRecovery:
             "n_scores": self.n_scores,
             "max_session": self.max_session,
         }
+        if self.residual_variance is not None and self.scaled_quantiles is not None:
+            data["residual_variance"] = list(self.residual_variance)
+            data["variance_floor"] = self.variance_floor
+            data["scaled_quantiles"] = list(self.scaled_quantiles)
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ExpectedRecovery:
@@ -266,6 +319,13 @@ class ExpectedRecovery:
         try:
             b0, b1, b2, b3 = (float(b) for b in data["coefficients"])
             low, high = (float(q) for q in data["residual_quantiles"])
+            # Fits stored before the band followed the session have none of these: a pooled band.
+            variance: tuple[float, float, float] | None = None
+            scaled: tuple[float, float] | None = None
+            if data.get("residual_variance") is not None:
+                c0, c1, c2 = (float(c) for c in data["residual_variance"])
+                scaled_low, scaled_high = (float(q) for q in data["scaled_quantiles"])
+                variance, scaled = (c0, c1, c2), (scaled_low, scaled_high)
             return cls(
                 instrument_id=str(data["instrument_id"]),
                 higher_is_better=bool(data["higher_is_better"]),
@@ -275,9 +335,34 @@ class ExpectedRecovery:
                 n_episodes=int(data["n_episodes"]),
                 n_scores=int(data["n_scores"]),
                 max_session=int(data["max_session"]),
+                residual_variance=variance,
+                variance_floor=float(data.get("variance_floor", 0.0)),
+                scaled_quantiles=scaled,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"not an expected-recovery model: {exc}") from exc
+
+
+def _spread(variance: tuple[float, float, float], floor: float, log_s: FloatArray) -> FloatArray:
+    c0, c1, c2 = variance
+    return np.asarray(np.sqrt(np.maximum(c0 + c1 * log_s + c2 * log_s**2, floor)), dtype=np.float64)
+
+
+def _fit_variance(log_s: FloatArray, squared: FloatArray) -> tuple[float, float, float]:
+    """Least-squares coefficients of the squared residuals on (1, ln s, ln² s), by normal equations;
+    the highest powers are dropped (coefficient 0) while the sessions cannot tell them apart (fewer
+    than three distinct sessions, or an ill-conditioned system)."""
+    columns = [np.ones_like(log_s), log_s, log_s**2]
+    for k in range(N_VARIANCE_COEFFICIENTS, 0, -1):
+        design = columns[:k]
+        gram = np.array([[u @ v for v in design] for u in design])
+        scale = 1.0 / np.sqrt(np.diag(gram))
+        if k > 1 and np.linalg.cond(gram * np.outer(scale, scale)) > MAX_CONDITION:
+            continue
+        c = np.linalg.solve(gram, np.array([u @ squared for u in design]))
+        padded = [float(v) for v in c] + [0.0] * (N_VARIANCE_COEFFICIENTS - k)
+        return padded[0], padded[1], padded[2]
+    raise AssertionError("unreachable: one column of ones always fits")
 
 
 def _fit_cells(panel: Panel) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
@@ -301,7 +386,8 @@ def fit_expected_recovery(
 
     Rows count when they have an intake and at least one later score; each later score is one OLS
     observation (so longer courses weigh more). Raises NotEnoughData below `min_episodes` such rows,
-    or when intake scores or sessions do not vary enough to estimate the four coefficients.
+    or when intake scores or sessions do not vary enough to estimate the four coefficients. The
+    band's width by session is fitted on the same residuals (see the module).
     """
     if not (math.isfinite(coverage) and 0 < coverage < 1):
         raise ValueError(f"the band's coverage must lie strictly between 0 and 1, not {coverage}")
@@ -341,7 +427,15 @@ def fit_expected_recovery(
         )
     beta = np.linalg.solve(gram, moments)
     residuals = y - (beta[0] + beta[1] * x[0] + beta[2] * x[1] + beta[3] * x[2])
-    low, high = np.quantile(residuals, [(1 - coverage) / 2, (1 + coverage) / 2])
+    tails = [(1 - coverage) / 2, (1 + coverage) / 2]
+    low, high = np.quantile(residuals, tails)
+    squared = residuals**2
+    floor = VARIANCE_FLOOR_FRACTION * float(squared.mean())
+    variance = _fit_variance(x[1], squared)
+    # A perfect fit leaves no spread to scale by: the scaled residuals are then all 0, and so is the band.
+    sd = _spread(variance, floor, x[1])
+    scaled = np.divide(residuals, sd, out=np.zeros_like(residuals), where=sd > 0)
+    scaled_low, scaled_high = np.quantile(scaled, tails)
     b0, b1, b2, b3 = (float(b) for b in beta)
     return ExpectedRecovery(
         instrument_id=instrument_id,
@@ -352,6 +446,9 @@ def fit_expected_recovery(
         n_episodes=n_episodes,
         n_scores=int(y.size),
         max_session=max_session,
+        residual_variance=variance,
+        variance_floor=floor,
+        scaled_quantiles=(float(scaled_low), float(scaled_high)),
     )
 
 
@@ -374,6 +471,7 @@ class SignalKind(StrEnum):
     NOT_ON_TRACK = "not_on_track"
     RELIABLE_DETERIORATION = "reliable_deterioration"
     NO_RELIABLE_IMPROVEMENT = "no_reliable_improvement"
+    NOT_A_CASE_AT_INTAKE = "not_a_case_at_intake"
     SUDDEN_GAIN = "sudden_gain"
     OVERDUE = "overdue"
 
@@ -392,7 +490,8 @@ class Signal:
 
     `value` and `threshold` by kind: not on track, the score and the band edge it passed; reliable
     deterioration, the score and the score at which deterioration starts (intake ± reliable change);
-    no reliable improvement, the score and the score that would be reliable improvement; sudden gain,
+    no reliable improvement, the score and the score that would be reliable improvement; not a case at
+    intake (said instead of no reliable improvement), the intake score and the caseness cut-off; sudden gain,
     the size of the gain in points and criterion 1; overdue, the days since the last score and the
     days allowed. A sudden gain's session is the pre-gain session N of the step N → N+1 (Tang &
     DeRubeis 1999); the others are at the last score.
@@ -423,6 +522,12 @@ class Signal:
             return (
                 f"{t} {v} at session {n}: no reliable improvement since the intake yet "
                 f"(that would take {limit} or better)"
+            )
+        if self.kind == SignalKind.NOT_A_CASE_AT_INTAKE:
+            side = "below" if self.value < self.threshold else "above" if higher else "at"
+            return (
+                f"{t} started at {v}, {side} the clinical cut-off ({limit}): not in the clinical range at "
+                f"intake, so reliable improvement is not expected (session {n})"
             )
         if self.kind == SignalKind.SUDDEN_GAIN:
             return (
@@ -533,6 +638,8 @@ def detect_signals(
     model: ExpectedRecovery | None,
     rules: SignalRules = SignalRules(),  # noqa: B008 - frozen, so a shared default is safe
     sudden_gain_points: float | None = None,
+    scale_range: tuple[float, float] | None = None,
+    caseness: Cutoff | None = None,
 ) -> Signals:
     """The current state at each row's last score, plus every sudden gain in the series.
 
@@ -540,7 +647,13 @@ def detect_signals(
       at the intake, or beyond the model's max_session); edges count as inside (see `band_status`);
     * reliable deterioration: the last score is worse than the intake by at least `rci_points`;
     * no reliable improvement: the last score is at session `rules.no_improvement_by_session` or later
-      and is not better than the intake by at least `rci_points`;
+      and is not better than the intake by at least `rci_points`; not raised where that improvement
+      is impossible on the scale (intake − `rci_points` below the bottom of `scale_range`, or for
+      higher-is-better scales intake + `rci_points` above its top), nor where the intake is not a case
+      by `caseness` (the definition's cut-off): such a row gets `not_a_case_at_intake` instead, an
+      informational note. Reliable improvement is a change from the clinical range (Jacobson & Truax
+      1991), and NHS Talking Therapies count recovery only among cases at the start (the Manual;
+      docs/insights.md);
     * sudden gains: Tang & DeRubeis (1999) via `core.sudden_gains`, criterion 1 =
       `sudden_gain_points` or else `rci_points`.
 
@@ -577,16 +690,22 @@ def detect_signals(
                 intake[rows] + toward_worse * change.points,
             )
         )
-        rows = np.flatnonzero(compared & (last >= rules.no_improvement_by_session) & ~change.improved)
-        parts.append(
-            (
-                SignalKind.NO_RELIABLE_IMPROVEMENT,
-                rows,
-                last[rows],
-                last_score[rows],
-                intake[rows] - toward_worse * change.points,
-            )
-        )
+        not_improved = compared & (last >= rules.no_improvement_by_session) & ~change.improved
+        target = intake - toward_worse * change.points  # the score that would be reliable improvement
+        possible = np.ones(n, dtype=np.bool_)
+        if scale_range is not None:
+            with np.errstate(invalid="ignore"):
+                possible = (target >= scale_range[0]) & (target <= scale_range[1])
+        case = np.ones(n, dtype=np.bool_)
+        if caseness is not None:
+            with np.errstate(invalid="ignore"):
+                case = np.asarray(compare(caseness.operator, intake, float(caseness.cutoff)), dtype=np.bool_)
+        rows = np.flatnonzero(not_improved & possible & case)
+        parts.append((SignalKind.NO_RELIABLE_IMPROVEMENT, rows, last[rows], last_score[rows], target[rows]))
+        if caseness is not None:
+            rows = np.flatnonzero(not_improved & ~case)
+            cutoff_at = np.full(rows.size, float(caseness.cutoff))
+            parts.append((SignalKind.NOT_A_CASE_AT_INTAKE, rows, last[rows], intake[rows], cutoff_at))
 
     cutoff = sudden_gain_points if sudden_gain_points is not None else rci_points
     if cutoff is not None and n and panel.scores.shape[1] >= 2:
@@ -612,6 +731,30 @@ def detect_signals(
                 )
             )
     return Signals.collect(parts)
+
+
+def scale_signals(
+    panel: Panel,
+    scale: Scale,
+    *,
+    model: ExpectedRecovery | None,
+    rules: SignalRules = SignalRules(),  # noqa: B008 - frozen, so a shared default is safe
+) -> Signals:
+    """`detect_signals` with everything a definition's scale gives: its direction, reliable change in
+    points (published, else Jacobson & Truax from its SD and reliability; none, no change signals), range
+    and primary caseness cut-off. The one call of the client page, the caseload's stored signals and
+    the network batch, so that they cannot disagree (docs/insights.md)."""
+    params = parameters_from_scale(scale)
+    low, high = scale.range
+    return detect_signals(
+        panel,
+        rci_points=params.reliable_change_points(),
+        higher_is_better=params.higher_is_better,
+        model=model,
+        rules=rules,
+        scale_range=(float(low), float(high)),
+        caseness=scale.caseness,
+    )
 
 
 def days_since(last_measured: NDArray[np.datetime64], today: np.datetime64) -> NDArray[np.float64]:

@@ -17,6 +17,7 @@ from spacebetween.core import alliance as alliance_core
 from spacebetween.core import trajectories
 from spacebetween.core.change import parameters_from_scale
 from spacebetween.core.instruments import Instrument, Scale
+from spacebetween.core.mentalizing import DeviationScale, deviation_scales
 from spacebetween.insights.models import InsightSettings, SignalLevel
 from spacebetween.insights.series import (
     ABOUT_LAST_SESSION,
@@ -47,6 +48,7 @@ LEVEL_OF_SIGNAL = {
     trajectories.SignalKind.NOT_ON_TRACK: SignalLevel.ALERT,
     trajectories.SignalKind.RELIABLE_DETERIORATION: SignalLevel.ALERT,
     trajectories.SignalKind.NO_RELIABLE_IMPROVEMENT: SignalLevel.ALERT,
+    trajectories.SignalKind.NOT_A_CASE_AT_INTAKE: SignalLevel.NOTE,
     trajectories.SignalKind.OVERDUE: SignalLevel.OVERDUE,
     trajectories.SignalKind.SUDDEN_GAIN: SignalLevel.NOTE,
 }
@@ -106,13 +108,30 @@ class OutcomeInsight:
 class AllianceInsight:
     instrument: Instrument
     client_points: list[ScorePoint]  # the instrument's points
-    client_percent: list[tuple[int, float]]
-    therapist_percent: list[tuple[int, float]]
+    client_metric: alliance_core.AllianceMetric
+    therapist_scores: list[tuple[int, float]]  # in the therapist measure's own points
+    therapist_metric: alliance_core.AllianceMetric | None
     therapist_measure: str
     therapist_validated: bool
     rules: alliance_core.AllianceRules
     drop_source: str
     events: list[alliance_core.AllianceEvent] = field(default_factory=list)
+
+    @property
+    def client_scores(self) -> list[tuple[int, float]]:
+        return [(p.session_number, p.score) for p in self.client_points]
+
+    @property
+    def not_shared(self) -> str | None:
+        """None when the two views share one validated metric (a gap has a unit), else why not."""
+        if self.therapist_metric is None:
+            return "there is no therapist rating"
+        return alliance_core.why_not_shared(self.client_metric, self.therapist_metric)
+
+    @property
+    def gap_points(self) -> float:
+        """The gap rule's threshold in the shared metric's points (the setting is percent of its range)."""
+        return self.rules.gap_points / 100.0 * self.client_metric.span
 
     @property
     def open_rupture(self) -> alliance_core.AllianceEvent | None:
@@ -130,6 +149,8 @@ class EpisodeInsight:
     process: list[tuple[str, list[tuple[int, float]]]]  # (title, percent-of-range points)
     checkins: list[CheckIn]
     alerts: list[Alert]
+    # Scales read as distances from genuine mentalizing (RFQ-8), in their own points (0-3).
+    mentalizing: list[tuple[DeviationScale, list[tuple[int, float]]]] = field(default_factory=list)
 
 
 def _panel(points: Sequence[ScorePoint]) -> trajectories.Panel:
@@ -182,21 +203,16 @@ def _outcome(
     else:
         insight.band_note = (
             f"Expected range ({round(fit.coverage * 100)}% of similar courses) fitted on this practice's "
-            f"{fit.n_episodes} completed episodes."
+            f"{fit.n_episodes} completed episodes; clients who stopped early are not in it."
         )
     if not points:
         return insight
     if fit is not None:
         insight.expected = _expected_points(fit, points[0].score, points[-1].session_number)
-    if insight.rc_points is not None:
-        found = trajectories.detect_signals(
-            _panel(points),
-            rci_points=insight.rc_points,
-            higher_is_better=params.higher_is_better,
-            model=fit,
-            rules=signal_rules(settings),
-        )
-        insight.signals = found.for_row(0)
+    # Every rule runs whatever the definition gives: not on track needs only the fitted range (K10, WHO-5),
+    # the change signals only a reliable change. The batch makes the same call (trajectories.scale_signals).
+    found = trajectories.scale_signals(_panel(points), scale, model=fit, rules=signal_rules(settings))
+    insight.signals = found.for_row(0)
     return insight
 
 
@@ -226,8 +242,9 @@ def _alliance(instrument: Instrument, scores: EpisodeScores, settings: InsightSe
     insight = AllianceInsight(
         instrument=instrument,
         client_points=points,
-        client_percent=[(p.session_number, percent_of_scale(p.score, scale)) for p in points],
-        therapist_percent=[(p.session_number, p.score) for p in scores.therapist],
+        client_metric=alliance_core.metric_of(instrument),
+        therapist_scores=[(p.session_number, p.score) for p in scores.therapist],
+        therapist_metric=scores.therapist_metric,
         therapist_measure=scores.therapist_measure,
         therapist_validated=scores.therapist_validated,
         rules=rules,
@@ -240,14 +257,21 @@ def _alliance(instrument: Instrument, scores: EpisodeScores, settings: InsightSe
     for p in points:
         client[0, p.session_number - 1] = p.score
     therapist = None
-    if scores.therapist_validated and scores.therapist:
-        # The gap rule needs two validated views: the session rating is not an alliance measure.
+    if scores.therapist and insight.not_shared is None:
+        # The gap rule needs both views on one validated metric: never the session rating, never a
+        # therapist form with other items, answers or scoring (core.alliance.why_not_shared).
         therapist = np.full((1, width), np.nan)
         for p in scores.therapist:
             therapist[0, p.session_number - 1] = p.score
     low, high = scale.range
     events = alliance_core.alliance_events(
-        client, rules, therapist_percent=therapist, client_minimum=low, client_maximum=high
+        client,
+        rules,
+        therapist=therapist,
+        client_metric=insight.client_metric,
+        therapist_metric=scores.therapist_metric if therapist is not None else None,
+        client_minimum=low,
+        client_maximum=high,
     )
     insight.events = events.for_row(0)
     return insight
@@ -263,6 +287,7 @@ def analyse_episode(
 ) -> EpisodeInsight:
     outcomes: list[OutcomeInsight] = []
     process: list[tuple[str, list[tuple[int, float]]]] = []
+    mentalizing: list[tuple[DeviationScale, list[tuple[int, float]]]] = []
     alliance: AllianceInsight | None = None
     for instrument_id in sorted(scores.series, key=lambda i: instruments[i].title):
         instrument = instruments[instrument_id]
@@ -280,6 +305,14 @@ def analyse_episode(
         elif instrument.construct in ABOUT_LAST_SESSION and instrument.respondent == "client":
             if alliance is None:
                 alliance = _alliance(instrument, scores, settings)
+        elif instrument.construct in PROCESS_CONSTRUCTS and deviation_scales(instrument_id):
+            # The RFQ-8: certainty and uncertainty are distances from genuine mentalizing, not "higher
+            # is better" (core.mentalizing): charted on their own, never on the shared axis below.
+            mentalizing += [
+                (deviation, [(p.session_number, p.score) for p in points])
+                for deviation in deviation_scales(instrument_id)
+                for points in (scores.scale_series.get((instrument_id, deviation.scale_id), []),)
+            ]
         elif instrument.construct in PROCESS_CONSTRUCTS:
             scale = primary_scale(instrument)
             # One direction on the shared axis: higher is always more of the quality (DERS-16, PSS-10
@@ -301,6 +334,7 @@ def analyse_episode(
         outcomes=outcomes,
         alliance=alliance,
         process=process,
+        mentalizing=mentalizing,
         checkins=scores.checkins,
         alerts=_alerts(outcomes, alliance),
     )

@@ -25,7 +25,12 @@ from django.db.models import Count, Q
 from spacebetween.accounts.models import CLINICAL_ROLES, Role, User
 from spacebetween.clients.models import Attendance, Episode
 from spacebetween.core import instruments as catalogue
-from spacebetween.core.change import TalkingTherapiesOutcome, talking_therapies_outcomes
+from spacebetween.core.change import (
+    TALKING_THERAPIES_PURPOSE,
+    TalkingTherapiesOutcome,
+    talking_therapies_outcomes,
+)
+from spacebetween.core.instruments import Cutoff
 from spacebetween.insights.series import is_follow_up, primary_scale
 from spacebetween.measures.models import Response
 from spacebetween.practice.models import Practice
@@ -58,38 +63,46 @@ class Benchmark:
         return OUTCOMES[self.outcome][0]
 
 
-# National figures for England (IAPT, now NHS Talking Therapies), only those verified in the source
-# each one cites below, with its URL (read there at the time of writing).
-# All count finished courses (>= 2 treatment sessions) with paired scores.
+# National figures for England (IAPT, now NHS Talking Therapies), one year and outcome per row, each
+# from the publisher's own release of its "Psychological Therapies: Annual Report on the use of IAPT
+# services" (HSCIC, then NHS Digital), with the year of the report and a stable URL of the publisher.
+# No secondary source (news sites, blogs): a figure we could not trace to the publisher is left out,
+# e.g. the 2023/24 reliable recovery rate, found only on a secondary site. All count finished courses
+# (>= 2 treatment sessions) with paired scores; recovery among those who started as a case.
 NATIONAL_BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark(
         "recovery",
         "2014/15",
         44.8,
-        "NHS Digital, IAPT figures for 2014/15 (189,152 recovered of 421,744)",
-        "http://content.digital.nhs.uk/article/6829",
+        "HSCIC, Psychological Therapies: Annual Report on the use of IAPT services, England, 2014/15 "
+        "(published 24 November 2015): England mean recovery rate, 189,152 of 421,744",
+        "https://digital.nhs.uk/data-and-information/publications/statistical/"
+        "psychological-therapies-annual-reports-on-the-use-of-iapt-services/annual-report-2014-15",
+    ),
+    Benchmark(
+        "recovery",
+        "2016/17",
+        49.3,
+        "NHS Digital, Psychological Therapies: Annual Report on the use of IAPT services, England, further "
+        "analyses on 2016-17 (2017): 259,000 of 525,000 finished courses that started as a case",
+        "https://digital.nhs.uk/news-and-events/latest-news/"
+        "just-under-half-of-all-referrals-that-completed-psychological-therapy-in-2016-17-recovered-new-report-shows",
     ),
     Benchmark(
         "recovery",
         "2017/18",
         50.8,
-        "Nursing in Practice, reporting the NHS Digital annual report 2017/18",
-        "https://www.nursinginpractice.com/recoveries-following-psychological-therapy-courses-reach-record-levels",
+        "NHS Digital, Psychological Therapies: Annual Report on the use of IAPT services, England, 2017-18 "
+        "(2018)",
+        "https://digital.nhs.uk/news/2018/more-than-half-of-patients-who-finished-psychological-therapy-recovered-in-2017-18",
     ),
     Benchmark(
         "reliable_improvement",
         "2017/18",
         66.4,
-        "Nursing in Practice, reporting the NHS Digital annual report 2017/18",
-        "https://www.nursinginpractice.com/recoveries-following-psychological-therapy-courses-reach-record-levels",
-    ),
-    Benchmark(
-        "reliable_recovery",
-        "2023/24",
-        47.0,
-        "psyreflect.com, a secondary source on NHS Talking Therapies (about 47 % in 2023/24)",
-        "https://psyreflect.com/en/articles/nhs-talking-therapies-202425-670419-courses-completed-recovery-still-tracks-post",
-        approximate=True,
+        "NHS Digital, Psychological Therapies: Annual Report on the use of IAPT services, England, 2017-18 "
+        "(2018)",
+        "https://digital.nhs.uk/news/2018/more-than-half-of-patients-who-finished-psychological-therapy-recovered-in-2017-18",
     ),
 )
 
@@ -122,6 +135,30 @@ class Rate:
         if self.of == 0:
             return "—"
         return f"{self.count} of {self.of} ({self.percent:.1f}%)"
+
+
+def talking_therapies_caseness(instrument_id: str) -> Cutoff:
+    """The caseness cut-off NHS Talking Therapies count with on this measure, as its definition marks it
+    (purpose TALKING_THERAPIES_PURPOSE): PHQ-9 10 or more, GAD-7 8 or more. Not necessarily the cut-off
+    the client page draws (the GAD-7's is 10, Spitzer et al. 2006, for probable GAD)."""
+    instrument = catalogue.get(instrument_id)
+    caseness = primary_scale(instrument).caseness
+    cut = caseness.for_purpose(TALKING_THERAPIES_PURPOSE) if caseness is not None else None
+    if cut is None or cut.operator != ">=":
+        raise ValueError(f"the {instrument_id} definition gives no NHS Talking Therapies caseness (>=)")
+    return cut
+
+
+def caseness_rule() -> str:
+    """The caseness the outcomes count, in words, from the definitions."""
+    names = {DEPRESSION: "PHQ-9", ANXIETY: "GAD-7"}
+    parts = [f"{names[iid]} ≥{talking_therapies_caseness(iid).cutoff:g}" for iid in (DEPRESSION, ANXIETY)]
+    text = f"NHS Talking Therapies caseness, {' or '.join(parts)}"
+    for iid in (DEPRESSION, ANXIETY):
+        counted, charted = talking_therapies_caseness(iid), primary_scale(catalogue.get(iid)).caseness
+        if charted is not None and charted is not counted:
+            text += f"; the {names[iid]} line on a client’s chart is another cut-off, {charted.describe()}"
+    return text
 
 
 def _rate(hit: np.ndarray, among: np.ndarray) -> Rate:
@@ -263,6 +300,8 @@ def practice_outcomes(user: User) -> PracticeOutcomes:
             columns[(DEPRESSION, when)],
             columns[(ANXIETY, "pre")],
             columns[(ANXIETY, when)],
+            depression_caseness=float(talking_therapies_caseness(DEPRESSION).cutoff),
+            anxiety_caseness=float(talking_therapies_caseness(ANXIETY).cutoff),
         )
 
     at_end, at_follow_up = outcome("post"), outcome("follow_up")

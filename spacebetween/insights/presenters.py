@@ -3,15 +3,18 @@ report: one place, so that the page and the report always show the same thing.""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from spacebetween.accounts.models import User
 from spacebetween.clients.models import Episode
 from spacebetween.core import alliance as alliance_core
-from spacebetween.core import trajectories
+from spacebetween.core import mentalizing, trajectories
 from spacebetween.insights import charts, selectors
 from spacebetween.insights.analysis import Alert, AllianceInsight, EpisodeInsight, OutcomeInsight
+from spacebetween.insights.charts.svg import number
 from spacebetween.practice.models import Practice
 from spacebetween.relationship.measures import Feeling
 
@@ -21,6 +24,8 @@ MARKER_OF_SIGNAL = {
     trajectories.SignalKind.SUDDEN_GAIN: ("sudden_gain", "Sudden gain"),
 }
 FEELING_LABELS = dict(Feeling.choices)
+# Which counter-transference check-ins a view draws (see `episode_view`).
+CheckinChoice = Literal["all", "shared", "none"]
 
 
 @dataclass(frozen=True)
@@ -41,16 +46,27 @@ class EpisodeView:
     alerts: list[Alert]
     has_scores: bool
     rules: list[str] = field(default_factory=list)
+    # The therapist's view in its own unit, beside `space_between`, when it is on another metric.
+    therapist_view: charts.Chart | None = None
+    # The RFQ-8's two scales as distances from genuine mentalizing (never "higher is better").
+    mentalizing: charts.Chart | None = None
+    mentalizing_note: str = ""
+    checkins_shown: int = 0  # counter-transference check-ins drawn (feelings and intensity, never the note)
 
 
-def _outcome_view(o: OutcomeInsight, sessions: list[int], *, risk_marks: bool = True) -> OutcomeView:
+def _outcome_view(
+    o: OutcomeInsight, sessions: list[int], *, risk_marks: bool = True, for_client: bool = False
+) -> OutcomeView:
+    """`for_client`: the client's copy of a report, which shows their scores, the expected range and the
+    zone of no reliable change, but no internal signal (no "Not on track" marker) and no caseness line
+    (its label is a diagnostic one, e.g. "probable generalized anxiety disorder")."""
     markers = [
         charts.Marker(s.session_number, MARKER_OF_SIGNAL[s.kind][1], MARKER_OF_SIGNAL[s.kind][0])
         for s in o.signals
-        if s.kind in MARKER_OF_SIGNAL
+        if s.kind in MARKER_OF_SIGNAL and not for_client
     ]
     cutoffs = []
-    if o.scale.caseness is not None:
+    if o.scale.caseness is not None and not for_client:
         cutoffs.append(charts.Cutoff(float(o.scale.caseness.cutoff), o.scale.caseness.label or "caseness"))
     chart = charts.trajectory_chart(
         title=o.instrument.title,
@@ -76,7 +92,27 @@ def _outcome_view(o: OutcomeInsight, sessions: list[int], *, risk_marks: bool = 
         if o.rc_points is not None
         else f"The {o.instrument.title} definition gives no reliable-change threshold: no change signals."
     )
-    return OutcomeView(chart=chart, band_note=o.band_note, rc_note=rc_note)
+    if o.scale.caseness is not None and not for_client:
+        # Which cut-off the dashed line is: the definition's primary one, with its source (practice
+        # outcomes may count another, e.g. NHS Talking Therapies caseness; insights.outcomes).
+        rc_note += f" Dashed line: {o.scale.caseness.describe()}."
+    band_note = o.band_note
+    if for_client:
+        band_note = (
+            "The grey band is the range in which similar courses at this practice went."
+            if o.fit is not None
+            else ""
+        )
+    return OutcomeView(chart=chart, band_note=band_note, rc_note=rc_note)
+
+
+def _short_title(title: str) -> str:
+    """A long title's abbreviation ("Working Alliance ... (WAI-SR), client form" → "WAI-SR"), so that a
+    legend entry is never cut short; else the title."""
+    if len(title) <= 40:
+        return title
+    found = re.search(r"\(([^()]{2,20})\)", title)
+    return found.group(1) if found else title.replace("not a validated instrument", "not validated")
 
 
 def _alliance_markers(a: AllianceInsight) -> list[charts.Marker]:
@@ -90,8 +126,15 @@ def _alliance_markers(a: AllianceInsight) -> list[charts.Marker]:
 
 
 def _space_between(
-    a: AllianceInsight, insight: EpisodeInsight, *, with_checkins: bool
-) -> tuple[charts.Chart, list[str]]:
+    a: AllianceInsight,
+    insight: EpisodeInsight,
+    *,
+    with_ratings: bool,
+    checkins: CheckinChoice,
+    for_client: bool = False,
+) -> tuple[charts.Chart, list[str], charts.Chart | None]:
+    """One chart with the gap where both views share one validated metric; else the client's view and
+    the therapist's, each in its own unit, side by side with no gap (docs/insights.md)."""
     notes = [
         f"A possible rupture: the client's {a.instrument.title} falls {a.rules.drop_points:g} points or more "
         f"below their own running baseline (the mean of up to {a.rules.baseline_window} earlier scores; "
@@ -99,44 +142,114 @@ def _space_between(
         + (f", or below {a.rules.floor:g}" if a.rules.floor is not None else "")
         + ". A repair: a later score back at or above that baseline."
     ]
-    if a.therapist_validated:
+    why_not = a.not_shared
+    if why_not is None:
         notes.append(
-            f"The gap compares the client's view with yours ({a.therapist_measure}) in percent of each "
-            f"scale's range; a gap widening by {a.rules.gap_points:g} points over {a.rules.gap_sessions} "
-            "sessions is flagged."
+            f"The gap is the client's {a.instrument.title} minus yours ({a.therapist_measure}), both on one "
+            f"validated metric, in {a.client_metric.unit}; a gap moving {number(a.gap_points)} "
+            f"{a.client_metric.unit} or more from the pair's usual gap on {a.rules.gap_sessions} paired "
+            "sessions in a row is flagged as a possible rupture."
         )
-        gap_note = "Gap: client minus therapist, percent of scale range."
+    elif a.therapist_scores:
+        notes.append(
+            f"Your side is the {a.therapist_measure or 'session rating'}, on another metric than the "
+            f"client's {a.instrument.title} ({why_not}), so the two views are shown side by side, each in "
+            "its own unit, with no gap between them and no gap rule. Only a validated therapist form on "
+            "the same items, answers and scoring as the client's (e.g. the WAI-SR-T beside the WAI-SR) "
+            "has a gap."
+        )
+    shown = [
+        (
+            c.session_number,
+            ", ".join(FEELING_LABELS.get(f, f) for f in c.feelings) or "none noted",
+            c.intensity,
+        )
+        for c in insight.checkins
+        if checkins == "all" or (checkins == "shared" and c.shared)
+    ]
+    if for_client:
+        title = "How our work together felt to you"
+    elif with_ratings and a.therapist_scores:
+        title = "The space between: the client's and the therapist's view of the relationship"
     else:
-        notes.append(
-            f"Your side is the {a.therapist_measure or 'session rating'}: not a validated alliance measure, "
-            "so the gap is shown as a prompt for reflection, not measured or flagged. Importing a validated "
-            "therapist alliance form switches the gap rule on."
+        title = "The space between: the client's view of the relationship"
+    unit, low, high = a.client_metric.unit, a.client_metric.minimum, a.client_metric.maximum
+    theirs = a.therapist_scores if with_ratings else []
+    client_label = f"Client: {_short_title(a.instrument.title)}"
+    therapist_label = f"Therapist: {_short_title(a.therapist_measure or 'session rating')}"
+    markers = [] if for_client else _alliance_markers(a)
+    if why_not is None and theirs:
+        # One validated metric: one axis in its points, the gap signed client minus therapist.
+        chart = charts.space_between_chart(
+            title=f"{title} ({unit})",
+            client=a.client_scores,
+            therapist=theirs,
+            client_label=client_label,
+            therapist_label=therapist_label,
+            unit=unit,
+            scale_min=low,
+            scale_max=high,
+            gap_rule=(
+                f"Possible rupture: the gap moves {number(a.gap_points)} {unit} or more from its usual "
+                f"level on {a.rules.gap_sessions} paired sessions"
+            ),
+            markers=markers,
+            checkins=shown,
         )
-        gap_note = "Gap shown for reflection only: your side is not a validated alliance measure."
-    checkins = (
-        [
-            (
-                c.session_number,
-                ", ".join(FEELING_LABELS.get(f, f) for f in c.feelings) or "none noted",
-                c.intensity,
-            )
-            for c in insight.checkins
-        ]
-        if with_checkins
-        else []
-    )
+        return chart, notes, None
+    # Unlike measures: one chart per view, each in its own unit, no gap.
+    metric = a.therapist_metric
+    own = (theirs or shown) and metric is not None
     chart = charts.space_between_chart(
-        title="The space between: the client's and your view of the relationship",
-        client=a.client_percent,
-        therapist=a.therapist_percent if with_checkins else [],
-        client_label=f"Client: {a.instrument.title}",
-        therapist_label=f"Therapist: {a.therapist_measure or 'session rating'}",
-        show_gap=with_checkins and bool(a.therapist_percent),
-        gap_note=gap_note,
-        markers=_alliance_markers(a),
-        checkins=checkins,
+        title=f"{title} ({unit})" if not theirs else f"The space between: the client's view ({unit})",
+        client=a.client_scores,
+        therapist=[],
+        client_label=client_label,
+        therapist_label=therapist_label,
+        unit=unit,
+        scale_min=low,
+        scale_max=high,
+        markers=markers,
+        checkins=[] if own else shown,
     )
-    return chart, notes
+    if not own or metric is None:
+        return chart, notes, None
+    therapist_chart = charts.space_between_chart(
+        title=f"Beside it, the therapist's view ({metric.unit}: another metric, so no gap)",
+        client=[],
+        therapist=theirs,
+        client_label=client_label,
+        therapist_label=therapist_label,
+        unit=metric.unit,
+        scale_min=metric.minimum,
+        scale_max=metric.maximum,
+        checkins=shown,
+    )
+    return chart, notes, therapist_chart
+
+
+MENTALIZING_NOTE = (
+    "RFQ-8 (Fonagy et al. 2016): low scores on both scales are what the authors describe as genuine "
+    "mentalizing; high certainty leans toward hypermentalizing and high uncertainty toward hypomentalizing, "
+    "so neither scale is 'higher is better' and a rise in certainty is not shown as improvement. No "
+    f"published cut-off marks where the genuine region ends. {mentalizing.CAVEAT}"
+)
+
+
+def _mentalizing(insight: EpisodeInsight, sessions: list[int]) -> charts.Chart | None:
+    """The RFQ-8 as its authors describe it (core.mentalizing): 0 on both scales is genuine
+    mentalizing; certainty drawn above the zero line (toward hypermentalizing), uncertainty below it
+    (toward hypomentalizing), so a rise in certainty never reads as improvement."""
+    if not insight.mentalizing:
+        return None
+    return charts.deviation_chart(
+        title="Mentalizing (RFQ-8): distance from genuine mentalizing on each scale",
+        series=[(d.label, d.pole, d.side, points) for d, points in insight.mentalizing],
+        scale_max=3.0,
+        unit="RFQ points",
+        zero_label=f"0: genuine mentalizing ({mentalizing.SOURCE.split(',')[0]})",
+        sessions=sessions,
+    )
 
 
 def episode_view(
@@ -145,18 +258,42 @@ def episode_view(
     therapist_side: bool,
     risk_marks: bool = True,
     alerts: Sequence[Alert] | None = None,
+    checkins: CheckinChoice | None = None,
+    for_client: bool = False,
 ) -> EpisodeView:
     """Charts and alerts for one episode; `alerts` are the signals to show (`selectors.current_alerts`:
-    the stored ones), the insight's own when None. Without `therapist_side` the therapist's own ratings and
-    counter-transference check-ins are left out: they are shown to the treating therapist only (and
-    never in the client's copy of a report). `risk_marks` rings the scores that came with a risk
-    answer: for clinicians, not in the client's copy (a client never sees a risk flag)."""
+    the stored ones), the insight's own when None. Without `therapist_side` the therapist's own ratings
+    are left out. `checkins` says which counter-transference check-ins are drawn: "all" (the treating
+    therapist's own page, or a report they chose to include them in), "shared" (those the therapist
+    shared with their supervisor: the supervision copy) or "none"; by default "all" with the
+    therapist's side and "none" without. `risk_marks` rings the scores that came with a risk answer:
+    for clinicians, not in the client's copy (a client never sees a risk flag). `for_client` leaves out
+    every internal signal and diagnostic label (see `_outcome_view`) and the rupture marks."""
+    if checkins is None:
+        checkins = "all" if therapist_side else "none"
+    if for_client:
+        therapist_side, checkins, risk_marks = False, "none", False
     sessions = list(range(1, insight.scores.sessions_attended + 1))
-    outcomes = [_outcome_view(o, sessions, risk_marks=risk_marks) for o in insight.outcomes if o.points]
+    outcomes = [
+        _outcome_view(o, sessions, risk_marks=risk_marks, for_client=for_client)
+        for o in insight.outcomes
+        if o.points
+    ]
     space_between: charts.Chart | None = None
+    therapist_view: charts.Chart | None = None
     notes: list[str] = []
+    shown = 0
     if insight.alliance is not None and insight.alliance.client_points:
-        space_between, notes = _space_between(insight.alliance, insight, with_checkins=therapist_side)
+        space_between, notes, therapist_view = _space_between(
+            insight.alliance,
+            insight,
+            with_ratings=therapist_side,
+            checkins=checkins,
+            for_client=for_client,
+        )
+        if for_client:
+            notes = []
+        shown = sum(1 for c in insight.checkins if checkins == "all" or (checkins == "shared" and c.shared))
     process = (
         charts.process_chart(
             title="Ingredients of change (percent of each scale's range; higher is better)",
@@ -170,30 +307,62 @@ def episode_view(
         outcomes=outcomes,
         space_between=space_between,
         space_between_notes=notes,
+        therapist_view=therapist_view,
+        mentalizing=_mentalizing(insight, sessions),
+        mentalizing_note=MENTALIZING_NOTE if insight.mentalizing else "",
         process=process,
-        alerts=list(insight.alerts if alerts is None else alerts),
+        alerts=[] if for_client else list(insight.alerts if alerts is None else alerts),
         has_scores=bool(insight.scores.series),
+        checkins_shown=shown if space_between is not None else 0,
     )
 
 
 def episode_views(
-    user: User, episodes: Sequence[Episode], practice: Practice, *, for_client: bool = False
+    user: User,
+    episodes: Sequence[Episode],
+    practice: Practice,
+    *,
+    for_client: bool = False,
+    report: str | None = None,
+    include_checkins: bool = False,
 ) -> list[tuple[int, EpisodeView]]:
-    """(episode id, view) for episodes the user may already see; the therapist's side only for the
-    treating therapist, and never `for_client`. The charts are drawn from the episodes' scores; the
-    signals are the stored ones (`selectors.current_alerts`), so every page shows what was computed
-    once."""
+    """(episode id, view) for episodes the user may already see. The charts are drawn from the episodes'
+    scores; the signals are the stored ones (`selectors.current_alerts`), so every page shows what was
+    computed once.
+
+    * The client page (`report` None): the therapist's side (ratings and check-ins) for the treating
+      therapist only.
+    * A report "session" (the treating therapist's): their ratings; their check-ins only where they
+      chose to include them in this report (`include_checkins`).
+    * A report "supervision": the therapist's ratings and only the check-ins the therapist shared with
+      their supervisor, whoever downloads it.
+    * The client's copy (`for_client`, or `report` "client"): no therapist side, no signal, no
+      diagnostic label."""
+    for_client = for_client or report == "client"
     insights = selectors.episode_insights(episodes, practice)
     alerts = selectors.current_alerts(episodes, practice, computed=insights)
-    return [
-        (
-            pk,
-            episode_view(
-                insight,
-                therapist_side=not for_client and insight.scores.episode.therapist_id == user.pk,
-                risk_marks=not for_client,
-                alerts=alerts.get(pk),
-            ),
+    views = []
+    for pk, insight in insights.items():
+        treating = insight.scores.episode.therapist_id == user.pk
+        checkins: CheckinChoice = "none"
+        therapist_side = False
+        if report == "supervision":
+            therapist_side, checkins = True, "shared"
+        elif treating and report is None:
+            therapist_side, checkins = True, "all"
+        elif treating and report == "session":
+            therapist_side, checkins = True, "all" if include_checkins else "none"
+        views.append(
+            (
+                pk,
+                episode_view(
+                    insight,
+                    therapist_side=therapist_side,
+                    risk_marks=not for_client,
+                    alerts=alerts.get(pk),
+                    checkins=checkins,
+                    for_client=for_client,
+                ),
+            )
         )
-        for pk, insight in insights.items()
-    ]
+    return views

@@ -151,7 +151,9 @@ def _matrix(entries: Sequence[EpisodeScores], instrument_id: str, width: int) ->
 def practice_mechanisms(practice: Practice) -> list[mechanisms.LaggedAssociation]:
     """For each ingredient and alliance measure the practice has used, its within-client lagged
     association with next-session change on each outcome measure, pooled across clients
-    (core.mechanisms; no claim when data are too few). Aggregates only; three queries."""
+    (core.mechanisms; no claim when data are too few). Rows are episodes; each carries its client's id,
+    so a client with several episodes counts once (one slope, an intercept per episode). Aggregates
+    only; three queries."""
     instruments = instruments_for(practice)
     episodes = list(Episode.objects.filter(client__practice=practice))
     scores = list(load_episode_scores(episodes, instruments, time_zone=practice.time_zone).values())
@@ -161,6 +163,7 @@ def practice_mechanisms(practice: Practice) -> list[mechanisms.LaggedAssociation
         i for i in used if instruments[i].construct in PROCESS_CONSTRUCTS | ABOUT_LAST_SESSION
     )
     width = max((p.session_number for e in scores for s in e.series.values() for p in s), default=0)
+    clients = [entry.episode.client_id for entry in scores]
     results = []
     for outcome_id in outcome_ids:
         symptom = _matrix(scores, outcome_id, width)
@@ -173,6 +176,8 @@ def practice_mechanisms(practice: Practice) -> list[mechanisms.LaggedAssociation
                     process_name=instruments[process_id].title,
                     outcome_name=outcome.title,
                     symptom_higher_is_better=primary_scale(outcome).direction == "higher_is_better",
+                    clients=clients,
+                    min_clients=mechanisms.MIN_CLIENTS,
                 )
             )
     return results

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 from spacebetween.clients.models import Attendance, Episode, Session
-from spacebetween.core.alliance import ALLIANCE_CONSTRUCTS
+from spacebetween.core.alliance import ALLIANCE_CONSTRUCTS, AllianceMetric, metric_of
 from spacebetween.core.instruments import Instrument, Scale
+from spacebetween.core.mentalizing import deviation_scales
 from spacebetween.measures.models import Response
 from spacebetween.relationship.measures import SESSION_RATING
 from spacebetween.relationship.models import MeasureKind, SessionReflection
@@ -64,6 +65,7 @@ class CheckIn:
     session_number: int
     feelings: tuple[str, ...]
     intensity: int | None
+    shared: bool = False  # the therapist shared it with their supervisor (SessionReflection)
 
 
 @dataclass
@@ -74,10 +76,15 @@ class EpisodeScores:
     attended: list[dt.datetime] = field(default_factory=list)  # starts of attended sessions, in order
     series: dict[str, list[ScorePoint]] = field(default_factory=dict)  # instrument id -> by session
     follow_ups: dict[str, list[ScorePoint]] = field(default_factory=dict)  # session_number 0
-    # The therapist's view of the relationship per session, as percent of its scale's range.
+    # (instrument id, scale id) -> by session, for scales charted on their own (core.mentalizing)
+    scale_series: dict[tuple[str, str], list[ScorePoint]] = field(default_factory=dict)
+    # The therapist's view of the relationship per session, in its own measure's points (the session
+    # rating's 0-10 mean, or a therapist form's total), with that measure's metric: never rescaled, so
+    # it is compared with the client's view only where both share one metric (core.alliance).
     therapist: list[ScorePoint] = field(default_factory=list)
     therapist_validated: bool = False
     therapist_measure: str = ""
+    therapist_metric: AllianceMetric | None = None
     checkins: list[CheckIn] = field(default_factory=list)
 
     @property
@@ -102,19 +109,33 @@ def _latest_per_session(points: Iterable[ScorePoint]) -> list[ScorePoint]:
     return [replace(by_session[k], risk=k in risky) for k in sorted(by_session)]
 
 
-def _therapist_percent(reflection: SessionReflection, instruments: Mapping[str, Instrument]) -> float | None:
+# The session rating's metric: the mean of its 0-10 answers, NOT a validated instrument.
+SESSION_RATING_METRIC = AllianceMetric(
+    unit="session rating points (0–10)",
+    minimum=float(SESSION_RATING.minimum),
+    maximum=float(SESSION_RATING.maximum),
+    items=len(SESSION_RATING.items),
+    answers=tuple(float(v) for v in range(SESSION_RATING.minimum, SESSION_RATING.maximum + 1)),
+    method="mean",
+    validated=False,
+)
+
+
+def _therapist_score(
+    reflection: SessionReflection, instruments: Mapping[str, Instrument]
+) -> tuple[float, AllianceMetric] | None:
+    """The therapist's view in its own measure's points, and that measure's metric."""
     if reflection.measure_kind == MeasureKind.SESSION_RATING:
         values = [float(v) for v in reflection.answers.values() if v is not None]
         if not values:
             return None
-        mean = sum(values) / len(values)
-        return 100.0 * (mean - SESSION_RATING.minimum) / (SESSION_RATING.maximum - SESSION_RATING.minimum)
+        return sum(values) / len(values), SESSION_RATING_METRIC
     instrument = instruments.get(reflection.measure_id)
     if instrument is None:
         return None
     scale = primary_scale(instrument)
     score = reflection.scores.get(scale.id)
-    return None if score is None else percent_of_scale(float(score), scale)
+    return None if score is None else (float(score), metric_of(instrument, validated=reflection.validated))
 
 
 def load_episode_scores(
@@ -136,6 +157,7 @@ def load_episode_scores(
 
     raw: dict[tuple[int, str], list[ScorePoint]] = defaultdict(list)
     follow: dict[tuple[int, str], list[ScorePoint]] = defaultdict(list)
+    by_scale: dict[tuple[int, str, str], list[ScorePoint]] = defaultdict(list)
     for episode_id, instrument_id, scores, submitted_at, any_risk in (
         Response.objects.filter(assignment__episode_id__in=ids)
         .order_by("submitted_at", "pk")
@@ -157,11 +179,22 @@ def load_episode_scores(
         )
         if number >= 1:
             raw[(episode_id, instrument_id)].append(ScorePoint(number, float(value), submitted_at, any_risk))
+            # Scales read as distances from an optimal region (the RFQ-8's two): each charted, not only
+            # the first (core.mentalizing).
+            for deviation in deviation_scales(instrument_id):
+                other = (scores.get(deviation.scale_id) or {}).get("score")
+                if other is not None:
+                    by_scale[(episode_id, instrument_id, deviation.scale_id)].append(
+                        ScorePoint(number, float(other), submitted_at, any_risk)
+                    )
     for (episode_id, instrument_id), points in raw.items():
         result[episode_id].series[instrument_id] = _latest_per_session(points)
+    for (episode_id, instrument_id, scale_id), points in by_scale.items():
+        result[episode_id].scale_series[(instrument_id, scale_id)] = _latest_per_session(points)
     for (episode_id, instrument_id), points in follow.items():
         result[episode_id].follow_ups[instrument_id] = points
 
+    therapist_metrics: dict[int, AllianceMetric] = {}
     for reflection in (
         SessionReflection.objects.filter(session__episode_id__in=ids)
         .order_by("recorded_at", "pk")
@@ -172,17 +205,28 @@ def load_episode_scores(
         if attended_number is None:  # a reflection on a session not (or no longer) marked attended
             continue
         number = attended_number
-        entry.checkins.append(CheckIn(number, tuple(reflection.feelings), reflection.intensity))
-        percent = _therapist_percent(reflection, instruments)
-        if percent is not None:
-            entry.therapist.append(ScorePoint(number, percent, reflection.recorded_at))
+        entry.checkins.append(
+            CheckIn(
+                number, tuple(reflection.feelings), reflection.intensity, reflection.shared_with_supervisor
+            )
+        )
+        scored = _therapist_score(reflection, instruments)
+        if scored is not None:
+            point = ScorePoint(number, scored[0], reflection.recorded_at)
+            entry.therapist.append(point)
+            therapist_metrics[id(point)] = scored[1]
             entry.therapist_validated = reflection.validated
+            entry.therapist_metric = scored[1]
             entry.therapist_measure = (
                 SESSION_RATING.title
                 if reflection.measure_kind == MeasureKind.SESSION_RATING
                 else instruments[reflection.measure_id].title
             )
     for entry in result.values():
-        entry.therapist = _latest_per_session(entry.therapist)
+        # One metric per series: if the practice changed the therapist's measure mid-episode, only the
+        # ratings on the latest one are kept (two metrics cannot share an axis).
+        entry.therapist = _latest_per_session(
+            p for p in entry.therapist if therapist_metrics[id(p)] == entry.therapist_metric
+        )
         entry.checkins.sort(key=lambda c: c.session_number)
     return result

@@ -3,6 +3,8 @@ clients/access helpers, reads through selectors, writes through services."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -15,6 +17,7 @@ from spacebetween.accounts.decorators import AuthenticatedHttpRequest, admin_req
 from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record
 from spacebetween.clients.access import clients_for, get_client_for
+from spacebetween.clients.models import Client
 from spacebetween.clients.selectors import client_record
 from spacebetween.insights import selectors, services
 from spacebetween.insights.forms import InsightSettingsForm
@@ -46,6 +49,45 @@ def refit_message(report: services.FitReport) -> str:
     return " ".join(parts) or "No outcome measures with completed episodes yet: nothing to fit."
 
 
+def age_on(born: dt.date | None, day: dt.date) -> int | None:
+    if born is None:
+        return None
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def report_html(
+    request: AuthenticatedHttpRequest, client: Client, audience: str, *, include_checkins: bool = False
+) -> str:
+    """The report as HTML (what `render_pdf` turns into the PDF): for `audience` in AUDIENCES, checked by
+    the caller. `include_checkins` is the treating therapist's choice to put their counter-transference
+    check-ins in a copy for the session; the supervision copy has the ones they shared, the client's
+    none."""
+    client_page = client_record(request.user, client)
+    views = episode_views(
+        request.user,
+        client_page.episodes,
+        client.practice,
+        report=audience,
+        include_checkins=include_checkins and audience == "session",
+    )
+    made_on = clock.now()
+    return render_to_string(
+        "insights/report.html",
+        {
+            "record": client_page,
+            "insight_views": views,
+            "audience": audience,
+            "audience_label": AUDIENCES[audience],
+            "made_on": made_on,
+            "made_by": request.user,
+            "practice": client.practice,
+            "checkins_shown": sum(view.checkins_shown for _, view in views),
+            "age": age_on(client.date_of_birth, made_on.date()),
+        },
+        request=request,
+    )
+
+
 @require_GET
 @clinician_required
 def client_report(request: AuthenticatedHttpRequest, client_id: int) -> HttpResponse:
@@ -60,23 +102,8 @@ def client_report(request: AuthenticatedHttpRequest, client_id: int) -> HttpResp
     can_edit = clients_for(request.user, write=True).filter(pk=client.pk).exists()
     if audience in TREATING_ONLY and not can_edit:
         raise PermissionDenied("Only the treating therapist can make this report.")
-    client_page = client_record(request.user, client)
-    views = episode_views(
-        request.user, client_page.episodes, client.practice, for_client=audience == "client"
-    )
-    html = render_to_string(
-        "insights/report.html",
-        {
-            "record": client_page,
-            "insight_views": views,
-            "audience": audience,
-            "audience_label": AUDIENCES[audience],
-            "made_on": clock.now(),
-            "made_by": request.user,
-            "practice": client.practice,
-        },
-        request=request,
-    )
+    include_checkins = audience == "session" and request.GET.get("checkins") == "include"
+    html = report_html(request, client, audience, include_checkins=include_checkins)
     pdf = render_pdf(html)
     record(
         action=Action.READ,
@@ -86,7 +113,7 @@ def client_report(request: AuthenticatedHttpRequest, client_id: int) -> HttpResp
         entity_id=client.pk,
         purpose=Purpose.TREATMENT,
         request=request,
-        detail=f"progress report {audience}",
+        detail=f"progress report {audience}" + (" with check-ins" if include_checkins else ""),
     )
     response = HttpResponse(pdf, content_type="application/pdf")
     # The file name carries no name or health data: only the record's number and the audience.

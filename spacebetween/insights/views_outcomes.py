@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 from spacebetween.accounts.decorators import AuthenticatedHttpRequest, admin_required
 from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record
+from spacebetween.core import mechanisms
 from spacebetween.insights import charts, outcomes
 from spacebetween.insights.selectors import practice_mechanisms
 
@@ -38,6 +39,10 @@ def practice_outcomes(request: AuthenticatedHttpRequest) -> HttpResponse:
         "benchmarks": outcomes.NATIONAL_BENCHMARKS,
         "small_cell": outcomes.SMALL_CELL,
         "finished_course_sessions": outcomes.FINISHED_COURSE_SESSIONS,
+        "caseness_rule": outcomes.caseness_rule(),
         "mechanisms": practice_mechanisms(request.user.practice),
+        "mechanisms_min_clients": mechanisms.MIN_CLIENTS,
+        "mechanisms_min_pairs": mechanisms.MIN_PAIRS_PER_CLIENT,
+        "mechanisms_planned_effect": mechanisms.PLANNED_EFFECT,
     }
     return render(request, "insights/practice_outcomes.html", context)

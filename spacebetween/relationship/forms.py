@@ -34,7 +34,18 @@ class ReflectionForm(PageForm):
         max_length=MAX_NOTE_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=(
-            "Private: seen by you, and by your supervisor only if you share this episode. Stored encrypted."
+            "Private: seen only by you, here. Never in a report, not even one for your supervisor. "
+            "Stored encrypted."
+        ),
+    )
+    share_with_supervisor = forms.BooleanField(
+        label="Share this check-in with my supervisor",
+        required=False,
+        help_text=(
+            "The feelings and their intensity (never the note) then appear in the supervision copy of the "
+            "progress report, which your supervisor can download once you share this episode for "
+            "supervision. Unticked, the check-in is in no report unless you include it in one you make "
+            "for yourself."
         ),
     )
 
@@ -77,4 +88,5 @@ class ReflectionForm(PageForm):
             "feelings": data["feelings"],
             "intensity": data["intensity"],
             "note": data["note"],
+            "share_with_supervisor": data["share_with_supervisor"],
         }

@@ -39,6 +39,10 @@ class SessionReflection(models.Model):
     feelings = models.JSONField(default=list)  # Feeling values, in FEELINGS order
     intensity = models.PositiveSmallIntegerField(null=True, blank=True)  # 1-5, with any feeling
     feelings_note = models.TextField(blank=True)  # ciphertext (crypto.encrypt, NOTE_CONTEXT) or ""
+    # The therapist's own choice, per check-in: its feelings and intensity (never the note) go in the
+    # supervision copy of the progress report. Unshared, a check-in is in no report but one the therapist
+    # makes for themselves and asks to include it in.
+    shared_with_supervisor = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

@@ -1,7 +1,9 @@
 """Reads: who may see a therapist's reflection. Counter-transference is the therapist's private
-clinical material: the treating therapist sees it; their supervisor only on an episode shared for
-supervision; a practice admin and the client never (not even through `clients.access`, which lets a
-client read their own episode)."""
+clinical material: the treating therapist sees it; their supervisor only the check-ins the therapist
+chose to share (`SessionReflection.shared_with_supervisor`: feelings and intensity, in the supervision
+copy of the progress report) on an episode shared for supervision, and never the note; a practice
+admin and the client never (not even through `clients.access`, which lets a client read their own
+episode)."""
 
 from __future__ import annotations
 
@@ -32,8 +34,16 @@ class ReflectionView:
 
 
 def reflection_for(user: User, session_id: int) -> ReflectionView | None:
-    """The reflection on a session with its note decrypted, if this user may read it."""
-    reflection = reflections_for(user).filter(session_id=session_id).first()
+    """The reflection on a session with its note decrypted, for the treating therapist only: the note
+    is theirs, and no one else reads it (a supervisor gets the shared check-ins through the
+    supervision copy of the progress report, never the note)."""
+    if user.role not in CLINICAL_ROLES:
+        return None
+    reflection = (
+        SessionReflection.objects.filter(session__in=sessions_for(user, write=True))
+        .filter(session_id=session_id)
+        .first()
+    )
     if reflection is None:
         return None
     note = reflection.feelings_note
@@ -61,7 +71,7 @@ def reflection_status(
     held = {
         e.pk: [
             s
-            for s in e.sessions.all()
+            for s in e.shown_sessions  # type: ignore[attr-defined]
             if s.starts_at <= now and s.attendance not in (Attendance.CANCELLED, Attendance.DID_NOT_ATTEND)
         ]
         for e in episodes

@@ -101,11 +101,14 @@ def reflection_record(
     feelings: Sequence[str] = (),
     intensity: int | None = None,
     note: str = "",
+    share_with_supervisor: bool = False,
     now: dt.datetime | None = None,
     request: Any = None,
 ) -> SessionReflection:
     """Record (or correct) the treating therapist's view of the relationship in `session` and their
-    counter-transference check-in. The note is encrypted before it reaches the database. Refused,
+    counter-transference check-in. The note is encrypted before it reaches the database.
+    `share_with_supervisor` is the therapist's choice to put this check-in's feelings and intensity
+    (never the note) in the supervision copy of the progress report. Refused,
     writing nothing: anyone but the treating therapist (PermissionDenied, audited), a session that has
     not happened, and any answer out of range (ValidationError naming the field)."""
     now = now or clock.now()
@@ -154,6 +157,7 @@ def reflection_record(
         "feelings": feelings,
         "intensity": intensity,
         "feelings_note": crypto.encrypt(note, context=note_context(session.pk)) if note else "",
+        "shared_with_supervisor": bool(share_with_supervisor),
         "therapist": actor,
         "updated_at": now,
     }

@@ -53,6 +53,7 @@ def session_reflection(request: AuthenticatedHttpRequest, session_id: int) -> Ht
         if existing is not None:
             r = existing.reflection
             initial = {**r.answers, "feelings": r.feelings, "intensity": r.intensity, "note": existing.note}
+            initial["share_with_supervisor"] = r.shared_with_supervisor
         form = ReflectionForm(initial=initial, instrument=instrument)
     context = {
         "form": form,

@@ -310,9 +310,7 @@ def _trajectory_signals(
         info["change_note"] = (
             "the definition gives no reliable change: no reliable-change or sudden-gain signals"
         )
-    found = trajectories.detect_signals(
-        panel, rci_points=rc_points, higher_is_better=params.higher_is_better, model=model, rules=rules
-    )
+    found = trajectories.scale_signals(panel, _scale(instrument), model=model, rules=rules)
     frame = _signal_frame(
         np.asarray(panel.keys, dtype=np.int64)[found.row],
         _kind_column(found.kind),

@@ -44,6 +44,10 @@ def test_the_off_track_client_comes_first_and_their_page_shows_why(
     section = page.locator(f"#episode-{demo.demo_client.episodes.get(ended_on__isnull=True).pk}")
     expect(section.locator("svg .sb-expected").first).to_be_attached()  # the expected range is drawn
     expect(section.locator("svg title", has_text="The space between")).to_have_count(1)
+    # The demo therapist answers the session rating (0-10, not validated): another metric than the
+    # client's WAI-SR, so their view is a chart of its own beside it and no gap is drawn.
+    expect(section.locator("svg title", has_text="the therapist's view")).to_have_count(1)
+    expect(section.locator("svg .sb-gap")).to_have_count(0)
     expect(section.get_by_text("Possible rupture").first).to_be_attached()
     expect(section.locator("ul.alerts")).to_contain_text("not on track")
     screenshot(page, "insights-client-page")

@@ -1,6 +1,8 @@
 """Alliance ruptures and repairs on hand-built series whose answers are worked out by hand in each test.
 
-The client measure is WAI-SR-like (12–60, higher = better alliance), so 48 points is 75% of the range.
+The client measure is WAI-SR-like (12–60, higher = better alliance). The gap rule compares it only with a
+therapist form on the same metric (the WAI-SR-T: the WAI-SR items in therapist wording, the same answer
+scale and scoring); with the default 15 % of the range that is 7.2 points.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,18 +20,35 @@ from spacebetween.core.alliance import (
     AllianceEvent,
     AllianceEventKind,
     AllianceEvents,
+    AllianceMetric,
     AllianceRules,
     RuptureReason,
     alliance_events,
     alliance_gap,
+    metric_of,
     percent_of_range,
+    shared_metric,
+    why_not_shared,
 )
 from spacebetween.core.change import parameters_from_scale, reliable_change_points
+from spacebetween.core.instruments import get
 
 NAN = math.nan
 LOW, HIGH = 12.0, 60.0
 WAI_SR = Path(__file__).resolve().parents[2] / "spacebetween" / "instruments" / "licensed" / "wai-sr.json"
 Event = tuple[int, int, str, str, float, float]
+FIVE_POINT = (1.0, 2.0, 3.0, 4.0, 5.0)
+WAI = AllianceMetric("WAI-SR points", LOW, HIGH, 12, FIVE_POINT, "sum", validated=True)
+# The therapist wording of the same twelve items, answers and scoring.
+WAI_T = AllianceMetric("WAI-SR-T points", LOW, HIGH, 12, FIVE_POINT, "sum", validated=True)
+# Unlike measures: the project's own 0–10 session rating (not validated), and a therapist form on another
+# answer scale (the WAI-S-T: 12 items answered 1–7, instruments.md §2.3).
+SESSION_RATING = AllianceMetric(
+    "session rating points", 0, 10, 4, tuple(float(v) for v in range(11)), "mean", validated=False
+)
+WAI_S_T = AllianceMetric(
+    "WAI-S-T points", 12, 84, 12, tuple(float(v) for v in range(1, 8)), "sum", validated=True
+)
 
 
 def matrix(*rows: Sequence[float]) -> np.ndarray:
@@ -58,7 +78,9 @@ def run(
         alliance_events(
             matrix(*rows),
             rules,
-            therapist_percent=None if therapist is None else matrix(*therapist),
+            therapist=None if therapist is None else matrix(*therapist),
+            client_metric=WAI,
+            therapist_metric=WAI_T,
             client_minimum=LOW,
             client_maximum=HIGH,
         )
@@ -162,70 +184,115 @@ def test_a_drop_below_the_floor_is_reported_as_a_drop() -> None:
 
 # --- gap between the client's and the therapist's view -----------------------------------------------
 
-CLIENT_75 = [48.0] * 6  # 75% of 12–60 at every session
+CLIENT_48 = [48.0] * 6
+SHARED: dict[str, Any] = {"client_metric": WAI, "therapist_metric": WAI_T}
 
 
 def test_a_gap_widening_on_two_paired_sessions_is_a_rupture_and_its_return_a_repair() -> None:
-    # Gaps 75 − therapist: 5, 3, 7 (reference (5 + 3 + 7) / 3 = 5), then 25 and 23: 20 and 18 away from 5,
-    # ≥ 15 on 2 sessions in a row → rupture at session 5; 5 is back within 15 → repair at 6.
-    events = alliance_events(
-        matrix(CLIENT_75),
-        DROP8,
-        therapist_percent=matrix([70, 72, 68, 50, 52, 70]),
-        client_minimum=LOW,
-        client_maximum=HIGH,
+    # Gaps 48 − therapist: 2, 1, 3 (reference (2 + 1 + 3) / 3 = 2), then 10 and 9.5: 8 and 7.5 away from
+    # 2, ≥ 7.2 WAI-SR points (15 % of 48) on 2 sessions in a row → rupture at 5; 2 is back → repair at 6.
+    events = alliance_events(matrix(CLIENT_48), DROP8, therapist=matrix([46, 47, 45, 38, 38.5, 46]), **SHARED)
+    assert found(events) == [(0, 5, "rupture", "gap", 9.5, 2.0), (0, 6, "repair", "gap", 2.0, 2.0)]
+    assert events.threshold.tolist() == pytest.approx([9.2, 9.2])
+
+
+def test_the_gap_rule_is_in_the_shared_metrics_points() -> None:
+    # 7.5 points away is apart with the default (7.2) but not with 20 % of 48 = 9.6 points.
+    assert run(CLIENT_48, rules=DROP8, therapist=[[46, 47, 45, 38, 38.5, 46]])
+    assert (
+        run(
+            CLIENT_48,
+            rules=AllianceRules(drop_points=8.0, gap_points=20.0),
+            therapist=[[46, 47, 45, 38, 38.5, 46]],
+        )
+        == []
     )
-    assert found(events) == [(0, 5, "rupture", "gap", 23.0, 5.0), (0, 6, "repair", "gap", 5.0, 5.0)]
-    assert events.threshold.tolist() == [20.0, 20.0]
 
 
 def test_one_session_apart_is_not_yet_a_gap_rupture() -> None:
-    assert run(CLIENT_75, rules=DROP8, therapist=[[70, 72, 68, 50, 70, 72]]) == []
+    assert run(CLIENT_48, rules=DROP8, therapist=[[46, 47, 45, 38, 46, 47]]) == []
 
 
 def test_the_client_falling_behind_the_therapist_is_a_gap_rupture_too() -> None:
-    # Client 36 = 50%: gaps 5, 5, 5 then −20, −20: 25 below the reference of 5.
-    events = alliance_events(
-        matrix([48, 48, 48, 36, 36]),
-        NO_DROP,
-        therapist_percent=matrix([70, 70, 70, 70, 70]),
-        client_minimum=LOW,
-        client_maximum=HIGH,
-    )
-    assert found(events) == [(0, 5, "rupture", "gap", -20.0, 5.0)]
-    assert events.threshold.tolist() == [-10.0]
+    # Gaps 2, 2, 2 then −10, −10: 12 below the reference of 2; the edge is 2 − 7.2 = −5.2.
+    events = alliance_events(matrix([48, 48, 48, 36, 36]), NO_DROP, therapist=matrix([46] * 5), **SHARED)
+    assert found(events) == [(0, 5, "rupture", "gap", -10.0, 2.0)]
+    assert events.threshold.tolist() == pytest.approx([-5.2])
     assert "the client's view has fallen behind the therapist's" in events.for_row(0)[0].explain("WAI-SR")
 
 
 def test_a_session_without_a_therapist_rating_neither_counts_nor_breaks_the_run() -> None:
-    assert run(CLIENT_75, rules=DROP8, therapist=[[70, 72, 68, 50, NAN, 52]]) == [
-        (0, 6, "rupture", "gap", 23.0, 5.0)
+    assert run(CLIENT_48, rules=DROP8, therapist=[[46, 47, 45, 38, NAN, 38.5]]) == [
+        (0, 6, "rupture", "gap", 9.5, 2.0)
     ]
-    # A paired session back within 15 points does break it.
-    assert run(CLIENT_75, rules=DROP8, therapist=[[70, 72, 68, 50, 70, 52]]) == []
+    # A paired session back within 7.2 points does break it.
+    assert run(CLIENT_48, rules=DROP8, therapist=[[46, 47, 45, 38, 46, 38.5]]) == []
 
 
 def test_a_gap_that_swings_to_the_other_side_starts_a_new_run() -> None:
-    # Deviations +20 (therapist 50), −30 (therapist 100), +20: never twice in a row on one side.
-    assert run(CLIENT_75, rules=DROP8, therapist=[[70, 72, 68, 50, 100, 50]]) == []
+    # Deviations +8 (therapist 38), −12 (therapist 58), +8: never twice in a row on one side.
+    assert run(CLIENT_48, rules=DROP8, therapist=[[46, 47, 45, 38, 58, 38]]) == []
 
 
 def test_the_reference_gap_is_taken_from_paired_sessions_only() -> None:
-    # No therapist rating at session 1: the reference is sessions 2–4, (3 + 7 + 5) / 3 = 5.
-    assert run([48.0] * 7, rules=DROP8, therapist=[[NAN, 72, 68, 70, 50, 52, 70]]) == [
-        (0, 6, "rupture", "gap", 23.0, 5.0),
-        (0, 7, "repair", "gap", 5.0, 5.0),
+    # No therapist rating at session 1: the reference is sessions 2–4, (1 + 3 + 2) / 3 = 2.
+    assert run([48.0] * 7, rules=DROP8, therapist=[[NAN, 47, 45, 46, 38, 38.5, 46]]) == [
+        (0, 6, "rupture", "gap", 9.5, 2.0),
+        (0, 7, "repair", "gap", 2.0, 2.0),
     ]
 
 
 def test_the_gap_rule_needs_therapist_ratings() -> None:
     # Without them the same client series has no events at all.
-    assert run(CLIENT_75, rules=DROP8) == []
+    assert run(CLIENT_48, rules=DROP8) == []
 
 
-def test_therapist_ratings_without_the_client_range_are_refused() -> None:
-    with pytest.raises(ValueError, match="client_minimum and client_maximum"):
-        alliance_events(matrix(CLIENT_75), DROP8, therapist_percent=matrix([70.0] * 6))
+def test_therapist_ratings_without_both_metrics_are_refused() -> None:
+    with pytest.raises(ValueError, match="client_metric and therapist_metric"):
+        alliance_events(matrix(CLIENT_48), DROP8, therapist=matrix([46.0] * 6))
+    with pytest.raises(ValueError, match="client_metric and therapist_metric"):
+        alliance_events(matrix(CLIENT_48), DROP8, therapist=matrix([46.0] * 6), client_metric=WAI)
+
+
+@pytest.mark.parametrize(
+    ("therapist_metric", "why"),
+    [
+        (SESSION_RATING, "the therapist's measure is not a validated instrument"),
+        (WAI_S_T, "the two forms differ in answer scale, range"),
+    ],
+)
+def test_no_gap_and_no_gap_rupture_between_unlike_measures(
+    therapist_metric: AllianceMetric, why: str
+) -> None:
+    # A session rating of 3/10 next to a WAI-SR of 48 would be a "gap" of 45 in no unit at all; the
+    # same numbers in percent of each range (75 % and 30 %) would look like a wide gap. Refused, not drawn.
+    assert why_not_shared(WAI, therapist_metric) == why
+    assert not shared_metric(WAI, therapist_metric)
+    with pytest.raises(ValueError, match=f"no gap between unlike measures: {why}"):
+        alliance_events(
+            matrix(CLIENT_48),
+            DROP8,
+            therapist=matrix([3.0] * 6),
+            client_metric=WAI,
+            therapist_metric=therapist_metric,
+        )
+
+
+def test_a_shared_metric_is_the_same_items_answers_scoring_and_range_on_validated_forms() -> None:
+    assert why_not_shared(WAI, WAI_T) is None and shared_metric(WAI, WAI_T)
+    fewer_items = AllianceMetric("SAI points", LOW, HIGH, 6, FIVE_POINT, "sum", validated=True)
+    assert why_not_shared(WAI, fewer_items) == "the two forms differ in number of items"
+    as_mean = AllianceMetric("WAI-SR-T points", 1, 5, 12, FIVE_POINT, "mean", validated=True)
+    assert why_not_shared(WAI, as_mean) == "the two forms differ in scoring, range"
+    unvalidated_client = AllianceMetric("WAI-SR points", LOW, HIGH, 12, FIVE_POINT, "sum", validated=False)
+    assert why_not_shared(unvalidated_client, WAI_T) == "the client's measure is not a validated instrument"
+
+
+def test_the_metric_of_the_shipped_wai_sr() -> None:
+    metric = metric_of(get("wai-sr", include_licensed=True))
+    assert metric == AllianceMetric("WAI-SR points", 12.0, 60.0, 12, FIVE_POINT, "sum", validated=True)
+    assert metric.span == 48.0
+    assert shared_metric(metric, WAI_T)
 
 
 # --- many rows at once ---------------------------------------------------------------------------------
@@ -235,20 +302,17 @@ def test_rows_are_independent_all_at_once_or_one_by_one() -> None:
     rng = np.random.default_rng(5)
     client = np.round(rng.normal(46, 6, (300, 14))).clip(LOW, HIGH)
     client[rng.random(client.shape) < 0.25] = NAN
-    therapist = rng.normal(65, 12, client.shape).clip(0, 100)
+    therapist = np.round(rng.normal(44, 7, client.shape)).clip(LOW, HIGH)
     therapist[rng.random(client.shape) < 0.25] = NAN
     rules = AllianceRules(drop_points=6.0, floor=34.0, gap_points=12.0)
-    together = alliance_events(
-        client, rules, therapist_percent=therapist, client_minimum=LOW, client_maximum=HIGH
-    )
+    together = alliance_events(client, rules, therapist=therapist, **SHARED)
     one_by_one: list[Event] = []
     for i in range(client.shape[0]):
         single = alliance_events(
             client[i : i + 1],
             rules,
-            therapist_percent=therapist[i : i + 1],
-            client_minimum=LOW,
-            client_maximum=HIGH,
+            therapist=therapist[i : i + 1],
+            **SHARED,
         )
         one_by_one += [(i, *event[1:]) for event in found(single)]
     assert found(together) == one_by_one
@@ -281,19 +345,25 @@ def test_explanations_give_the_numbers_and_the_rule() -> None:
 
 def test_a_gap_explanation_names_both_views_and_the_sessions() -> None:
     events = alliance_events(
-        matrix(CLIENT_75),
-        DROP8,
-        therapist_percent=matrix([70, 72, 68, 50, 52, 70]),
-        client_minimum=LOW,
-        client_maximum=HIGH,
+        matrix(CLIENT_48), DROP8, therapist=matrix([46, 47, 45, 38, 38.5, 46]), **SHARED
     ).for_row(0)
-    assert events[0] == AllianceEvent(0, 5, AllianceEventKind.RUPTURE, RuptureReason.GAP, 23.0, 5.0, 20.0)
-    assert events[0].explain("WAI-SR", DROP8) == (
-        "At session 5 the client's WAI-SR minus the therapist's rating is +23 points of the scales' ranges "
-        "against a usual +5: the therapist's view has fallen behind the client's, by 15 points or more on 2 "
-        "paired sessions in a row: possible rupture — explore"
+    assert events[0] == AllianceEvent(
+        0,
+        5,
+        AllianceEventKind.RUPTURE,
+        RuptureReason.GAP,
+        9.5,
+        2.0,
+        pytest.approx(9.2),  # type: ignore[arg-type]
     )
-    assert "back within 15 points of its usual +5: repair" in events[1].explain("WAI-SR")
+    assert events[0].explain("WAI-SR", DROP8) == (
+        "At session 5 the gap on the WAI-SR (client minus therapist) is +9.5 points against a usual +2: "
+        "the therapist's view has fallen behind the client's, by 7.2 points or more on 2 paired sessions in "
+        "a row: possible rupture — explore"
+    )
+    assert "(client minus therapist, +2 points) is back within 7.2 points of its usual +2: repair" in events[
+        1
+    ].explain("WAI-SR")
 
 
 # --- the drop threshold and the scales ------------------------------------------------------------------
@@ -356,18 +426,10 @@ def test_bad_panels_are_refused_with_what_is_wrong() -> None:
         alliance_events(matrix([50, 70]), DROP8, client_minimum=LOW, client_maximum=HIGH)
     with pytest.raises(ValueError, match="both client_minimum and client_maximum"):
         alliance_events(matrix([50, 52]), DROP8, client_minimum=LOW)
-    with pytest.raises(ValueError, match="therapist percent 120"):
-        alliance_events(
-            matrix([50, 52]),
-            DROP8,
-            therapist_percent=matrix([70, 120]),
-            client_minimum=LOW,
-            client_maximum=HIGH,
-        )
+    with pytest.raises(ValueError, match="therapist score 70"):
+        alliance_events(matrix([50, 52]), DROP8, therapist=matrix([50, 70]), **SHARED)
     with pytest.raises(ValueError, match="differ in shape"):
-        alliance_events(
-            matrix([50, 52]), DROP8, therapist_percent=matrix([70]), client_minimum=LOW, client_maximum=HIGH
-        )
+        alliance_events(matrix([50, 52]), DROP8, therapist=matrix([50]), **SHARED)
 
 
 def test_columnar_events_built_without_thresholds_read_as_nan() -> None:

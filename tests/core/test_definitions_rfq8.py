@@ -116,8 +116,10 @@ def test_items_1_and_3_are_certainty_only_and_7_and_8_uncertainty_only(rfq8: Ins
 
 def test_directions_and_no_published_cut_offs(rfq8: Instrument) -> None:
     certainty, uncertainty = rfq8.scale("certainty"), rfq8.scale("uncertainty")
-    # High RFQ_u = hypomentalizing; low RFQ_c = hypomentalizing (the closest the format's enum allows).
-    assert (certainty.direction, uncertainty.direction) == ("higher_is_better", "lower_is_better")
+    # Fonagy et al. 2016: high RFQ_u = hypomentalizing; high RFQ_c = (extreme) certainty, toward
+    # hypermentalizing; low scores on both = genuine mentalizing. So a rise in certainty is never
+    # "better": neither scale is higher_is_better (the closest the format's enum allows).
+    assert (certainty.direction, uncertainty.direction) == ("lower_is_better", "lower_is_better")
     for scale in (certainty, uncertainty):
         assert (scale.bands, scale.caseness, scale.reliable_change) == ((), None, None)
         assert (scale.missing.max_missing, scale.missing.prorate) == (0, False)

@@ -339,3 +339,27 @@ def test_ordinal_value_on_the_coding_is_accepted(phq9_doc: dict[str, Any]) -> No
         for option in item.get("answerOption", []):
             option["valueCoding"]["extension"] = option.pop("extension")
     assert build_instrument(phq9_doc, "phq9.json").item("phq9_3").values == (0, 1, 2, 3)
+
+
+def test_each_caseness_cut_off_says_its_purpose_and_source() -> None:
+    # GAD-7: 10 for probable GAD (Spitzer et al. 2006), 8 for NHS Talking Therapies caseness (the Manual).
+    gad = catalogue.get("gad7").scale("total").caseness
+    assert gad is not None
+    screening, counted = gad.for_purpose("screening"), gad.for_purpose("nhs_talking_therapies")
+    assert screening is not None and counted is not None
+    assert (screening.cutoff, counted.cutoff) == (10, 8)
+    assert screening.describe() == "probable generalized anxiety disorder, ≥10 (Spitzer et al. 2006)"
+    assert counted.describe() == "NHS Talking Therapies caseness, ≥8 (NHS Talking Therapies Manual)"
+    # PHQ-9: one cut-off, 10, serves both.
+    phq = catalogue.get("phq9").scale("total").caseness
+    assert phq is not None and phq.for_purpose("screening") is phq.for_purpose("nhs_talking_therapies") is phq
+    assert gad.for_purpose("no_such_purpose") is None
+
+
+def test_one_cut_off_per_purpose(phq9_doc: dict[str, Any]) -> None:
+    caseness = phq9_doc["scoring"]["scales"][0]["caseness"]
+    caseness["alternatives"] = [
+        {"cutoff": 12, "operator": ">=", "label": "other", "source": "test", "purposes": ["screening"]}
+    ]
+    with pytest.raises(InstrumentDefinitionError, match="one cut-off per purpose"):
+        build_instrument(phq9_doc, "phq9.json")

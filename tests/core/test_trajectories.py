@@ -7,6 +7,9 @@ import math
 import numpy as np
 import pytest
 
+from spacebetween.core import instruments as catalogue
+from spacebetween.core.change import parameters_from_scale
+from spacebetween.core.instruments import Cutoff
 from spacebetween.core.trajectories import (
     MIN_EPISODES_TO_FIT,
     ExpectedRecovery,
@@ -19,6 +22,7 @@ from spacebetween.core.trajectories import (
     detect_signals,
     fit_expected_recovery,
     overdue,
+    scale_signals,
 )
 
 NAN = math.nan
@@ -318,6 +322,7 @@ def test_signals_of_one_row_in_session_order_with_plain_explanations() -> None:
         "not_on_track": 1,
         "reliable_deterioration": 1,
         "no_reliable_improvement": 1,
+        "not_a_case_at_intake": 0,
         "sudden_gain": 1,
         "overdue": 0,
     }
@@ -351,3 +356,101 @@ def test_explanations_of_a_higher_is_better_measure_and_of_overdue() -> None:
     )
     late = Signal(row=0, kind=SignalKind.OVERDUE, session_number=5, value=20.0, threshold=14.0)
     assert late.explain("PHQ-9") == "PHQ-9 last answered 20 days ago (session 5); overdue after 14 days"
+
+
+# --- No reliable improvement only where it is possible and expected (issue #15) ---------------------
+
+# PHQ-9 caseness, 10 or more (Kroenke et al. 2001; NHS Talking Therapies Manual).
+PHQ9_CASE = Cutoff(10, ">=", "kroenke2001")
+SIX = [NAN] * 4  # sessions 2-5 unmeasured, so the next score is at session 6
+
+
+def test_a_non_case_at_intake_gets_a_note_not_no_reliable_improvement() -> None:
+    p = panel(
+        [4, *SIX, 0],  # 4 -> 0: the reviewer's case, below caseness and unable to fall 6 points
+        [9, *SIX, 8],  # below caseness by one point
+        [10, *SIX, 9],  # at the cut-off: a case (>= 10), and 10 - 6 = 4 is reachable
+        [15, *SIX, 10],  # a case, 5 points better: not yet reliable
+    )
+    got = detect_signals(
+        p, rci_points=PHQ9_RC, higher_is_better=False, model=None, scale_range=(0, 27), caseness=PHQ9_CASE
+    )
+    assert found(got) == [
+        (0, "not_a_case_at_intake", 6, 4.0, 10.0),
+        (1, "not_a_case_at_intake", 6, 9.0, 10.0),
+        (2, "no_reliable_improvement", 6, 9.0, 4.0),
+        (3, "no_reliable_improvement", 6, 10.0, 9.0),
+    ]
+    note = got.for_row(0)[0].explain("PHQ-9")
+    assert "started at 4, below the clinical cut-off (10)" in note
+    assert "reliable improvement is not expected" in note
+    assert "-2" not in note and "no reliable improvement since" not in note
+
+
+def test_a_non_case_who_reliably_improves_or_deteriorates_is_told_as_before() -> None:
+    p = panel([9, *SIX, 3], [4, *SIX, 10])  # 9 -> 3: reliable improvement; 4 -> 10: deterioration
+    got = detect_signals(
+        p, rci_points=PHQ9_RC, higher_is_better=False, model=None, scale_range=(0, 27), caseness=PHQ9_CASE
+    )
+    assert [(r, k) for r, k, *_ in found(got)] == [
+        (1, "reliable_deterioration"),
+        (1, "not_a_case_at_intake"),
+    ]
+
+
+def test_no_reliable_improvement_is_not_raised_where_the_scale_cannot_hold_it() -> None:
+    # No caseness given: only the floor counts. 5 - 6 = -1 is below the PHQ-9's 0; 6 - 6 = 0 is not.
+    p = panel([5, *SIX, 3], [6, *SIX, 3])
+    got = detect_signals(p, rci_points=PHQ9_RC, higher_is_better=False, model=None, scale_range=(0, 27))
+    assert found(got) == [(1, "no_reliable_improvement", 6, 3.0, 0.0)]
+    # Without a range the old rule stands (a definition's range is always given through scale_signals).
+    unbounded = detect_signals(p, rci_points=PHQ9_RC, higher_is_better=False, model=None)
+    assert [r for r, *_ in found(unbounded)] == [0, 1]
+
+
+def test_higher_is_better_uses_the_ceiling_and_its_own_caseness_side() -> None:
+    # A 0-25 scale, reliable change 3, caseness "below 13" (as the WHO-5 raw score).
+    p = panel([23, *SIX, 22], [22, *SIX, 21], [12, *SIX, 13], [13, *SIX, 12])
+    got = detect_signals(p, rci_points=3.0, higher_is_better=True, model=None, scale_range=(0, 25))
+    assert found(got) == [
+        (1, "no_reliable_improvement", 6, 21.0, 25.0),  # 22 + 3 = 25 is reachable; 23 + 3 = 26 is not
+        (2, "no_reliable_improvement", 6, 13.0, 15.0),
+        (3, "no_reliable_improvement", 6, 12.0, 16.0),
+    ]
+    with_case = detect_signals(
+        p,
+        rci_points=3.0,
+        higher_is_better=True,
+        model=None,
+        scale_range=(0, 25),
+        caseness=Cutoff(13, "<", "topp2015"),
+    )
+    assert found(with_case) == [
+        (0, "not_a_case_at_intake", 6, 23.0, 13.0),
+        (1, "not_a_case_at_intake", 6, 22.0, 13.0),
+        (2, "no_reliable_improvement", 6, 13.0, 15.0),
+        (3, "not_a_case_at_intake", 6, 13.0, 13.0),  # 13 is not below 13
+    ]
+    assert "above the clinical cut-off (13)" in with_case.for_row(0)[0].explain("WHO-5")
+    assert "at the clinical cut-off (13)" in with_case.for_row(3)[0].explain("WHO-5")
+
+
+def test_scale_signals_reads_the_shipped_definition() -> None:
+    phq9 = catalogue.get("phq9").scales[0]
+    got = scale_signals(panel([4, *SIX, 0], [15, *SIX, 10]), phq9, model=None)
+    assert [(r, k) for r, k, *_ in found(got)] == [
+        (0, "not_a_case_at_intake"),
+        (1, "no_reliable_improvement"),
+    ]
+
+
+@pytest.mark.parametrize("instrument_id", ["k10", "who5"])
+def test_scale_signals_raise_not_on_track_without_a_reliable_change(instrument_id: str) -> None:
+    # K10 and WHO-5 give no reliable change, but a fitted band still says "not on track".
+    scale = catalogue.get(instrument_id).scales[0]
+    assert parameters_from_scale(scale).reliable_change_points() is None
+    higher = scale.direction == "higher_is_better"
+    worse = 11.0 if higher else 40.0  # intake 20 + expected 0 change; band -2..+3
+    fitted = model(higher_is_better=higher)
+    got = scale_signals(panel([20, 20, worse]), scale, model=fitted)
+    assert [(r, k, n) for r, k, n, *_ in found(got)] == [(0, "not_on_track", 3)]

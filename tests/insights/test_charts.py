@@ -197,15 +197,23 @@ def test_bad_input_is_refused_by_name(overrides: dict[str, object], message: str
 # ------------------------------------------------------------------------------------------ space between
 
 
+GAP_RULE = (
+    "Possible rupture: the gap moves 7.2 WAI-SR points or more from its usual level on 2 paired sessions"
+)
+
+
 def space(**overrides: object) -> Chart:
+    # Client WAI-SR and therapist WAI-SR-T: one validated metric, 12-60 WAI-SR points.
     kwargs: dict[str, object] = {
         "title": "The space between",
-        "client": [(1, 70.0), (2, 50.0), (3, 80.0)],
-        "therapist": [(1, 60.0), (3, 75.0)],
+        "client": [(1, 45.0), (2, 36.0), (3, 50.0)],
+        "therapist": [(1, 40.0), (3, 48.0)],
         "client_label": "Client: WAI-SR",
-        "therapist_label": "Therapist: session rating",
-        "show_gap": True,
-        "gap_note": "Gap shown for reflection only.",
+        "therapist_label": "Therapist: WAI-SR-T",
+        "unit": "WAI-SR points",
+        "scale_min": 12.0,
+        "scale_max": 60.0,
+        "gap_rule": GAP_RULE,
         "markers": [Marker(2, "Possible rupture", "rupture"), Marker(3, "Repair", "repair")],
         "checkins": [(1, "calm", 2), (2, "irritated, sad", 4), (3, "warm", None)],
     }
@@ -213,59 +221,96 @@ def space(**overrides: object) -> Chart:
     return charts.space_between_chart(**kwargs)  # type: ignore[arg-type]
 
 
-def test_space_between_points_gap_and_table() -> None:
+def test_space_between_points_gap_and_table_in_one_unit() -> None:
     chart = space()
     root = assert_accessible(chart)
-    # 3 sessions: slot 416 / 3; 0..100 % over 200 px, y = 234 - 2 * percent.
+    # 3 sessions: slot 416 / 3; 12..60 over 200 px, y = 234 - (score - 12) * 200 / 48.
     slot = 416 / 3
+
+    def y(score: float) -> float:
+        return round(234 - (score - 12) * 200 / 48, 1)
+
     assert circle_centres(root, "sb-client") == [
-        (round(48 + 0.5 * slot, 1), 94.0),
-        (round(48 + 1.5 * slot, 1), 134.0),
-        (round(48 + 2.5 * slot, 1), 74.0),
+        (round(48 + 0.5 * slot, 1), y(45)),
+        (round(48 + 1.5 * slot, 1), y(36)),
+        (round(48 + 2.5 * slot, 1), y(50)),
     ]
     therapist = by_class(root, "sb-therapist")
     assert [e.tag for e in therapist] == [f"{SVG}rect"] * 2  # squares, not circles: shape tells them apart
     gaps = by_class(root, "sb-gap")
-    assert [(g.get("y1"), g.get("y2")) for g in gaps] == [("94.0", "114.0"), ("74.0", "84.0")]
+    assert [(float(g.get("y1") or 0), float(g.get("y2") or 0)) for g in gaps] == [
+        (y(45), y(40)),
+        (y(50), y(48)),
+    ]
+    # The gap's tooltip states its sign and its unit.
+    assert [t for g in gaps for t in g.itertext()] == [
+        "Session 1: gap (client minus therapist) +5 WAI-SR points",
+        "Session 3: gap (client minus therapist) +2 WAI-SR points",
+    ]
+    assert [t for e in by_class(root, "sb-unit") for t in e.itertext()] == ["WAI-SR points"]
     assert chart.table_headers == (
         "Session",
-        "Client: WAI-SR",
-        "Therapist: session rating",
-        "Gap (points)",
+        "Client: WAI-SR (WAI-SR points)",
+        "Therapist: WAI-SR-T (WAI-SR points)",
+        "Gap, client minus therapist (WAI-SR points)",
         "Events",
         "Check-in",
     )
     assert chart.table_rows == (
-        ("1", "70%", "60%", "+10", "", "calm (intensity 2 of 5)"),
-        ("2", "50%", "", "", "Possible rupture", "irritated, sad (intensity 4 of 5)"),
-        ("3", "80%", "75%", "+5", "Repair", "warm"),
+        ("1", "45", "40", "+5", "", "calm (intensity 2 of 5)"),
+        ("2", "36", "", "", "Possible rupture", "irritated, sad (intensity 4 of 5)"),
+        ("3", "50", "48", "+2", "Repair", "warm"),
     )
     legend = [t for e in by_class(root, "sb-legend") for t in e.itertext()]
-    assert legend == [
-        "Client: WAI-SR",
-        "Therapist: session rating",
-        "Gap between the two views",
-        "Gap shown for reflection only.",
-        "Possible rupture",
-        "Repair",
-    ]
+    assert legend[:2] == ["Client: WAI-SR", "Therapist: WAI-SR-T"]
+    assert legend[2] == "Gap: client minus therapist, in WAI-SR points"
+    # The rupture threshold in the same unit as the axis and the gap (the legend may shorten it).
+    assert legend[3].startswith("Possible rupture: the gap moves 7.2 WAI-SR points")
+    assert legend[-2:] == ["Possible rupture", "Repair"]
+    assert "(client minus therapist) is +2 WAI-SR points" in chart.summary
     assert len(by_class(root, "sb-checkin")) == 3
     assert len(by_class(root, "sb-marker-rupture")) == len(by_class(root, "sb-marker-repair")) == 1
 
 
-def test_the_gap_is_drawn_only_when_asked() -> None:
-    chart = space(show_gap=False)
+def test_without_a_gap_rule_no_gap_is_drawn_or_tabled() -> None:
+    chart = space(gap_rule=None)
     root = assert_accessible(chart)
     assert by_class(root, "sb-gap") == []
-    assert "Gap (points)" not in chart.table_headers
-    assert "Gap between the two views" not in texts(root)
+    assert not any("Gap" in h for h in chart.table_headers)
+    assert not any("client minus therapist" in t for t in texts(root))
+    assert "gap" not in chart.summary
+
+
+def test_one_view_per_chart_each_in_its_own_unit() -> None:
+    # The session rating (0-10) is another metric than the WAI-SR: its own chart, its own axis, no gap.
+    chart = space(
+        client=[],
+        therapist=[(1, 7.0), (2, 6.5)],
+        unit="session rating points (0–10)",
+        scale_min=0.0,
+        scale_max=10.0,
+        gap_rule=None,
+        markers=[],
+    )
+    root = assert_accessible(chart)
+    assert by_class(root, "sb-gap") == [] and by_class(root, "sb-client") == []
+    assert [t for e in by_class(root, "sb-unit") for t in e.itertext()] == ["session rating points (0–10)"]
+    assert chart.table_rows[0][:2] == ("1", "")
+
+
+def test_a_value_off_the_charts_scale_is_refused() -> None:
+    # A 0-10 rating cannot be put on the WAI-SR's 12-60 axis.
+    with pytest.raises(ValueError, match="therapist: 7 at session 1 is outside 12–60"):
+        space(therapist=[(1, 7.0)])
+    with pytest.raises(ValueError, match="from a lower to a higher number"):
+        space(scale_min=60.0, scale_max=12.0)
 
 
 def test_the_clients_copy_without_the_therapist_side() -> None:
-    chart = space(therapist=[], show_gap=False, checkins=[])
+    chart = space(therapist=[], gap_rule=None, checkins=[])
     root = assert_accessible(chart)
     assert by_class(root, "sb-therapist") == [] and by_class(root, "sb-checkin") == []
-    assert chart.table_headers == ("Session", "Client: WAI-SR", "Events")
+    assert chart.table_headers == ("Session", "Client: WAI-SR (WAI-SR points)", "Events")
 
 
 def test_space_between_escapes_feelings_and_labels() -> None:
@@ -340,3 +385,68 @@ def test_outcome_bars_widths_and_table() -> None:
 def test_outcome_bars_refuse_a_figure_beyond_a_hundred_percent() -> None:
     with pytest.raises(ValueError, match="Recovery \\(This practice\\): 120 is outside 0–100"):
         charts.outcome_bars(title="Outcomes", rows=[("Recovery", 120.0, None)], benchmark_label="England")
+
+
+# ------------------------------------------------------------------------------------------ RFQ-8 deviations
+
+
+def rfq(**overrides: object) -> Chart:
+    kwargs: dict[str, object] = {
+        "title": "Mentalizing (RFQ-8)",
+        "series": [
+            ("Certainty (RFQ_c)", "hypermentalizing", 1, [(1, 0.5), (2, 1.5), (3, 3.0)]),
+            ("Uncertainty (RFQ_u)", "hypomentalizing", -1, [(1, 1.5), (3, 0.0)]),
+        ],
+        "scale_max": 3.0,
+        "unit": "RFQ points",
+        "zero_label": "0: genuine mentalizing (Fonagy et al. 2016)",
+        "sessions": [1, 2, 3],
+    }
+    kwargs.update(overrides)
+    return charts.deviation_chart(**kwargs)  # type: ignore[arg-type]
+
+
+def test_rfq_certainty_rises_away_from_the_zero_line_and_uncertainty_falls_below_it() -> None:
+    chart = rfq()
+    root = assert_accessible(chart)
+    # -3..3 over 200 px: the zero line at y = 134; one RFQ point is 200 / 6 px.
+    (zero,) = by_class(root, "sb-zero")
+    assert zero.get("y1") == zero.get("y2") == "134.0"
+    point = 200 / 6
+    certainty_y = [y for _, y in circle_centres(root, "sb-series-0")]
+    assert certainty_y == [round(134 - 0.5 * point, 1), round(134 - 1.5 * point, 1), 34.0]
+    # A rise in certainty goes UP, away from 0 (toward hypermentalizing): the same way as a rise in
+    # uncertainty goes DOWN, away from 0 (toward hypomentalizing). Neither reads as a gain.
+    uncertainty = by_class(root, "sb-series-1")
+    assert [float(e.get("y", "nan")) + float(e.get("height", "nan")) / 2 for e in uncertainty] == [
+        pytest.approx(134 + 1.5 * point, abs=0.1),
+        pytest.approx(134.0, abs=0.1),
+    ]
+    # The axis reads distance from 0 on both sides, never a negative score.
+    assert {"3", "2", "1", "0"} <= set(texts(root)) and not any(t.startswith("-") for t in texts(root))
+    assert "Certainty (RFQ_c): toward hypermentalizing" in texts(root)
+    assert "Uncertainty (RFQ_u): toward hypomentalizing" in texts(root)
+    assert "0: genuine mentalizing (Fonagy et al. 2016)" in texts(root)
+    assert chart.table_headers == (
+        "Session",
+        "Certainty (RFQ_c) (RFQ points, toward hypermentalizing)",
+        "Uncertainty (RFQ_u) (RFQ points, toward hypomentalizing)",
+    )
+    assert chart.table_rows == (("1", "0.5", "1.5"), ("2", "1.5", ""), ("3", "3", "0"))
+    assert "not an improvement" in chart.summary
+    # No wording anywhere that calls a direction better or an improvement.
+    words = " ".join(texts(root)).lower()
+    assert "better" not in words and "improv" not in words
+
+
+def test_a_deviation_chart_refuses_a_score_off_the_scale_or_no_side() -> None:
+    with pytest.raises(ValueError, match=r"Certainty: 3\.5 at session 1 is outside 0–3"):
+        rfq(series=[("Certainty", "hypermentalizing", 1, [(1, 3.5)])])
+    with pytest.raises(ValueError, match="side must be 1"):
+        rfq(series=[("Certainty", "hypermentalizing", 0, [(1, 1.0)])])
+
+
+def test_a_deviation_chart_without_scores() -> None:
+    chart = rfq(series=[("Certainty (RFQ_c)", "hypermentalizing", 1, [])])
+    root = assert_accessible(chart)
+    assert [t for e in by_class(root, "sb-empty") for t in e.itertext()] == [charts.NO_SCORES]

@@ -9,7 +9,9 @@ definitions (case: PHQ-9 >= 10 or GAD-7 >= 8; reliable change: 6 / 4 points)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 from django.db import connection
@@ -20,8 +22,12 @@ from spacebetween.answering import services as answering
 from spacebetween.audit.models import AuditEvent
 from spacebetween.clients import services as clinical
 from spacebetween.clients.models import Attendance, Episode
-from spacebetween.insights import charts, outcomes
+from spacebetween.core import change
+from spacebetween.core import instruments as catalogue
+from spacebetween.insights import analysis, charts, outcomes, presenters
+from spacebetween.insights.models import InsightSettings
 from spacebetween.insights.outcomes import Rate
+from spacebetween.insights.series import EpisodeScores, ScorePoint
 from spacebetween.practice.models import Practice
 from tests.conftest import signed_in
 
@@ -184,12 +190,68 @@ def test_the_page_shows_figures_benchmarks_and_no_names(admin: User, caseload: N
     assert "&lt;5" in body and "small group a rate can point to a person" in body
     for benchmark in outcomes.NATIONAL_BENCHMARKS:
         assert benchmark.year in body and charts.percent(benchmark.percent) in body and benchmark.url in body
-    assert "Nursing in Practice" in body and "NHS Digital" in body
+    assert "HSCIC" in body and "NHS Digital" in body
+    assert "Nursing in Practice" not in body and "psyreflect" not in body  # no secondary sources
     assert "at least 2 attended sessions" in body and "finished courses of treatment" in body
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in body and 'role="img"' in body
     assert " style=" not in body  # the CSP forbids inline styles
     for secret in ("Alice", "Bob", "Sam", "Testperson", "Eone", "Esix", "Low mood"):
         assert secret not in body
+
+
+def test_every_national_figure_comes_from_the_publisher_one_year_a_row() -> None:
+    publishers = ("https://digital.nhs.uk/", "https://www.england.nhs.uk/", "https://doi.org/")
+    seen = set()
+    for b in outcomes.NATIONAL_BENCHMARKS:
+        assert b.url.startswith(publishers), b.url
+        assert ("HSCIC" in b.source or "NHS" in b.source) and "Annual Report" in b.source
+        assert re.fullmatch(r"20\d\d/\d\d", b.year) and b.year[:4] in b.source.replace("-", "/")
+        assert not b.approximate
+        assert (b.outcome, b.year) not in seen  # one year per row
+        seen.add((b.outcome, b.year))
+    latest = outcomes.latest_benchmarks()
+    assert (latest["recovery"].year, latest["recovery"].percent) == ("2017/18", 50.8)
+    assert "reliable_recovery" not in latest  # no figure traced to the publisher: none shown
+
+
+def test_the_outcomes_count_the_caseness_the_definitions_mark_for_talking_therapies(
+    admin: User, caseload: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One definition per measure and purpose: the GAD-7 file's NHS Talking Therapies cut-off (8), not
+    # its screening one (10) and not a number kept here. Moved to 10 in the definition, E5 (GAD-7 9 at
+    # the end, PHQ-9 3) is no longer a case at the end, so it counts as recovered.
+    assert outcomes.talking_therapies_caseness("gad7").cutoff == 8
+    assert outcomes.talking_therapies_caseness("phq9").cutoff == 10
+    original = catalogue.get
+    gad = original("gad7")
+    scale = gad.scales[0]
+    assert scale.caseness is not None
+    moved = replace(scale.caseness.alternatives[0], cutoff=10)
+    changed = replace(gad, scales=(replace(scale, caseness=replace(scale.caseness, alternatives=(moved,))),))
+    monkeypatch.setattr(catalogue, "get", lambda iid, *a, **k: changed if iid == "gad7" else original(iid))
+    assert rates(outcomes.practice_outcomes(admin).whole)["recovery"] == (3, 5)
+
+
+def test_the_change_module_defaults_agree_with_the_definitions() -> None:
+    assert outcomes.talking_therapies_caseness("phq9").cutoff == change.PHQ9_CASENESS
+    assert outcomes.talking_therapies_caseness("gad7").cutoff == change.GAD7_CASENESS
+
+
+def test_the_page_says_which_caseness_it_counts(admin: User) -> None:
+    body = signed_in(admin).get(URL).content.decode()
+    assert "A case: NHS Talking Therapies caseness, PHQ-9 ≥10 or GAD-7 ≥8" in body
+    # and that the client chart's GAD-7 line is another cut-off
+    assert "probable generalized anxiety disorder, ≥10 (Spitzer et al. 2006)" in body
+
+
+def test_the_client_chart_names_its_cut_off_and_source() -> None:
+    when = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    scores = EpisodeScores(
+        episode=Episode(pk=1), series={"gad7": [ScorePoint(1, 12.0, when), ScorePoint(2, 9.0, when)]}
+    )
+    insight = analysis.analyse_episode(scores, catalogue.registry(), settings=InsightSettings(), fits={})
+    view = presenters._outcome_view(insight.outcomes[0], [1, 2])
+    assert "Dashed line: probable generalized anxiety disorder, ≥10 (Spitzer et al. 2006)." in view.rc_note
 
 
 def test_the_page_with_no_finished_episodes(admin: User) -> None:

@@ -114,6 +114,7 @@ def test_a_fitted_curve_draws_the_expected_band_and_flags_not_on_track(alice, co
         "fitted on this practice&#x27;s 40 completed episodes" in body
         or "fitted on this practice's 40" in body
     )
+    assert "clients who stopped early are not in it" in body  # the survivor bias, said by the chart
     assert "not on track" in body
 
 
@@ -210,7 +211,13 @@ def test_a_rupture_and_its_repair_on_the_space_between_chart(alice, admin, cours
     assert "The space between" in body
     assert "Possible rupture" in body and "Repair" in body
     assert "Protective" in body  # the counter-transference check-in alongside
-    assert "not a validated alliance measure" in body
+    # The session rating (0-10, not validated) is another metric than the WAI-SR: the two views side by
+    # side, each in its own unit, and no gap drawn or tabled between them.
+    assert "the therapist&#x27;s measure is not a validated instrument" in body or (
+        "the therapist's measure is not a validated instrument" in body
+    )
+    assert "WAI-SR points" in body and "session rating points (0–10)" in body
+    assert "sb-gap" not in body and "client minus therapist" not in body
     assert not EpisodeSignal.objects.filter(episode=repaired, kind="open_rupture").exists()
 
 

@@ -1,5 +1,5 @@
-"""Who may read a reflection: the treating therapist; the supervisor only on a shared episode; never
-an admin, a colleague, another practice or the client."""
+"""Who may read a reflection: the treating therapist; the supervisor that one was recorded, on a shared
+episode, but never its note; never an admin, a colleague, another practice or the client."""
 
 from __future__ import annotations
 
@@ -28,11 +28,13 @@ def test_the_treating_therapist_reads_the_note(alice: User, reflected: Session) 
     assert (view.note, view.reflection.feelings) == (NOTE, ["bored"])
 
 
-def test_the_supervisor_reads_it_on_a_shared_episode(
+def test_the_supervisor_never_reads_the_note_even_on_a_shared_episode(
     sam: User, shared_episode: Episode, reflected: Session
 ) -> None:
-    view = selectors.reflection_for(sam, reflected.pk)
-    assert view is not None and view.note == NOTE
+    # The form tells the therapist the note is theirs alone; the supervisor sees only the check-ins
+    # the therapist shares, in the supervision report (tests/insights/test_report.py).
+    assert selectors.reflection_for(sam, reflected.pk) is None
+    assert selectors.reflections_for(sam).filter(session=reflected).exists()  # it is in their scope
 
 
 def test_the_supervisor_does_not_read_it_on_an_unshared_episode(sam: User, reflected: Session) -> None:

@@ -19,6 +19,7 @@ import pytest
 
 from spacebetween import cli
 from spacebetween.core import instruments as catalogue
+from spacebetween.core import trajectories
 from spacebetween.research import insights
 
 DATA = Path(__file__).parents[1] / "data" / "published"
@@ -142,6 +143,7 @@ def test_signals_of_a_hand_built_table(batch: Callable[..., Run], tmp_path: Path
         "not_on_track": 0,
         "reliable_deterioration": 2,
         "no_reliable_improvement": 1,
+        "not_a_case_at_intake": 0,
         "sudden_gain": 1,
         "overdue": 1,
     }
@@ -166,10 +168,12 @@ def test_options_move_the_rules_and_today_defaults_to_the_latest_date(
 def test_the_band_is_fitted_on_the_tables_own_episodes(batch: Callable[..., Run], tmp_path: Path) -> None:
     # 20 pairs of episodes share an intake and a session; one lies k/2 points above the curve and the
     # other k/2 below (k = 1..20), so OLS finds the generating curve exactly and the residuals are
-    # ±0.5 .. ±10. The 10th/90th percentiles (numpy's linear rule: position 0.1 · 39 = 3.9 between
-    # −8.5 and −8.0) are ∓8.05: the four episodes 8.5 .. 10 points above the curve are not on track.
+    # ±0.5 .. ±10. Their pooled 10th/90th percentiles (numpy's linear rule: position 0.1 · 39 = 3.9
+    # between −8.5 and −8.0) are ∓8.05. The band's width follows the session (its residual variance is
+    # fitted in ln(session), core.trajectories): the signals are exactly the scores above the band of the
+    # model that the summary reports, and that band is not one width at every session.
     b0, b1, b2, b3 = 4.0, 0.9, -1.5, -0.1
-    rows, above = [], []
+    rows, above_curve = [], []
     for k in range(1, 21):
         intake, session = float(10 + k % 7), 2 + k % 5
         log_s = math.log(session)
@@ -179,18 +183,26 @@ def test_the_band_is_fitted_on_the_tables_own_episodes(batch: Callable[..., Run]
                 score(client, k, "phq9", 1, intake),
                 score(client, k, "phq9", session, expected + sign * k / 2),
             ]
-        if k >= 17:
-            above.append(("up", k, "phq9", "not_on_track", session, expected + k / 2, expected + 8.05))
+        above_curve.append((k, intake, session, expected, expected + k / 2))
     out, summary = run_ok(batch, write(tmp_path, rows))
-    not_on_track = [r for r in out if r[3] == "not_on_track"]
-    assert [r[:5] for r in not_on_track] == [a[:5] for a in above]
-    for got, want in zip(not_on_track, above, strict=True):
-        assert got[5:] == pytest.approx(want[5:])
     model = summary["instruments"]["phq9"]["model"]
     assert model["coefficients"] == pytest.approx([b0, b1, b2, b3])
     assert model["residual_quantiles"] == pytest.approx([-8.05, 8.05])
     assert (model["n_episodes"], model["n_scores"], model["max_session"]) == (40, 40, 6)
     assert "network's archive" in summary["instruments"]["phq9"]["model_note"]
+    fitted = trajectories.ExpectedRecovery.from_json(model)
+    widths, above = set(), []
+    for k, intake, session, expected, value in above_curve:
+        edge = float(fitted.band(intake, session)[1][()])
+        widths.add(round(edge - expected, 6))
+        if value > edge:
+            above.append(("up", k, "phq9", "not_on_track", session, value, edge))
+    assert len(widths) == 5  # one width per session 2..6
+    assert above
+    not_on_track = [r for r in out if r[3] == "not_on_track"]
+    assert [r[:5] for r in not_on_track] == [a[:5] for a in above]
+    for got, want in zip(not_on_track, above, strict=True):
+        assert got[5:] == pytest.approx(want[5:])
 
 
 def test_alliance_instruments_go_to_rupture_detection_not_to_the_trajectory_rules(

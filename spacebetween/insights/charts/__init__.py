@@ -17,7 +17,7 @@ checks, axes, series and session events the session charts share), `legend`, and
 
 from spacebetween.insights.charts.bars import outcome_bars
 from spacebetween.insights.charts.plot import NO_SCORES, Chart, Cutoff, Marker
-from spacebetween.insights.charts.process import process_chart
+from spacebetween.insights.charts.process import deviation_chart, process_chart
 from spacebetween.insights.charts.space_between import space_between_chart
 from spacebetween.insights.charts.svg import percent
 from spacebetween.insights.charts.trajectory import trajectory_chart
@@ -27,6 +27,7 @@ __all__ = [
     "Chart",
     "Cutoff",
     "Marker",
+    "deviation_chart",
     "outcome_bars",
     "percent",
     "process_chart",

@@ -1,8 +1,16 @@
 """The space between: the client's and the therapist's view of the relationship, the gap between them,
-ruptures and repairs above the plot and the therapist's check-ins below it."""
+ruptures and repairs above the plot and the therapist's check-ins below it.
+
+One unit per axis: every view on the chart is in the same unit (`unit`, e.g. "WAI-SR points"), so a
+gap is drawn only between two views on one shared, validated metric, and always signed client minus
+therapist. Unlike measures (the client's WAI-SR and the therapist's 0–10 session rating) are never put
+on one axis: the caller draws one chart per view, side by side, without a gap (docs/insights.md, "The
+space between")."""
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -17,7 +25,9 @@ from spacebetween.insights.charts.legend import (
 from spacebetween.insights.charts.plot import (
     LEGEND_TOP,
     NO_SCORES,
+    PLOT_BOTTOM,
     PLOT_LEFT,
+    PLOT_TOP,
     SERIES_STYLES,
     Chart,
     Frame,
@@ -33,11 +43,10 @@ from spacebetween.insights.charts.plot import (
     marked,
     marker_symbols,
     no_data,
-    percent_tooltip,
     session_x,
     sessions_spanned,
 )
-from spacebetween.insights.charts.svg import DARK, INK, LIGHT, WHITE, el, percent, plural, signed, svg_title
+from spacebetween.insights.charts.svg import DARK, INK, LIGHT, WHITE, el, number, plural, signed, svg_title
 
 CHECKIN_SHADES = {1: "#f0f0f0", 2: "#d0d0d0", 3: "#a0a0a0", 4: "#606060", 5: "#202020"}
 
@@ -60,6 +69,10 @@ class _Ratings:
         return signed(self.client[session] - self.therapist[session])
 
 
+def _describe(session: int, value: float, *, label: str, unit: str) -> str:
+    return f"Session {session}, {label}: {number(value)} {unit}"
+
+
 def space_between_chart(
     *,
     title: str,
@@ -67,38 +80,50 @@ def space_between_chart(
     therapist: Points,
     client_label: str,
     therapist_label: str,
-    show_gap: bool,
-    gap_note: str,
+    unit: str,
+    scale_min: float,
+    scale_max: float,
+    gap_rule: str | None = None,
     markers: Sequence[Marker] = (),
     checkins: Sequence[Checkin] = (),
     max_gap: int = 2,
 ) -> Chart:
-    """The client's and the therapist's view of the relationship (percent of each scale's range), the
-    gap between them where both rated a session (only with `show_gap`), ruptures and repairs above the
-    plot and the therapist's check-ins below it (intensity drawn, feelings in the tooltip and table)."""
+    """Both views of the relationship in one unit (`unit`, on `scale_min`–`scale_max`), ruptures and
+    repairs above the plot and the therapist's check-ins below it (intensity drawn, feelings in the
+    tooltip and table). With `gap_rule` (the caller's statement of the rupture threshold, in `unit`:
+    only for two views on one shared, validated metric) the gap client minus therapist is drawn where
+    both rated a session; without it no gap is drawn or tabled. Either view may be empty, so a view on
+    another metric gets a chart of its own."""
     client, therapist = sorted(client), sorted(therapist)
     checkins = sorted(checkins, key=lambda c: c[0])
-    _check(client, therapist, checkins, markers)
+    _check(client, therapist, checkins, markers, scale_min, scale_max)
 
-    inputs = (title, client, therapist, client_label, therapist_label, show_gap, gap_note, markers, checkins)
-    chart_id = chart_id_of("space", *inputs, max_gap)
+    inputs = (title, client, therapist, client_label, therapist_label, unit, scale_min, scale_max, gap_rule)
+    chart_id = chart_id_of("space", *inputs, markers, checkins, max_gap)
     rated = [s for s, _ in client] + [s for s, _ in therapist] + [c[0] for c in checkins]
-    frame = Frame(0, 100, sessions_spanned(rated, [m.session_number for m in markers]))
+    frame = Frame(scale_min, scale_max, sessions_spanned(rated, [m.session_number for m in markers]))
     views = ((client_label, client, "sb-client"), (therapist_label, therapist, "sb-therapist"))
     ratings = _Ratings(dict(client), dict(therapist))
+    show_gap = gap_rule is not None
 
-    body = axes(frame, rated, lambda v: f"{v:g}%")
+    body = axes(frame, rated, lambda v: f"{v:g}")
+    body.append(_unit_label(unit))
     legend: list[Entry] = [
         (line_swatch(*SERIES_STYLES[i]), label) for i, (label, points, _) in enumerate(views) if points
     ]
     if show_gap and ratings.both:
-        body += _gap_lines(frame, ratings)
-        legend.append((box_swatch(LIGHT), "Gap between the two views"))
-        if gap_note:
-            legend.append((no_swatch, gap_note))
+        body += _gap_lines(frame, ratings, unit)
+        legend.append((box_swatch(LIGHT), f"Gap: client minus therapist, in {unit}"))
+        if gap_rule:
+            legend.append((no_swatch, gap_rule))
     for i, (label, points, css) in enumerate(views):
         body += draw_series(
-            frame, points, style=SERIES_STYLES[i], css=css, max_gap=max_gap, describe=percent_tooltip(label)
+            frame,
+            points,
+            style=SERIES_STYLES[i],
+            css=css,
+            max_gap=max_gap,
+            describe=functools.partial(_describe, label=label, unit=unit),
         )
     if not client and not therapist:
         body.append(no_data(NO_SCORES))
@@ -110,7 +135,7 @@ def space_between_chart(
         top += 48
     legend_parts, bottom = draw_legend(legend, top)
 
-    columns = _columns(ratings, client_label, therapist_label, show_gap, markers, checkins)
+    columns = _columns(ratings, client_label, therapist_label, unit, show_gap, markers, checkins)
     shown_sessions = sorted(
         set(ratings.client)
         | set(ratings.therapist)
@@ -120,7 +145,7 @@ def space_between_chart(
     return make_chart(
         chart_id,
         title=title,
-        summary=_summary(ratings, client_label, therapist_label, show_gap, markers),
+        summary=_summary(ratings, client_label, therapist_label, unit, show_gap, markers),
         height=bottom + 8,
         body=body + legend_parts,
         headers=["Session"] + [name for name, _ in columns],
@@ -128,9 +153,18 @@ def space_between_chart(
     )
 
 
-def _check(client: Points, therapist: Points, checkins: Sequence[Checkin], markers: Sequence[Marker]) -> None:
-    check_series("client", client, 0, 100)
-    check_series("therapist", therapist, 0, 100)
+def _check(
+    client: Points,
+    therapist: Points,
+    checkins: Sequence[Checkin],
+    markers: Sequence[Marker],
+    low: float,
+    high: float,
+) -> None:
+    if not (math.isfinite(low) and math.isfinite(high) and high > low):
+        raise ValueError(f"the scale must run from a lower to a higher number, not {low!r}–{high!r}")
+    check_series("client", client, low, high)
+    check_series("therapist", therapist, low, high)
     check_sessions("check-ins", [c[0] for c in checkins])
     for s, _, intensity in checkins:
         if intensity is not None and (isinstance(intensity, bool) or intensity not in range(1, 6)):
@@ -140,12 +174,28 @@ def _check(client: Points, therapist: Points, checkins: Sequence[Checkin], marke
     check_markers(markers)
 
 
-def _gap_lines(frame: Frame, ratings: _Ratings) -> list[str]:
+def _unit_label(unit: str) -> str:
+    """The value axis's unit, written up its left side."""
+    middle = (PLOT_TOP + PLOT_BOTTOM) / 2
+    return el(
+        "text",
+        text=unit,
+        x=12,
+        y=middle,
+        text_anchor="middle",
+        transform=f"rotate(-90 12 {middle:g})",
+        font_size="12",
+        fill=DARK,
+        class_="sb-unit",
+    )
+
+
+def _gap_lines(frame: Frame, ratings: _Ratings, unit: str) -> list[str]:
     """A thick light bar from one view to the other at each session both rated."""
     parts = []
     for s in ratings.both:
         (x, y1), (_, y2) = frame.point(s, ratings.client[s]), frame.point(s, ratings.therapist[s])
-        tip = svg_title(f"Session {s}: gap {ratings.gap(s)} points")
+        tip = svg_title(f"Session {s}: gap (client minus therapist) {ratings.gap(s)} {unit}")
         parts.append(
             el("line", tip, x1=x, y1=y1, x2=x, y2=y2, stroke=LIGHT, stroke_width="7", class_="sb-gap")
         )
@@ -185,6 +235,7 @@ def _columns(
     ratings: _Ratings,
     client_label: str,
     therapist_label: str,
+    unit: str,
     show_gap: bool,
     markers: Sequence[Marker],
     checkins: Sequence[Checkin],
@@ -194,12 +245,16 @@ def _columns(
     events = events_by_session(markers)
     by_checkin = {s: _checkin_text(feelings, intensity) for s, feelings, intensity in checkins}
     columns: list[tuple[str, Callable[[int], str]]] = [
-        (client_label, lambda s: percent(by_client[s]) if s in by_client else "")
+        (f"{client_label} ({unit})", lambda s: number(by_client[s]) if s in by_client else "")
     ]
     if by_therapist:
-        columns.append((therapist_label, lambda s: percent(by_therapist[s]) if s in by_therapist else ""))
+        columns.append(
+            (f"{therapist_label} ({unit})", lambda s: number(by_therapist[s]) if s in by_therapist else "")
+        )
     if show_gap:
-        columns.append(("Gap (points)", lambda s: ratings.gap(s) if s in ratings.both else ""))
+        columns.append(
+            (f"Gap, client minus therapist ({unit})", lambda s: ratings.gap(s) if s in ratings.both else "")
+        )
     columns.append(("Events", lambda s: events.get(s, "")))
     if checkins:
         columns.append(("Check-in", lambda s: by_checkin.get(s, "")))
@@ -207,15 +262,24 @@ def _columns(
 
 
 def _summary(
-    ratings: _Ratings, client_label: str, therapist_label: str, show_gap: bool, markers: Sequence[Marker]
+    ratings: _Ratings,
+    client_label: str,
+    therapist_label: str,
+    unit: str,
+    show_gap: bool,
+    markers: Sequence[Marker],
 ) -> str:
     if not ratings.client and not ratings.therapist:
         return f"{NO_SCORES}: neither view of the relationship has been rated."
     described = [
-        f"{label} at {plural(len(scores), 'session')}, last {percent(scores[max(scores)])} of the scale range"
+        f"{label} at {plural(len(scores), 'session')}, last {number(scores[max(scores)])} {unit}"
         for label, scores in ((client_label, ratings.client), (therapist_label, ratings.therapist))
         if scores
     ]
     last = ratings.both[-1] if ratings.both else 0
-    gap = f"; the gap at session {last} is {ratings.gap(last)} points" if show_gap and ratings.both else ""
+    gap = (
+        f"; the gap at session {last} (client minus therapist) is {ratings.gap(last)} {unit}"
+        if show_gap and ratings.both
+        else ""
+    )
     return "; ".join(described) + gap + marked(markers) + "."
