@@ -74,16 +74,32 @@ class ClientRecord:
     editable_episode_ids: frozenset[int] = frozenset()
 
 
-def client_record(user: User, client: Client) -> ClientRecord:
-    """The client page: episodes visible to this user with their sessions and participants."""
-    sessions = Session.objects.order_by("starts_at").prefetch_related("participants")
+def client_record(
+    user: User, client: Client, *, recent: int | None = None, episode_id: int | None = None
+) -> ClientRecord:
+    """The client page: episodes visible to this user with their sessions and participants.
+
+    Each episode's `shown_sessions` are its sessions in time order: all of them, or with `recent` only
+    the latest `recent` (the client page, whose cost then stays the same however long the course:
+    docs/performance.md); `session_count` is how many it has in all. `episode_id`: that episode only
+    (its history page)."""
+    latest_first = Session.objects.order_by("-starts_at", "-id").prefetch_related("participants")
+    visible = episodes_for(user).filter(client=client)
+    if episode_id is not None:
+        visible = visible.filter(pk=episode_id)
     episodes = list(
-        episodes_for(user)
-        .filter(client=client)
-        .select_related("therapist")
-        .prefetch_related(Prefetch("sessions", queryset=sessions))
-        .annotate(first_session_at=Min("sessions__starts_at"))
+        visible.select_related("therapist")
+        .prefetch_related(
+            Prefetch(
+                "sessions",
+                queryset=latest_first if recent is None else latest_first[:recent],
+                to_attr="shown_sessions",
+            )
+        )
+        .annotate(first_session_at=Min("sessions__starts_at"), session_count=Count("sessions"))
     )
+    for episode in episodes:
+        episode.shown_sessions.reverse()  # type: ignore[attr-defined]
     can_edit = clients_for(user, write=True).filter(pk=client.pk).exists()
     editable = frozenset(episodes_for(user, write=True).filter(client=client).values_list("pk", flat=True))
     return ClientRecord(client=client, episodes=episodes, can_edit=can_edit, editable_episode_ids=editable)

@@ -113,3 +113,82 @@ def test_it_sends_anonymous_visitors_to_sign_in(client, client_record) -> None:
     response = client.get(url(client_record))
     assert response.status_code == 302
     assert response.url.startswith("/login/")
+
+
+def _weekly_sessions(alice, episode, n: int) -> list:
+    return [
+        clinical.session_create(actor=alice, episode=episode, starts_at=SEPT_15 + dt.timedelta(weeks=w))
+        for w in range(n)
+    ]
+
+
+def test_a_long_course_shows_its_latest_sessions_and_the_episode_page_all(
+    as_user, alice, client_record, episode
+) -> None:
+    from spacebetween.web.views import RECENT_ROWS
+
+    sessions = _weekly_sessions(alice, episode, RECENT_ROWS + 3)
+    http = as_user(alice)
+    body = http.get(url(client_record)).content.decode()
+    assert "Carol Jones" in body  # the client page
+    assert f"The latest {RECENT_ROWS} of the {RECENT_ROWS + 3} sessions in this episode" in body
+    shown = [s for s in sessions if f"/sessions/{s.pk}/edit/" in body]
+    assert shown == sessions[-RECENT_ROWS:]  # the newest ones, the three oldest not
+    assert f'href="/episodes/{episode.pk}/"' in body
+
+    history = http.get(f"/episodes/{episode.pk}/")
+    assert history.status_code == 200
+    page = history.content.decode()
+    assert "All sessions" in page and "Carol Jones" in page
+    assert all(f"/sessions/{s.pk}/edit/" in page for s in sessions)
+    assert "The latest" not in page
+
+
+def test_a_short_course_shows_every_session(as_user, alice, client_record, episode) -> None:
+    sessions = _weekly_sessions(alice, episode, 3)
+    body = as_user(alice).get(url(client_record)).content.decode()
+    assert "Sessions in this episode;" in body
+    assert all(f"/sessions/{s.pk}/edit/" in body for s in sessions)
+
+
+def test_the_page_reads_the_same_number_of_rows_whatever_the_course_length(
+    as_user, alice, client_record, episode
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    http = as_user(alice)
+    counts = []
+    for n in (2, 12):
+        _weekly_sessions(alice, episode, n)
+        with CaptureQueriesContext(connection) as captured:
+            assert http.get(url(client_record)).status_code == 200
+        counts.append(len(captured))
+    assert counts[0] == counts[1]
+
+
+def test_the_episode_page_is_audited_and_hidden_from_a_colleague(as_user, alice, bob, episode) -> None:
+    assert as_user(bob).get(f"/episodes/{episode.pk}/").status_code == 404
+    as_user(alice).get(f"/episodes/{episode.pk}/")
+    reads = AuditEvent.objects.filter(action="R", actor_id=alice.pk, entity_type="Episode")
+    assert [e.entity_id for e in reads] == [str(episode.pk)]
+
+
+def test_the_latest_questionnaires_on_the_client_page_all_on_the_episode_page(
+    as_user, alice, client_record, episode
+) -> None:
+    from spacebetween.answering.services import assignment_create
+    from spacebetween.web.views import RECENT_ROWS
+
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    due = [soon + dt.timedelta(weeks=w) for w in range(RECENT_ROWS + 2)]
+    made = [assignment_create(actor=alice, episode=episode, instrument_id="phq9", due_at=d) for d in due]
+    http = as_user(alice)
+    body = http.get(url(client_record)).content.decode()
+    assert f"Questionnaires in this episode ({RECENT_ROWS + 2})" in body
+    assert f"The latest {RECENT_ROWS} of the {RECENT_ROWS + 2} questionnaires" in body
+    shown = [a for a in made if f"/assignments/{a.pk}/withdraw/" in body]
+    assert shown == made[-RECENT_ROWS:]
+    page = http.get(f"/episodes/{episode.pk}/").content.decode()
+    assert "All sessions" in page
+    assert all(f"/assignments/{a.pk}/withdraw/" in page for a in made)
