@@ -149,6 +149,9 @@ INSTALLED_APPS = [
     "spacebetween.notifications",
     "spacebetween.backup",
     "spacebetween.jobs",
+    "spacebetween.consent",
+    "spacebetween.rights",
+    "spacebetween.owner",
 ]
 
 MIDDLEWARE = [
@@ -174,6 +177,8 @@ TEMPLATES = [
         "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
+            # Dates on pages: `when` and `time_of`, without {% load %} in every template.
+            "builtins": ["spacebetween.ui.templatetags.when"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",

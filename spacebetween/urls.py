@@ -16,5 +16,7 @@ urlpatterns = [
     path("", include("spacebetween.relationship.urls")),
     path("", include("spacebetween.safety.urls")),
     path("", include("spacebetween.insights.urls")),
+    path("", include("spacebetween.rights.urls")),
     path("", include("spacebetween.api.page_urls")),
+    path("", include("spacebetween.owner.urls")),
 ]

@@ -32,8 +32,9 @@ LAYERS: list[set[str]] = [
     {"accounts"},
     # clients, episodes, sessions, and access to them
     {"clients"},
-    # the instrument catalogue and the measurement models; measures.events.answers_stored
-    {"measures"},
+    # the instrument catalogue and the measurement models; measures.events.answers_stored; the
+    # client's consent (which the e-mail senders above ask)
+    {"measures", "consent"},
     # risk flags, escalation, safety plans, crisis resources
     {"safety"},
     # asking for answers and taking them (risk answers through safety.risk first)
@@ -42,8 +43,11 @@ LAYERS: list[set[str]] = [
     {"plans", "delivery", "relationship"},
     # what the answers mean (listens to answers_stored); the JSON API
     {"insights", "api"},
-    # the clinical pages (caseload, client record, portal, practice); backups; the demo practice
-    {"web", "backup", "demo"},
+    # the clinical pages (caseload, client record, portal, practice); backups; the demo practice;
+    # data rights (export, erasure, retention)
+    {"web", "backup", "demo", "rights"},
+    # the practice owner's pages: the audit log, the outbox, the settings gathered from each package
+    {"owner"},
     # what starts it all: the settings, the URL map, the WSGI entry, the worker's jobs, the command
     {"settings", "urls", "wsgi", "jobs", "cli"},
 ]

@@ -44,4 +44,4 @@ def managed_staff(request: HttpRequest, pk: int | None = None) -> QuerySet[User]
 
 
 def managed_member(request: HttpRequest, pk: int) -> User:
-    return managed_staff(request, pk).select_related("practice", "supervisor").get()
+    return managed_staff(request, pk).select_related("practice", "supervisor", "proposed_supervisor").get()

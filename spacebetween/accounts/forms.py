@@ -68,7 +68,10 @@ class StaffForm(AccountForm):
         queryset=User.objects.none(),
         required=False,
         empty_label="No supervisor",
-        help_text="Therapists only: the supervisor who sees the cases they share for supervision.",
+        help_text=(
+            "Therapists only: the supervisor who sees the cases they share for supervision, once the "
+            "therapist accepts (they are told by email)."
+        ),
     )
 
     def __init__(self, *args: Any, practice_id: int, member: User | None = None, **kwargs: Any) -> None:
@@ -77,18 +80,26 @@ class StaffForm(AccountForm):
 
 
 class StaffCreateForm(StaffForm):
+    """Nobody sets a staff member's password for them: they are invited by e-mail and choose it."""
+
     full_name = forms.CharField(label="Full name", max_length=200)
-    email = forms.EmailField(max_length=254)
-    password = forms.CharField(
-        label="Initial password (optional)",
-        required=False,
-        strip=False,
-        max_length=4096,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="Leave empty to create the account without a usable password.",
+    email = forms.EmailField(max_length=254, help_text="The invitation goes to this address.")
+
+    field_order = ["full_name", "email", "role", "supervisor"]
+
+
+class PasswordResetRequestForm(AccountForm):
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "username"}),
     )
 
-    field_order = ["full_name", "email", "role", "supervisor", "password"]
+
+class SupervisionForm(AccountForm):
+    decision = forms.ChoiceField(
+        choices=[("accept", "Accept"), ("decline", "Decline")], widget=forms.HiddenInput
+    )
 
 
 class MfaResetForm(AccountForm):

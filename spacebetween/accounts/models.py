@@ -47,8 +47,13 @@ class User(AbstractBaseUser):
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="users")
     role = models.CharField(max_length=16, choices=Role.choices)
     # A therapist's clinical supervisor: sees the episodes the therapist shares for supervision.
+    # Only the therapist's acceptance makes a supervisor: an admin's choice waits here (and sees
+    # nothing) until the therapist accepts it on /account/supervision/ (docs/security.md).
     supervisor = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supervisees"
+    )
+    proposed_supervisor = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="supervision_proposals"
     )
     is_active = models.BooleanField(default=True)
     # Accounts made by `spacebetween demo`; only they may skip MFA, and only outside production.
@@ -130,6 +135,8 @@ class ThrottleScope(models.TextChoices):
     ADDRESS = "address", "Sign-in attempts from one IP address"
     MFA = "mfa", "Authentication codes for one user"
     SIGN_IN_LINK = "sign-in-link", "Sign-in links that do not work, from one IP address"
+    RESET_ACCOUNT = "reset-account", "Password-reset requests for one email address"
+    RESET_ADDRESS = "reset-address", "Password-reset requests from one IP address"
 
 
 class AuthFailure(models.Model):
@@ -164,15 +171,23 @@ class Lockout(models.Model):
         return f"{self.scope} locked until {self.until:%Y-%m-%d %H:%M:%S}"
 
 
+class LinkPurpose(models.TextChoices):
+    WELCOME = "welcome", "First admin (spacebetween setup)"
+    INVITATION = "invitation", "Invitation"
+    RESET = "reset", "Password reset"
+
+
 class SignInLink(models.Model):
-    """A one-time link that lets a new account set its password (then its authenticator): printed by
-    `spacebetween setup` for a practice's first admin, never sent by the product itself.
+    """A one-time link that lets an account set its password (then, for staff, pass MFA): printed by
+    `spacebetween setup` for a practice's first admin, or e-mailed as an invitation (a new staff
+    member, a client's portal login) or a password reset (`accounts.invitations`).
 
     The token is 256 random bits (`secrets.token_urlsafe(32)`) of which only the SHA-256 is stored;
     it works once (spent with a conditional UPDATE), until `expires_at`, and not after a newer link of
     the same user revokes it (docs/security.md, "The first sign-in link")."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sign_in_links")
+    purpose = models.CharField(max_length=16, choices=LinkPurpose.choices, default=LinkPurpose.WELCOME)
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()

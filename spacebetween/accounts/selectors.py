@@ -11,7 +11,7 @@ def staff_overview(staff: QuerySet[User]) -> QuerySet[User]:
     """Staff with their supervisor and whether their authenticator is set up; one query."""
     confirmed = TotpDevice.objects.filter(user=OuterRef("pk"), confirmed_at__isnull=False)
     return (
-        staff.select_related("supervisor")
+        staff.select_related("supervisor", "proposed_supervisor")
         .annotate(mfa_enrolled=Exists(confirmed))
         .order_by("-is_active", "full_name", "pk")
     )

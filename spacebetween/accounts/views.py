@@ -14,10 +14,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from spacebetween.accounts import services, signin
+from spacebetween.accounts import invitations, services, signin
 from spacebetween.accounts import welcome as sign_in_links
 from spacebetween.accounts.access import managed_member, managed_staff
-from spacebetween.accounts.decorators import admin_required
+from spacebetween.accounts.decorators import admin_required, role_required
 from spacebetween.accounts.forms import (
     CodeForm,
     EnrolForm,
@@ -25,17 +25,23 @@ from spacebetween.accounts.forms import (
     LoginForm,
     MfaResetForm,
     NewPasswordForm,
+    PasswordResetRequestForm,
     StaffCreateForm,
     StaffForm,
+    SupervisionForm,
 )
-from spacebetween.accounts.models import TotpDevice, User
+from spacebetween.accounts.models import Role, TotpDevice, User
 from spacebetween.accounts.selectors import staff_overview
 
 DEMO_NOTICE = (
     "This is a demo installation. Demo accounts sign in with their password only, without "
     "multi-factor authentication; every other staff account must set up an authenticator app."
 )
-STAFF_ADDED = "Staff member added."
+STAFF_ADDED = "Staff member added. We have e-mailed them an invitation to choose their password."
+INVITATION_SENT = "A new invitation is on its way; the earlier link no longer works."
+SUPERVISION_ACCEPTED = "Supervisor accepted: they now see the episodes you share for supervision."
+SUPERVISION_DECLINED = "Supervisor declined. Your practice admin can propose someone else."
+SUPERVISION_CHOOSE = "Choose accept or decline."
 STAFF_CHANGED = "Changes saved."
 STAFF_DEACTIVATED = "Account deactivated; their sessions have ended."
 STAFF_REACTIVATED = "Account reactivated."
@@ -46,7 +52,7 @@ RECOVERY_CODES_LOW = (
 )
 LINK_DOES_NOT_WORK = (
     "This sign-in link does not work. It may have been used already, replaced by a newer link, or have "
-    "expired. Ask whoever set up your installation for a new one."
+    'expired. Ask whoever sent it for a new one, or choose "Forgot your password?" on the sign-in page.'
 )
 LINK_TOO_MANY = "Too many attempts with links that do not work. Wait 15 minutes, then try again."
 SETUP_SESSION_ENDED = (
@@ -199,7 +205,7 @@ def welcome(request: HttpRequest, welcome_token: str) -> HttpResponse:
         link = sign_in_links.link_check(request=request, token=welcome_token)
     except (sign_in_links.LinkRefused, sign_in_links.TooManyAttempts) as exc:
         return _private(_link_problem(request, exc))
-    context = {"token": welcome_token, "practice": link.user.practice, "expires_at": link.expires_at}
+    context = {"token": welcome_token, "link": link, "member": link.user, "practice": link.user.practice}
     return _private(render(request, "accounts/welcome.html", context))
 
 
@@ -216,7 +222,44 @@ def welcome_password(request: HttpRequest) -> HttpResponse:
             request=request, user=user, new_password=form.cleaned_data["new_password1"]
         )
         return redirect(signin.next_step_url(request, user, None))
-    return render(request, "accounts/welcome_password.html", {"form": form, "member": user})
+    context = {"form": form, "member": user, "mfa_enrolled": signin.mfa_confirmed(user)}
+    return render(request, "accounts/welcome_password.html", context)
+
+
+@sensitive_post_parameters("email")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """The same answer for every address (no account enumeration); 429 past the per-IP limit."""
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitations.reset_request(request=request, email=form.cleaned_data["email"])
+        except invitations.TooManyRequests:
+            context = {"form": form, "refused": invitations.RESET_TOO_MANY}
+            return render(request, "accounts/password_reset.html", context, status=429)
+        return render(request, "accounts/password_reset.html", {"sent": invitations.RESET_SENT})
+    return render(request, "accounts/password_reset.html", {"form": form})
+
+
+@role_required(Role.THERAPIST)
+@require_http_methods(["GET", "POST"])
+def supervision(request: HttpRequest) -> HttpResponse:
+    """A therapist's supervisor, and accepting or declining the one their admin proposed."""
+    therapist = _user(request)
+    form = SupervisionForm(request.POST or None)
+    if request.method == "POST":
+        try:
+            if not form.is_valid():
+                raise ValidationError(SUPERVISION_CHOOSE)
+            accept = form.cleaned_data["decision"] == "accept"
+            services.supervision_respond(therapist=therapist, accept=accept, request=request)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, SUPERVISION_ACCEPTED if accept else SUPERVISION_DECLINED)
+        return redirect("supervision")
+    return render(request, "accounts/supervision.html", {"therapist": therapist})
 
 
 # --- Staff administration (practice admin only) ---------------------------------------------------
@@ -231,7 +274,6 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@sensitive_post_parameters("password")
 @admin_required
 @require_http_methods(["GET", "POST"])
 def staff_add(request: HttpRequest) -> HttpResponse:
@@ -254,7 +296,7 @@ def staff_add(request: HttpRequest) -> HttpResponse:
 def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     member = managed_member(request, pk)
     admin = _user(request)
-    initial = {"role": member.role, "supervisor": member.supervisor}
+    initial = {"role": member.role, "supervisor": member.proposed_supervisor or member.supervisor}
     form = StaffForm(request.POST or None, initial=initial, practice_id=member.practice_id, member=member)
     if request.method == "POST" and form.is_valid():
         try:
@@ -277,6 +319,7 @@ def _render_member(
         "reset_form": reset_form,
         "mfa_enrolled": signin.mfa_confirmed(member),
         "is_self": member.pk == request.user.pk,
+        "awaiting_password": not member.has_usable_password(),
     }
     return render(request, "accounts/staff_edit.html", context)
 
@@ -288,6 +331,9 @@ def _member_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         if action == "deactivate":
             services.staff_deactivate(actor=admin, member=member, request=request)
             messages.success(request, STAFF_DEACTIVATED)
+        elif action == "invite":
+            services.staff_invite_resend(actor=admin, member=member, request=request)
+            messages.success(request, INVITATION_SENT)
         else:
             services.staff_reactivate(actor=admin, member=member, request=request)
             messages.success(request, STAFF_REACTIVATED)
@@ -311,6 +357,12 @@ def staff_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @admin_required
 @require_POST
+def staff_invite(request: HttpRequest, pk: int) -> HttpResponse:
+    return _member_action(request, pk, "invite")
+
+
+@admin_required
+@require_POST
 def staff_mfa_reset(request: HttpRequest, pk: int) -> HttpResponse:
     member = managed_member(request, pk)
     admin = _user(request)
@@ -323,6 +375,6 @@ def staff_mfa_reset(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, MFA_RESET_DONE)
             return redirect("staff_edit", pk=member.pk)
-    initial = {"role": member.role, "supervisor": member.supervisor}
+    initial = {"role": member.role, "supervisor": member.proposed_supervisor or member.supervisor}
     form = StaffForm(initial=initial, practice_id=member.practice_id, member=member)
     return _render_member(request, member, form=form, reset_form=reset_form)

@@ -1,5 +1,6 @@
 """One-time sign-in links: how a practice's first admin (or anyone `spacebetween setup --reissue-link`
-names) gets in without a password on the command line.
+names) gets in without a password on the command line, and what invitations and password resets
+e-mail (`accounts.invitations`; a reset link lasts one hour, `SignInLink.purpose` says which).
 
 A link is a 256-bit token (`secrets.token_urlsafe(32)`) of which only the SHA-256 is stored
 (`SignInLink`); it works once, for 72 hours, and a newer link of the same user revokes it. Opening it
@@ -24,12 +25,14 @@ from django.utils.crypto import salted_hmac
 
 from spacebetween import clock, crypto
 from spacebetween.accounts import signin
-from spacebetween.accounts.models import AuthFailure, SignInLink, ThrottleScope, User
+from spacebetween.accounts.models import AuthFailure, LinkPurpose, SignInLink, ThrottleScope, User
 from spacebetween.audit.models import Action, Entity, Outcome, Purpose
 from spacebetween.audit.services import client_address, record
 from spacebetween.crypto import one_time_token
 
 LINK_LIFETIME = dt.timedelta(hours=72)
+# A password-reset link is a way into an existing account: it works for one hour only.
+RESET_LINK_LIFETIME = dt.timedelta(hours=1)
 # Per IP address: 10 tokens that do not work within 15 minutes, then 429 until the window has passed.
 MAX_LINK_FAILURES = 10
 LINK_FAILURE_WINDOW = dt.timedelta(minutes=15)
@@ -38,6 +41,7 @@ SETUP_SESSION_SECONDS = 30 * 60
 
 SESSION_SETUP_USER = "sb_setup_user"
 SESSION_SETUP_AT = "sb_setup_at"
+SESSION_SETUP_PURPOSE = "sb_setup_purpose"
 EVENT = "sign-in-link"
 
 
@@ -58,28 +62,37 @@ def link_url(token: str) -> str:
 
 
 def link_issue(
-    *, user: User, now: dt.datetime | None = None, detail: str = "issued"
+    *,
+    user: User,
+    now: dt.datetime | None = None,
+    detail: str = "issued",
+    purpose: LinkPurpose = LinkPurpose.WELCOME,
+    actor: User | None = None,
+    request: HttpRequest | None = None,
 ) -> tuple[str, SignInLink]:
     """Revoke the user's usable links and store a new one, in one transaction (the caller's, when it
     has one); returns the raw token, the only time it exists, and the link."""
     when = now or clock.now()
+    lifetime = RESET_LINK_LIFETIME if purpose == LinkPurpose.RESET else LINK_LIFETIME
     token, digest = one_time_token()
     with transaction.atomic():
         revoked = SignInLink.objects.filter(user=user, used_at__isnull=True, revoked_at__isnull=True).update(
             revoked_at=when
         )
         link = SignInLink.objects.create(
-            user=user, token_hash=digest, created_at=when, expires_at=when + LINK_LIFETIME
+            user=user, purpose=purpose, token_hash=digest, created_at=when, expires_at=when + lifetime
         )
         record(
             action=Action.CREATE,
             event_type=EVENT,
+            actor=actor,
             entity_type=Entity.SIGN_IN_LINK,
             entity_id=link.pk,
             practice_id=user.practice_id,
             purpose=Purpose.SYSTEM_ADMIN,
-            detail=f"{detail}; user {user.pk}; {revoked} earlier revoked",
-            actor_role="system",
+            request=request,
+            detail=f"{purpose}: {detail}; user {user.pk}; {revoked} earlier revoked",
+            actor_role="" if actor is not None else "system",
         )
     return token, link
 
@@ -166,6 +179,7 @@ def link_exchange(*, request: HttpRequest, token: str) -> User:
     auth_logout(request)  # flushes the old session: a new key, nothing of anyone else's in it
     request.session[SESSION_SETUP_USER] = link.user.pk
     request.session[SESSION_SETUP_AT] = when.timestamp()
+    request.session[SESSION_SETUP_PURPOSE] = link.purpose
     return link.user
 
 
@@ -178,15 +192,22 @@ def setup_user(request: HttpRequest) -> User | None:
     if clock.now().timestamp() - request.session.get(SESSION_SETUP_AT, 0) >= SETUP_SESSION_SECONDS:
         request.session.pop(SESSION_SETUP_USER, None)
         request.session.pop(SESSION_SETUP_AT, None)
+        request.session.pop(SESSION_SETUP_PURPOSE, None)
         return None
     return User.objects.filter(pk=pk, is_active=True).select_related("practice").first()
 
 
+def setup_purpose(request: HttpRequest) -> str:
+    return str(request.session.get(SESSION_SETUP_PURPOSE, LinkPurpose.WELCOME))
+
+
 def password_set(*, request: HttpRequest, user: User, new_password: str) -> None:
-    """Set the password of the user being set up (validated), end any other session of theirs, and
-    sign this browser in with the password step done: MFA is owed next, as at every staff sign-in."""
+    """Set the password of the user being set up (validated), end every session of theirs (after a
+    reset, the ones an intruder may hold), and sign this browser in with the password step done: MFA
+    is owed next, as at every staff sign-in, so a reset keeps the authenticator it does not touch."""
     validate_password(new_password, user)
     user.set_password(new_password)
+    purpose = setup_purpose(request)
     with transaction.atomic():
         user.save(update_fields=["password"])
         record(
@@ -197,11 +218,21 @@ def password_set(*, request: HttpRequest, user: User, new_password: str) -> None
             entity_id=user.pk,
             purpose=Purpose.SYSTEM_ADMIN,
             request=request,
-            detail="from a sign-in link",
+            detail=f"from a sign-in link ({purpose})",
         )
-        signin.sessions_end(user=user)
-    request.session.pop(SESSION_SETUP_USER, None)
-    request.session.pop(SESSION_SETUP_AT, None)
+        ended = signin.sessions_end(user=user)
+        if ended and purpose == LinkPurpose.RESET:
+            record(
+                action=Action.EXECUTE,
+                event_type="logout",
+                actor=user,
+                entity_type=Entity.USER,
+                entity_id=user.pk,
+                request=request,
+                detail=f"password reset; {ended} sessions ended",
+            )
+    for key in (SESSION_SETUP_USER, SESSION_SETUP_AT, SESSION_SETUP_PURPOSE):
+        request.session.pop(key, None)
     signin.session_start(request=request, user=user)
 
 

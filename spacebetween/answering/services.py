@@ -17,7 +17,7 @@ from spacebetween.accounts.models import Role, User
 from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record, record_denied
 from spacebetween.clients.access import episodes_for
-from spacebetween.clients.models import Episode
+from spacebetween.clients.models import Episode, Session
 from spacebetween.core import instruments as catalogue
 from spacebetween.core.instruments import Instrument
 from spacebetween.core.schedule import Reason
@@ -56,7 +56,7 @@ NAIVE_TIME = "Give the time with its time zone."
 EXPIRY_NOT_AFTER_DUE = "The questionnaire must expire after it is due."
 EXPIRY_PASSED = "The expiry time has already passed."
 ALREADY_SUBMITTED = "This questionnaire has already been answered; the first answers were kept."
-EXPIRED = "This questionnaire has expired; ask your therapist to send a new one."
+EXPIRED = "This questionnaire has expired; your therapist can send you a new one."
 REVOKED = "This questionnaire was withdrawn by your therapist."
 ALREADY_REVOKED = "This questionnaire has already been withdrawn."
 INSTRUMENT_WITHDRAWN = (
@@ -68,6 +68,7 @@ ANSWERS_NOT_A_MAPPING = "The answers must map each item to its answer."
 NOT_AN_OPTION = "Item {item}: {value} is not one of its answer options ({allowed})."
 NOT_AN_ANSWER = "Item {item}: {value!r} is not an answer to this questionnaire."
 ANSWER_MISSING = "Item {item} has no answer; scale {scale} cannot be scored without it."
+SESSION_NOT_IN_EPISODE = "Choose one of this episode's sessions."
 # A questionnaire link expires 7 days after issue (docs/measurement-loop.md, One-time links).
 DEFAULT_EXPIRY = dt.timedelta(days=7)
 # Waiting for the client's answers.
@@ -139,6 +140,7 @@ def assignment_create(
     now: dt.datetime | None = None,
     request: Any = None,
     planned: tuple[str, str] | None = None,
+    session: Session | None = None,
 ) -> Assignment:
     """Ask the episode's client to answer `instrument_id` (in its current version) from `due_at`;
     the questionnaire expires 7 days later unless `expires_at` says otherwise.
@@ -146,7 +148,8 @@ def assignment_create(
     `planned` = (reason, occasion) when the measurement plan asks for it (`plan_apply`): the
     PlannedMeasure row is written in the same transaction, and its unique key refuses a second
     assignment for the same occasion (IntegrityError). End-of-episode and follow-up measures are
-    the only ones assigned after the episode has ended."""
+    the only ones assigned after the episode has ended. `session`: the episode's session it is asked
+    for, if any (its questionnaires are sent together, delivery.services.link_send)."""
     now = now or clock.now()
     require_episode_writer(actor, episode, detail="assign-questionnaire", refusal=ASSIGN_NOT_ALLOWED)
     if episode.ended_on is not None and (planned is None or planned[0] not in AFTER_END_REASONS):
@@ -159,12 +162,15 @@ def assignment_create(
         raise ValidationError({"expires_at": EXPIRY_NOT_AFTER_DUE})
     if expires_at <= now:
         raise ValidationError({"expires_at": EXPIRY_PASSED})
+    if session is not None and session.episode_id != episode.pk:
+        raise ValidationError({"session": SESSION_NOT_IN_EPISODE})
     instrument = selectors.instruments_for(episode.client.practice).get(instrument_id)
     if instrument is None:
         raise ValidationError({"instrument_id": INSTRUMENT_NOT_AVAILABLE.format(id=instrument_id)})
     with transaction.atomic(durable=True):
         assignment = Assignment.objects.create(
             episode=episode,
+            session=session,
             instrument_id=instrument.id,
             instrument_version=instrument.version,
             due_at=due_at,

@@ -11,9 +11,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from spacebetween.accounts.invitations import invitation_send
 from spacebetween.accounts.models import Role, User
+from spacebetween.accounts.services import email_check, user_create
 from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record
+from spacebetween.clients.access import clients_for
 from spacebetween.clients.events import course_changed
 from spacebetween.clients.models import Attendance, Client, EndReason, Episode, Session, SessionFormat
 
@@ -281,4 +284,42 @@ def client_portal_link(*, actor: User, client: Client, portal_user: User, reques
     with transaction.atomic(durable=True):
         client.save(update_fields=["portal_user"])
         _audit(actor, Action.UPDATE, client, request)
+    return client
+
+
+PORTAL_NO_EMAIL = "Add the client's email address first: the invitation goes there."
+PORTAL_IN_USE = "This client already has a portal login and has chosen a password."
+PORTAL_NOT_YOURS = "Only the client's treating therapist can invite them to the portal."
+
+
+def portal_invite(*, actor: User, client: Client, request: Any = None) -> Client:
+    """Invite a client to the portal: a client account without a password, linked to the record, and an
+    invitation e-mailed to the client's address, whose link lets them choose their own password. Again
+    for a client who has not chosen one yet (the older link stops working). An address that already has
+    an account (anyone's) gets one generic refusal that names no account."""
+    if not clients_for(actor, write=True).filter(pk=client.pk).exists():
+        raise ValidationError(PORTAL_NOT_YOURS)
+    client = Client.objects.select_related("practice", "portal_user").get(pk=client.pk)  # as it is now
+    if not client.email:
+        raise ValidationError({"email": PORTAL_NO_EMAIL})
+    if client.portal_user is None:  # refused (and audited) before the transaction, which would undo it
+        email_check(practice=client.practice, email=client.email, actor=actor, request=request)
+    with transaction.atomic(durable=True):
+        portal_user = client.portal_user
+        if portal_user is not None and (portal_user.has_usable_password() or not portal_user.is_active):
+            raise ValidationError(PORTAL_IN_USE)
+        if portal_user is None:
+            portal_user = user_create(
+                practice=client.practice,
+                email=client.email,
+                full_name=client.display_name,
+                role=Role.CLIENT,
+                password=None,
+                actor=actor,
+                request=request,
+            )
+            client.portal_user = portal_user
+            client.save(update_fields=["portal_user"])
+            _audit(actor, Action.UPDATE, client, request)
+        invitation_send(user=portal_user, actor=actor, request=request)
     return client

@@ -10,10 +10,12 @@ from spacebetween.measures.models import Assignment
 
 
 class QuestionnaireLink(models.Model):
-    """A capability to answer one assignment, sent by email (docs/measurement-loop.md, One-time links).
+    """A capability to answer one or more assignments in turn (its `steps`; `assignment` is the first),
+    sent by email (docs/measurement-loop.md, One-time links).
 
     Only the SHA-256 of the token is stored. A link is usable while it is neither used, revoked nor
-    past `expires_at`; at most one per assignment is usable at a time (reissuing revokes the old one)."""
+    past `expires_at`; at most one usable link covers an assignment at a time (sending again revokes
+    the old one and takes over its questionnaires that are still open)."""
 
     assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="links")
     token_hash = models.CharField(max_length=64, unique=True)
@@ -24,6 +26,9 @@ class QuestionnaireLink(models.Model):
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Set with `revoked_at` when a newer link took its questionnaires over (the therapist sent them
+    # again): the old link's page then says so.
+    replaced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -37,6 +42,25 @@ class QuestionnaireLink(models.Model):
 
     def __str__(self) -> str:
         return f"Link for assignment {self.assignment_id} issued {self.created_at:%Y-%m-%d}"
+
+
+class LinkStep(models.Model):
+    """One questionnaire a link walks the client through, in turn (`position` 0 is the link's
+    `assignment`): one link, and one e-mail, for all the questionnaires of a session."""
+
+    link = models.ForeignKey(QuestionnaireLink, on_delete=models.CASCADE, related_name="steps")
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="link_steps")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["link", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["link", "position"], name="link_step_position_once"),
+            models.UniqueConstraint(fields=["link", "assignment"], name="link_step_assignment_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Step {self.position} of link {self.link_id}"
 
 
 class Draft(models.Model):

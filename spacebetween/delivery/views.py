@@ -28,21 +28,30 @@ from spacebetween.audit.services import record, record_denied
 from spacebetween.core.instruments import Instrument
 from spacebetween.delivery import selectors, services
 from spacebetween.measures.models import Assignment, AssignmentStatus, SubmittedVia
+from spacebetween.measures.selectors import open_questionnaires_for_client
 from spacebetween.safety import crisis
 from spacebetween.safety.models import RiskFlag
 from spacebetween.safety.plans import plan_for_crisis_page
 
 V = TypeVar("V", bound=Callable[..., HttpResponse])
 
-LINK_UNKNOWN = "This link does not work."
+LINK_UNKNOWN = "This link does not work. Check that you opened the whole link from the email."
+LINK_REPLACED = (
+    "This link was replaced by a newer one: your therapist has sent you the questionnaire again. Use "
+    "the link in the most recent email from your therapist."
+)
+LINK_USED = (
+    "This link has been used already: each link works once. If you did not finish, your therapist can "
+    "send you a new link; let them know. Answers you saved are kept."
+)
 LINK_GONE = (
-    "This link does not work any more. It may have been used already, replaced by a newer link, or "
-    "have expired."
+    "This link does not work any more: it has expired, or the questionnaire was closed. Your therapist "
+    "can send you a new link from Space Between; let them know if you would like to answer it."
 )
 TOO_MANY = "Too many attempts with links that do not work. Wait 15 minutes, then try again."
 SESSION_ENDED = (
     "Your answering session has ended or was never started. Open the link in your email again; if it "
-    "no longer works, ask your therapist for a new one. Answers you saved are kept."
+    "no longer works, your therapist can send you a new one. Answers you saved are kept."
 )
 ANSWERS_MISSING = "Some questions still need an answer: {items}."
 
@@ -68,9 +77,11 @@ def private_page(view: V) -> V:
 def _link_problem(request: HttpRequest, exc: Exception) -> HttpResponse:
     if isinstance(exc, services.TooManyAttempts):
         return render(request, "delivery/link_problem.html", {"message": TOO_MANY}, status=429)
-    gone = isinstance(exc, services.LinkRefused) and exc.gone
-    message = LINK_GONE if gone else LINK_UNKNOWN
-    return render(request, "delivery/link_problem.html", {"message": message}, status=410 if gone else 404)
+    assert isinstance(exc, services.LinkRefused)
+    if not exc.gone:
+        return render(request, "delivery/link_problem.html", {"message": LINK_UNKNOWN}, status=404)
+    message = LINK_REPLACED if exc.replaced else LINK_USED if exc.used else LINK_GONE
+    return render(request, "delivery/link_problem.html", {"message": message}, status=410)
 
 
 @require_GET
@@ -78,15 +89,12 @@ def _link_problem(request: HttpRequest, exc: Exception) -> HttpResponse:
 def link_start_page(request: HttpRequest, token: str) -> HttpResponse:
     """Opening the link consumes nothing (mail scanners fetch links): it only offers to start."""
     try:
-        assignment = services.link_check(request=request, token=token)
+        assignments = services.link_check(request=request, token=token)
     except (services.LinkRefused, services.TooManyAttempts) as exc:
         return _link_problem(request, exc)
-    instrument = services.instrument_for(assignment)
-    return render(
-        request,
-        "delivery/start.html",
-        {"instrument": instrument, "token": token, "expires_at": assignment.expires_at},
-    )
+    instruments = [services.instrument_for(a) for a in assignments]
+    context = {"instruments": [i for i in instruments if i is not None], "token": token}
+    return render(request, "delivery/start.html", context)
 
 
 @require_POST
@@ -96,6 +104,17 @@ def link_start(request: HttpRequest, token: str) -> HttpResponse:
         services.link_exchange(request=request, token=token)
     except (services.LinkRefused, services.TooManyAttempts) as exc:
         return _link_problem(request, exc)
+    return redirect("link_answer")
+
+
+@require_POST
+@private_page
+def link_next(request: HttpRequest) -> HttpResponse:
+    """On to the link's next questionnaire, from the thank-you, crisis or closed page."""
+    if services.answering_assignment_id(request) is None:
+        return render(request, "delivery/link_problem.html", {"message": SESSION_ENDED}, status=403)
+    if services.answering_next(request) is None:
+        return redirect("link_done")
     return redirect("link_answer")
 
 
@@ -180,6 +199,21 @@ def _audit_read(request: HttpRequest, a: Answering, page: str) -> None:
     )
 
 
+def _next_step(request: HttpRequest, a: Answering) -> dict[str, Any] | None:
+    """The way on to the client's next questionnaire, if one is waiting: the link's next one (a POST,
+    `link_next`), or in the portal the next open one. Offered on the thank-you, crisis and closed pages."""
+    if a.via == SubmittedVia.LINK:
+        left = services.answering_left(request)
+        return {"url": reverse("link_next"), "post": True, "left": left} if left else None
+    waiting = [
+        q for q in open_questionnaires_for_client(cast(User, a.actor)) if q.assignment.pk != a.assignment.pk
+    ]
+    if not waiting:
+        return None
+    url = reverse("portal_answer", kwargs={"assignment_id": waiting[0].assignment.pk})
+    return {"url": url, "post": False, "left": len(waiting)}
+
+
 def _has_risk_flag(a: Answering) -> bool:
     return RiskFlag.objects.filter(assignment=a.assignment).exists()
 
@@ -223,7 +257,12 @@ def _closed(request: HttpRequest, a: Answering) -> HttpResponse | None:
             )
         except answering.Refused as exc:
             message = exc.messages[0]
-    context = {"message": message, "a": a, "resources": _resources(a) if _has_risk_flag(a) else None}
+    context = {
+        "message": message,
+        "a": a,
+        "resources": _resources(a) if _has_risk_flag(a) else None,
+        "next_step": _next_step(request, a),
+    }
     return render(request, "delivery/closed.html", context, status=410)
 
 
@@ -315,7 +354,14 @@ def _crisis(request: HttpRequest, a: Answering, *, error: str | None = None) -> 
     answered = a.assignment.status == AssignmentStatus.ANSWERED
     # The client's own safety plan, when they have one, below the crisis resources.
     plan = plan_for_crisis_page(a.assignment.episode.client, actor=a.actor, request=request)
-    context = {"resources": resources, "answered": answered, "error": error, "a": a, "safety_plan": plan}
+    context = {
+        "resources": resources,
+        "answered": answered,
+        "error": error,
+        "a": a,
+        "safety_plan": plan,
+        "next_step": _next_step(request, a),
+    }
     return render(request, "delivery/crisis.html", context)
 
 
@@ -348,7 +394,12 @@ def _review(request: HttpRequest, a: Answering) -> HttpResponse:
                 if not isinstance(exc, answering.QuestionnaireClosed):
                     errors = exc.messages
                 else:  # answered meanwhile (a second tab), expired, withdrawn
-                    context = {"message": exc.messages[0], "a": a, "resources": None}
+                    context = {
+                        "message": exc.messages[0],
+                        "a": a,
+                        "resources": None,
+                        "next_step": _next_step(request, a),
+                    }
                     return render(request, "delivery/closed.html", context, status=409)
             else:
                 services.draft_discard(assignment=a.assignment)
@@ -367,7 +418,7 @@ def _done(request: HttpRequest, a: Answering) -> HttpResponse:
     if a.assignment.status != AssignmentStatus.ANSWERED:
         return redirect(a.answer_url)
     _audit_read(request, a, "done")
-    return render(request, "delivery/thanks.html", {"a": a})
+    return render(request, "delivery/thanks.html", {"a": a, "next_step": _next_step(request, a)})
 
 
 # --- Routes -------------------------------------------------------------------------------------

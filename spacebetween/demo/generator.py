@@ -441,8 +441,9 @@ def generate_demo_practice(
     months with weekly sessions and the next ones booked, `history_completed` past completed episodes
     (and some dropouts and referrals) over two years, and one client with a portal login.
 
-    The admin enables the licensed instrument pack (a real practice's admin reads and accepts its
-    terms first), so that the client's alliance questionnaire (WAI-SR) can be used. Every client
+    The admin accepts the WAI-SR's terms (a real practice's admin reads them first; the licensed
+    instruments whose terms ask for the authors' permission stay off), so that the client's alliance
+    questionnaire can be used and the default plan asks for it after every session. Every client
     answers the questionnaires `spacebetween.demo.answers` plans for their episode; the demo therapist
     reflects on each session of her open episodes. The practice then fits its expected-recovery curves
     on its completed episodes (where there are enough) and computes its current signals.
@@ -582,8 +583,11 @@ def _write_case(case: CasePlan, therapist: User, written: _Written) -> tuple[Cli
 
 
 def _planned_key(planned: answers.PlannedResponse, attended: list[Session]) -> tuple[str, str] | None:
-    """PHQ-9 and GAD-7 before each session are what the practice's default plan asks for; recorded as
-    planned (intake, then each session), the worker never assigns them a second time."""
+    """PHQ-9 and GAD-7 before each session and the WAI-SR after it are what the practice's default
+    plan asks for (the WAI-SR once its terms are accepted); recorded as planned (intake, then each
+    session), the worker never assigns them a second time."""
+    if planned.instrument_id == answers.ALLIANCE_MEASURE:
+        return (Reason.AFTER_SESSION, str(attended[planned.session_number - 1].pk))
     if planned.instrument_id not in answers.SYMPTOM_MEASURES:
         return None
     if planned.session_number == 1:

@@ -29,6 +29,34 @@ class PackAcceptance(models.Model):
         return f"{self.pack} pack accepted {self.accepted_at:%Y-%m-%d}"
 
 
+class InstrumentAcceptance(models.Model):
+    """An admin's acceptance of one licensed instrument's own terms, exactly as shown (their SHA-256).
+
+    Each instrument is switched on by itself: accepting the WAI-SR's terms does not switch on an
+    instrument whose terms ask for its authors' permission. For those, `permission_held` records
+    that the admin confirmed the practice holds that permission. Changed terms (a new version, an
+    edited licence text) no longer match the digest, and the instrument is off until accepted again.
+    `PackAcceptance` rows are the earlier, whole-pack acceptances (migration 0006 turned each one in
+    force into acceptances of the instruments whose terms need no separate permission)."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="instrument_acceptances")
+    instrument_id = models.CharField(max_length=64)
+    terms_digest = models.CharField(max_length=64)
+    permission_held = models.BooleanField(default=False)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )  # empty only for an acceptance carried over from a pack acceptance by migration 0006
+    accepted_at = models.DateTimeField()
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["instrument_id", "-accepted_at"]
+        indexes = [models.Index(fields=["practice", "instrument_id"], name="instrument_acceptance_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id} terms accepted {self.accepted_at:%Y-%m-%d}"
+
+
 class ImportedInstrument(models.Model):
     """A practice's own licensed instrument definition, validated like the shipped ones."""
 
@@ -71,6 +99,11 @@ class Assignment(models.Model):
     when it was assigned."""
 
     episode = models.ForeignKey("clients.Episode", on_delete=models.PROTECT, related_name="assignments")
+    # The session it is asked for, when it is asked for one (the plan's session measures, or the
+    # therapist's choice): the questionnaires of one session are sent together, one e-mail and one link.
+    session = models.ForeignKey(
+        "clients.Session", null=True, blank=True, on_delete=models.PROTECT, related_name="assignments"
+    )
     instrument_id = models.CharField(max_length=64)
     instrument_version = models.CharField(max_length=32)
     due_at = models.DateTimeField()
@@ -147,6 +180,7 @@ class PlanWhen(models.TextChoices):
     INTAKE = "intake", "At intake"
     EVERY_SESSION = "every_session", "Before every session"
     EVERY_NTH_SESSION = "every_nth_session", "Before every n-th session"
+    AFTER_EVERY_SESSION = "after_every_session", "After every session"
     END_OF_EPISODE = "end_of_episode", "At the end of the episode"
     FOLLOW_UP = "follow_up", "Follow-up after the episode"
 

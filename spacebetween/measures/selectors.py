@@ -8,7 +8,8 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, QuerySet, Window
+from django.db.models.functions import RowNumber
 
 from spacebetween import clock, statements
 from spacebetween.accounts.models import Role, User
@@ -20,8 +21,8 @@ from spacebetween.measures.models import (
     Assignment,
     AssignmentStatus,
     ImportedInstrument,
+    InstrumentAcceptance,
     MeasurementPlan,
-    PackAcceptance,
 )
 from spacebetween.practice.models import Practice
 
@@ -35,7 +36,9 @@ def licensed_pack() -> list[Instrument]:
 
 
 def pack_terms_digest(instruments: list[Instrument]) -> str:
-    """SHA-256 of exactly what the admin is shown: each instrument's id, version, licence and terms."""
+    """SHA-256 of the whole pack's terms (each instrument's id, version, licence and terms): what
+    `services.licensed_pack_accept` takes, the whole-pack acceptance from before each instrument was
+    accepted by itself."""
     shown = [
         [i.id, i.version, i.licence.licence_class, i.licence.name, i.licence.statement, i.licence.terms or ""]
         for i in instruments
@@ -43,35 +46,71 @@ def pack_terms_digest(instruments: list[Instrument]) -> str:
     return hashlib.sha256(json.dumps(shown, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-def current_acceptance(practice: Practice | int) -> PackAcceptance | None:
-    """The acceptance in force: not withdrawn, and for the terms as they are now."""
-    digest = pack_terms_digest(licensed_pack())
-    return (
-        PackAcceptance.objects.filter(practice=practice, pack=LICENSED_PACK, withdrawn_at__isnull=True)
-        .filter(terms_digest=digest)
-        .select_related("accepted_by")
-        .first()
-    )
+def instrument_terms_digest(instrument: Instrument) -> str:
+    """SHA-256 of exactly what the admin is shown for one instrument: id, version, licence, terms and
+    whether the terms ask for the authors' permission."""
+    lic = instrument.licence
+    shown = [
+        instrument.id,
+        instrument.version,
+        lic.licence_class,
+        lic.name,
+        lic.statement,
+        lic.terms or "",
+        lic.needs_permission,
+    ]
+    return hashlib.sha256(json.dumps(shown, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def accepted_instruments(practice: Practice | int) -> dict[str, InstrumentAcceptance]:
+    """The acceptances in force, by instrument id: not withdrawn, and for that instrument's terms as
+    they are now (changed terms switch the instrument off until accepted again)."""
+    digests = {i.id: instrument_terms_digest(i) for i in licensed_pack()}
+    in_force: dict[str, InstrumentAcceptance] = {}
+    rows = InstrumentAcceptance.objects.filter(
+        practice=practice, instrument_id__in=digests, withdrawn_at__isnull=True
+    ).select_related("accepted_by")
+    for row in rows.order_by("accepted_at", "id"):
+        if row.terms_digest == digests[row.instrument_id]:
+            in_force[row.instrument_id] = row
+    return in_force
+
+
+def instrument_accepted(practice: Practice | int, instrument_id: str) -> bool:
+    """Whether the practice has accepted the current terms of this one licensed instrument."""
+    return instrument_id in accepted_instruments(practice)
 
 
 def licensed_pack_enabled(practice: Practice | int) -> bool:
-    return current_acceptance(practice) is not None
+    """Whether the practice has switched on any licensed instrument."""
+    return bool(accepted_instruments(practice))
+
+
+@dataclass(frozen=True)
+class LicensedInstrument:
+    """One licensed instrument as the admin sees it: its terms, their digest, and the acceptance in
+    force if there is one."""
+
+    instrument: Instrument
+    terms_digest: str
+    acceptance: InstrumentAcceptance | None
 
 
 @dataclass(frozen=True)
 class PracticeInstruments:
     core: list[Instrument]
-    licensed: list[Instrument]
-    licensed_enabled: bool
+    licensed: list[LicensedInstrument]
     imported: list[ImportedInstrument]
 
 
 def practice_instruments(practice: Practice) -> PracticeInstruments:
     core = sorted(catalogue.registry().values(), key=lambda i: i.id)
+    accepted = accepted_instruments(practice)
     return PracticeInstruments(
         core=core,
-        licensed=licensed_pack(),
-        licensed_enabled=licensed_pack_enabled(practice),
+        licensed=[
+            LicensedInstrument(i, instrument_terms_digest(i), accepted.get(i.id)) for i in licensed_pack()
+        ],
         imported=list(ImportedInstrument.objects.filter(practice=practice)),
     )
 
@@ -79,9 +118,12 @@ def practice_instruments(practice: Practice) -> PracticeInstruments:
 def instruments_for(practice: Practice) -> Mapping[str, Instrument]:
     """Every instrument this practice may use, by id: core, licensed if accepted, then its imports
     (the newest imported version of an id wins)."""
-    available: dict[str, Instrument] = dict(
-        catalogue.registry(include_licensed=licensed_pack_enabled(practice))
-    )
+    accepted = accepted_instruments(practice)
+    available: dict[str, Instrument] = {
+        iid: instrument
+        for iid, instrument in catalogue.registry(include_licensed=bool(accepted)).items()
+        if instrument.pack != LICENSED_PACK or iid in accepted
+    }
     for imported in ImportedInstrument.objects.filter(practice=practice).order_by("imported_at"):
         available[imported.instrument_id] = _imported_definition(imported)
     return available
@@ -97,7 +139,7 @@ def assignment_instrument(assignment: Assignment, practice: Practice | int) -> I
     """The exact definition an assignment was made with, if the practice may still use it: the
     current one (as `instruments_for` has it) when its version matches, else the practice's import of
     that version. Reads only what this one instrument needs, on every answer's path: the practice's
-    imports of its id (one hand-written query: spacebetween.statements), and the licensed pack's
+    imports of its id (one hand-written query: spacebetween.statements), and that instrument's
     acceptance only for a licensed instrument."""
     instrument_id = assignment.instrument_id
     practice_id = practice if isinstance(practice, int) else practice.pk
@@ -107,7 +149,9 @@ def assignment_instrument(assignment: Assignment, practice: Practice | int) -> I
     shipped = catalogue.registry(include_licensed=True).get(instrument_id)
     if imports:
         current: Instrument | None = _imported_definition(imports[-1])  # the newest import wins
-    elif shipped is not None and (instrument_id in catalogue.registry() or licensed_pack_enabled(practice)):
+    elif shipped is not None and (
+        instrument_id in catalogue.registry() or instrument_accepted(practice, instrument_id)
+    ):
         current = shipped
     else:
         current = None
@@ -131,7 +175,11 @@ def assignments_for_episode(episode: Episode) -> QuerySet[Assignment]:
 # before every session and at the end, and follow-ups 3, 6 and 12 months later, because durable
 # change is the aim (PRODUCT.md, "change should last"). PHQ-9 and GAD-7 are free to use and are the
 # NHS Talking Therapies session-by-session pair.
+# The alliance is added where the practice has switched the WAI-SR on (its terms, Instruments page):
+# after every session, when the relationship just had is rated (core.schedule, "after a session";
+# Hatcher & Gillaspy 2006; Munder et al. 2010).
 DEFAULT_PLAN_INSTRUMENTS = ("phq9", "gad7")
+DEFAULT_ALLIANCE_INSTRUMENT = "wai-sr"
 DEFAULT_PLAN: tuple[PlanRow, ...] = tuple(
     row
     for iid in DEFAULT_PLAN_INSTRUMENTS
@@ -161,9 +209,15 @@ def practice_plan(practice: Practice) -> MeasurementPlan | None:
 
 
 def practice_plan_rows(practice: Practice) -> list[PlanRow]:
-    """The practice's default plan, or the built-in one until its admin saves one."""
+    """The practice's default plan, or the built-in one until its admin saves one (with the WAI-SR
+    after every session when the practice has accepted its terms)."""
     plan = practice_plan(practice)
-    return plan_rows(plan) if plan is not None else sorted(DEFAULT_PLAN)
+    if plan is not None:
+        return plan_rows(plan)
+    rows = list(DEFAULT_PLAN)
+    if instrument_accepted(practice, DEFAULT_ALLIANCE_INSTRUMENT):
+        rows.append(PlanRow(DEFAULT_ALLIANCE_INSTRUMENT, When.AFTER_EVERY_SESSION))
+    return sorted(rows)
 
 
 def episode_plan(episode: Episode) -> MeasurementPlan | None:
@@ -197,6 +251,7 @@ def _occasion(row: PlanRow) -> str:
     return {
         When.INTAKE: "at intake",
         When.EVERY_SESSION: "before every session",
+        When.AFTER_EVERY_SESSION: "after every session",
         When.END_OF_EPISODE: "at the end",
     }[row.when]
 
@@ -218,12 +273,17 @@ class EpisodeMeasures:
     episode_id: int
     plan: list[PlanLine]
     own_plan: bool  # False: the practice default, copied to the episode on first use
-    assignments: list[Assignment]
+    assignments: list[Assignment]  # in due order: all, or the latest `recent`
+    assignment_count: int = 0  # all the episode's questionnaires
 
 
-def episode_measures(episodes: Sequence[Episode], practice: Practice) -> list[EpisodeMeasures]:
+def episode_measures(
+    episodes: Sequence[Episode], practice: Practice, *, recent: int | None = None
+) -> list[EpisodeMeasures]:
     """Each episode's plan and questionnaires (for the client page), in a fixed number of queries
-    whatever the number of episodes. The caller has fetched the episodes through `clients.access`."""
+    whatever the number of episodes: all its questionnaires, or with `recent` the latest `recent` by
+    due time (the client page; the episode's history page has them all). The caller has fetched the
+    episodes through `clients.access`."""
     ids = [e.pk for e in episodes]
     if not ids:
         return []
@@ -231,8 +291,18 @@ def episode_measures(episodes: Sequence[Episode], practice: Practice) -> list[Ep
         p.episode_id: p for p in MeasurementPlan.objects.filter(episode_id__in=ids).prefetch_related("items")
     }
     by_episode: dict[int, list[Assignment]] = {pk: [] for pk in ids}
-    for assignment in Assignment.objects.filter(episode_id__in=ids).order_by("due_at", "id"):
+    counts = dict.fromkeys(ids, 0)
+    assignments = Assignment.objects.filter(episode_id__in=ids).annotate(
+        in_episode=Window(Count("id"), partition_by=F("episode_id")),
+        newest_first=Window(
+            RowNumber(), partition_by=F("episode_id"), order_by=(F("due_at").desc(), F("id").desc())
+        ),
+    )
+    if recent is not None:
+        assignments = assignments.filter(newest_first__lte=recent)
+    for assignment in assignments.order_by("due_at", "id"):
         by_episode[assignment.episode_id].append(assignment)
+        counts[assignment.episode_id] = assignment.in_episode
     default = practice_plan_rows(practice) if len(plans) < len(ids) else []
     titles = {i.id: i.title for i in catalogue.registry(include_licensed=True).values()}
     return [
@@ -241,6 +311,7 @@ def episode_measures(episodes: Sequence[Episode], practice: Practice) -> list[Ep
             plan=plan_lines(plan_rows(plans[pk]) if pk in plans else default, titles),
             own_plan=pk in plans,
             assignments=by_episode[pk],
+            assignment_count=counts[pk],
         )
         for pk in ids
     ]

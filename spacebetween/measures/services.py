@@ -1,6 +1,6 @@
-"""Writes of the instrument catalogue: enabling the licensed pack and importing a practice's own
-instrument definitions. Asking for answers and taking them is `spacebetween.answering`; measurement
-plans are `spacebetween.plans`."""
+"""Writes of the instrument catalogue: accepting each licensed instrument's terms and importing a
+practice's own instrument definitions. Asking for answers and taking them is
+`spacebetween.answering`; measurement plans are `spacebetween.plans`."""
 
 from __future__ import annotations
 
@@ -16,14 +16,15 @@ from spacebetween.accounts.models import Role, User
 from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record
 from spacebetween.core import instruments as catalogue
-from spacebetween.core.instruments import InstrumentDefinitionError
+from spacebetween.core.instruments import Instrument, InstrumentDefinitionError
 from spacebetween.measures.models import (
     ImportedInstrument,
-    PackAcceptance,
+    InstrumentAcceptance,
 )
 from spacebetween.measures.selectors import (
-    LICENSED_PACK,
-    current_acceptance,
+    accepted_instruments,
+    instrument_accepted,
+    instrument_terms_digest,
     licensed_pack,
     pack_terms_digest,
 )
@@ -35,8 +36,12 @@ TERMS_CHANGED = (
     "The licence terms changed while you were reading them; read the terms below and accept again."
 )
 NOT_ACCEPTED = "Tick the box to confirm that the practice accepts these terms."
-ALREADY_ENABLED = "The licensed pack is already enabled."
-NOT_ENABLED = "The licensed pack is not enabled."
+PERMISSION_NOT_CONFIRMED = (
+    "These terms ask for the authors' permission: tick the box to confirm that the practice holds it."
+)
+NOT_LICENSED = "{id!r} is not an instrument of the licensed pack."
+ALREADY_ENABLED = "{title} is already switched on."
+NOT_ENABLED = "{title} is not switched on."
 NOT_JSON = "The file is not a JSON instrument definition: {problem}"
 SHIPPED_ID = (
     "{id!r} is the id of an instrument that ships with Space Between; give your definition its own id."
@@ -54,7 +59,11 @@ TOO_DEEP = (
 
 
 def _audit_settings(
-    actor: User, action: Action, obj: PackAcceptance | ImportedInstrument, request: Any, detail: str = ""
+    actor: User,
+    action: Action,
+    obj: InstrumentAcceptance | ImportedInstrument,
+    request: Any,
+    detail: str = "",
 ) -> None:
     """A practice-settings change, audited as healthcare operations in the caller's transaction."""
     record(
@@ -73,39 +82,85 @@ def _require_admin(actor: User, practice_id: int) -> None:
         raise ValidationError(ADMIN_ONLY)
 
 
-def licensed_pack_accept(
-    *, actor: User, terms_digest: str, accepted: bool, request: Any = None
-) -> PackAcceptance:
-    """Enable the licensed pack for the actor's practice. `terms_digest` is the digest of the terms
-    the admin was shown; if the terms changed since, nothing is enabled."""
+def _licensed(instrument_id: str) -> Instrument:
+    found = {i.id: i for i in licensed_pack()}.get(instrument_id)
+    if found is None:
+        raise ValidationError(NOT_LICENSED.format(id=instrument_id))
+    return found
+
+
+def instrument_terms_accept(
+    *,
+    actor: User,
+    instrument_id: str,
+    terms_digest: str,
+    accepted: bool,
+    permission_held: bool = False,
+    request: Any = None,
+) -> InstrumentAcceptance:
+    """Switch one licensed instrument on for the actor's practice. `terms_digest` is the digest of
+    the terms the admin was shown; if they changed since, nothing is switched on. Terms that ask for
+    the authors' permission also need `permission_held`: the admin confirms the practice has it."""
     _require_admin(actor, actor.practice_id)
+    instrument = _licensed(instrument_id)
     if not accepted:
-        raise ValidationError({"accept": NOT_ACCEPTED})
-    if terms_digest != pack_terms_digest(licensed_pack()):
+        raise ValidationError({"accepted": NOT_ACCEPTED})
+    if instrument.licence.needs_permission and not permission_held:
+        raise ValidationError({"permission_held": PERMISSION_NOT_CONFIRMED})
+    if terms_digest != instrument_terms_digest(instrument):
         raise ValidationError(TERMS_CHANGED)
-    if current_acceptance(actor.practice) is not None:
-        raise ValidationError(ALREADY_ENABLED)
+    if instrument_accepted(actor.practice_id, instrument_id):
+        raise ValidationError(ALREADY_ENABLED.format(title=instrument.title))
     with transaction.atomic(durable=True):
-        acceptance = PackAcceptance.objects.create(
+        acceptance = InstrumentAcceptance.objects.create(
             practice_id=actor.practice_id,
-            pack=LICENSED_PACK,
+            instrument_id=instrument_id,
             terms_digest=terms_digest,
+            permission_held=instrument.licence.needs_permission and permission_held,
             accepted_by=actor,
             accepted_at=clock.now(),
         )
-        _audit_settings(actor, Action.CREATE, acceptance, request)
+        _audit_settings(actor, Action.CREATE, acceptance, request, detail=instrument_id)
     return acceptance
 
 
-def licensed_pack_withdraw(*, actor: User, request: Any = None) -> None:
+def instrument_terms_withdraw(*, actor: User, instrument_id: str, request: Any = None) -> None:
+    """Switch one licensed instrument off. Questionnaires already answered stay; new ones cannot use it."""
     _require_admin(actor, actor.practice_id)
-    acceptance = current_acceptance(actor.practice)
+    instrument = _licensed(instrument_id)
+    acceptance = accepted_instruments(actor.practice_id).get(instrument_id)
     if acceptance is None:
-        raise ValidationError(NOT_ENABLED)
+        raise ValidationError(NOT_ENABLED.format(title=instrument.title))
     with transaction.atomic(durable=True):
         acceptance.withdrawn_at = clock.now()
         acceptance.save(update_fields=["withdrawn_at"])
-        _audit_settings(actor, Action.UPDATE, acceptance, request, detail="withdrawn")
+        _audit_settings(actor, Action.UPDATE, acceptance, request, detail=f"withdrawn {instrument_id}")
+
+
+def licensed_pack_accept(
+    *, actor: User, terms_digest: str, accepted: bool, request: Any = None
+) -> list[InstrumentAcceptance]:
+    """Accept, from the whole pack's terms (`selectors.pack_terms_digest`), each instrument whose
+    terms need no separate permission (the WAI-SR) and is not on yet; never one whose terms ask for
+    the authors' permission. What the demo's admin does, and what migration 0006 did for a practice
+    that had accepted the whole pack."""
+    _require_admin(actor, actor.practice_id)
+    if not accepted:
+        raise ValidationError({"accepted": NOT_ACCEPTED})
+    if terms_digest != pack_terms_digest(licensed_pack()):
+        raise ValidationError(TERMS_CHANGED)
+    on = accepted_instruments(actor.practice_id)
+    return [
+        instrument_terms_accept(
+            actor=actor,
+            instrument_id=i.id,
+            terms_digest=instrument_terms_digest(i),
+            accepted=True,
+            request=request,
+        )
+        for i in licensed_pack()
+        if not i.licence.needs_permission and i.id not in on
+    ]
 
 
 def _nesting_exceeds(doc: object, limit: int) -> bool:

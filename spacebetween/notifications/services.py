@@ -14,6 +14,7 @@ import logging
 import smtplib
 import uuid
 from dataclasses import dataclass
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -47,6 +48,16 @@ def backoff(attempts: int) -> dt.timedelta:
     if attempts < 1:
         return dt.timedelta(0)
     return min(BACKOFF_FIRST * 2 ** min(attempts - 1, 30), BACKOFF_CAP)
+
+
+def sender(practice_name: str) -> str:
+    """The From header: the practice's name with the installation's sending address
+    (DEFAULT_FROM_EMAIL's address part), e.g. "Riverside Therapy <no-reply@example.org>", so that the
+    client sees who writes. The name is one line (a header cannot carry a line break) and encoded
+    as the RFC asks when it is not ASCII."""
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or settings.DEFAULT_FROM_EMAIL
+    name = " ".join(practice_name.split())[:100]
+    return formataddr((name, address)) if name else address
 
 
 def _message_id() -> str:
@@ -127,7 +138,9 @@ def outbox_claim(
         return list(
             OutboxMessage.objects.filter(
                 pk__in=ids, status=Status.SENDING, claimed_by=worker_id, lease_until=now + lease
-            ).order_by("not_before", "id")
+            )
+            .select_related("practice")
+            .order_by("not_before", "id")
         )
 
 
@@ -188,7 +201,7 @@ def outbox_send_one(
     email = EmailMessage(
         subject=message.subject,
         body=message.body(),
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=sender(message.practice.name),
         to=[message.to_address],
         headers={"Message-ID": message.message_id, "Auto-Submitted": "auto-generated"},
         connection=connection,

@@ -20,6 +20,7 @@ OCCASIONS = (
     (When.INTAKE, "At intake"),
     (When.EVERY_SESSION, "Before every session"),
     (When.END_OF_EPISODE, "At the end"),
+    (When.AFTER_EVERY_SESSION, "After every session"),
 )
 
 
@@ -73,7 +74,8 @@ class PlanForm(PageForm):
 
     def grid(self) -> list[tuple[str, list[forms.BoundField]]]:
         """(instrument title, its fields in column order) for the template."""
-        columns = [str(when) for when, _ in OCCASIONS[:2]] + ["every_n", str(When.END_OF_EPISODE)]
+        columns = [str(When.INTAKE), str(When.EVERY_SESSION), "every_n", str(When.AFTER_EVERY_SESSION)]
+        columns += [str(When.END_OF_EPISODE)]
         columns += [f"follow_up_{m}" for m in FOLLOW_UP_MONTHS]
         return [(title, [self[f"{iid}__{c}"] for c in columns]) for iid, title in self.instruments]
 

@@ -23,6 +23,7 @@ from spacebetween.answering.services import (
 from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record, record_system
 from spacebetween.clients.models import Attendance, Episode, Session
+from spacebetween.consent.selectors import email_allowed
 from spacebetween.core import schedule
 from spacebetween.core.schedule import Key, PlanRow, Reason, SessionSlot
 from spacebetween.measures import selectors
@@ -243,11 +244,12 @@ def _assign_planned(*, now: dt.datetime, practice: Practice | None) -> tuple[int
         if practice_.pk not in defaults:
             defaults[practice_.pk] = selectors.practice_plan_rows(practice_)
         rows = _episode_plan_ensure(episode, defaults[practice_.pk], now)
+        sessions = {str(s.pk): s for s in episode.sessions.all()}
         dues = schedule.due_now(
             rows=rows,
             started_on=episode.started_on,
             ended_on=episode.ended_on,
-            sessions=[SessionSlot(str(s.pk), s.starts_at) for s in episode.sessions.all()],
+            sessions=[_slot(key, s) for key, s in sessions.items()],
             existing={
                 Key(p.instrument_id, Reason(p.reason), p.occasion) for p in episode.planned_measures.all()
             },
@@ -255,6 +257,11 @@ def _assign_planned(*, now: dt.datetime, practice: Practice | None) -> tuple[int
             time_zone=practice_.time_zone,
         )
         for due in dues:
+            session = sessions.get(due.occasion) if due.reason in SESSION_REASONS else None
+            if session is not None and due.reason == Reason.SESSION and session.starts_at <= now:
+                # Recorded after it happened (or the worker was down until it began): a "before
+                # session" questionnaire would be asked after the session; it is not asked at all.
+                continue
             try:
                 assignment_create(
                     actor=episode.therapist,
@@ -264,6 +271,7 @@ def _assign_planned(*, now: dt.datetime, practice: Practice | None) -> tuple[int
                     expires_at=due.expires_at,
                     now=now,
                     planned=(str(due.reason), due.occasion),
+                    session=session,
                 )
             except IntegrityError:  # another worker assigned this occasion first
                 continue
@@ -272,6 +280,20 @@ def _assign_planned(*, now: dt.datetime, practice: Practice | None) -> tuple[int
                 continue
             assigned += 1
     return assigned, skipped
+
+
+SESSION_REASONS = (Reason.SESSION, Reason.AFTER_SESSION)
+
+
+def _slot(key: str, session: Session) -> SessionSlot:
+    """A session as the schedule sees it: when it starts and ends, and whether the client missed it
+    (then nothing is asked about it afterwards)."""
+    return SessionSlot(
+        key,
+        session.starts_at,
+        ends_at=session.starts_at + dt.timedelta(minutes=session.duration_minutes),
+        missed=session.attendance == Attendance.DID_NOT_ATTEND,
+    )
 
 
 def _queue_reminders(*, now: dt.datetime, practice: Practice | None) -> int:
@@ -291,7 +313,7 @@ def _queue_reminders(*, now: dt.datetime, practice: Practice | None) -> int:
         client = assignment.episode.client
         address = client.email or client.portal_user.email  # type: ignore[union-attr]
         send_at = schedule.reminder_at(now, client.practice.time_zone)
-        if not address or send_at >= assignment.expires_at:
+        if not address or send_at >= assignment.expires_at or not email_allowed(client):
             continue
         try:
             with transaction.atomic(durable=True):

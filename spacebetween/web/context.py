@@ -8,11 +8,14 @@ from spacebetween.accounts.models import Role, User
 # The main navigation per role: (url name, label). Pages a role may not open are not offered.
 _CLINICIAN_NAV = [("caseload", "Caseload"), ("client_new", "Add client"), ("password_change", "Password")]
 NAV_BY_ROLE: dict[str, list[tuple[str, str]]] = {
-    Role.THERAPIST: _CLINICIAN_NAV,
+    Role.THERAPIST: [*_CLINICIAN_NAV[:2], ("supervision", "Supervision"), _CLINICIAN_NAV[2]],
     Role.SUPERVISOR: _CLINICIAN_NAV,
     Role.CLIENT: [("portal", "My page"), ("password_change", "Password")],
     Role.ADMIN: [
         ("practice_overview", "Practice"),
+        ("practice_settings", "Settings"),
+        ("audit_log", "Audit log"),
+        ("outbox", "E-mail outbox"),
         ("practice_outcomes", "Outcomes"),
         ("staff_list", "Staff"),
         ("instrument_settings", "Instruments"),
@@ -20,6 +23,7 @@ NAV_BY_ROLE: dict[str, list[tuple[str, str]]] = {
         ("insight_settings", "Insight rules"),
         ("crisis_resources", "Crisis resources"),
         ("risk_settings", "Risk settings"),
+        ("retention_settings", "Data retention"),
         ("api_keys", "API keys"),
         ("password_change", "Password"),
     ],
@@ -39,4 +43,6 @@ def site(request: HttpRequest) -> dict[str, Any]:
     if isinstance(user, User) and user.is_authenticated:
         context["NAV"] = NAV_BY_ROLE.get(user.role, [])
         context["PRACTICE_TIME_ZONE"] = user.practice.time_zone
+        # A supervisor proposed by the admin waits for this therapist's answer (accounts.services).
+        context["SUPERVISION_PROPOSED"] = user.proposed_supervisor_id is not None
     return context

@@ -9,11 +9,12 @@ import zoneinfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from spacebetween.accounts.decorators import (
     AuthenticatedHttpRequest,
@@ -22,12 +23,13 @@ from spacebetween.accounts.decorators import (
     clinician_required,
 )
 from spacebetween.accounts.models import Role
-from spacebetween.audit.models import Action, Entity, Purpose
-from spacebetween.audit.services import record
+from spacebetween.audit.models import Entity, Purpose
+from spacebetween.audit.services import record_reads
 from spacebetween.clients import selectors, services
 from spacebetween.clients.access import clients_for, get_client_for, get_episode_for, get_session_for
 from spacebetween.clients.forms import ClientForm, EpisodeForm, EpisodeOpenForm, SessionForm
 from spacebetween.clients.models import Client, Episode, Session
+from spacebetween.delivery.selectors import send_choices
 from spacebetween.insights.presenters import episode_views
 from spacebetween.insights.selectors import caseload_by_need
 from spacebetween.measures.selectors import episode_measures, open_questionnaires_for_client
@@ -51,8 +53,12 @@ CLIENT_ADDED = "Client added."
 CLIENT_SAVED = "Client details saved."
 EPISODE_OPENED = "Episode opened."
 EPISODE_SAVED = "Episode saved."
+PORTAL_INVITED = "Invitation sent: the client chooses their password from the link we emailed them."
 SESSION_ADDED = "Session scheduled."
 SESSION_SAVED = "Session saved."
+# Sessions and questionnaires shown per episode on the client page: the latest ten, so that the page
+# costs the same however long the course (docs/performance.md); the episode page has them all.
+RECENT_ROWS = 10
 
 
 def _audit_read(
@@ -61,16 +67,12 @@ def _audit_read(
     purpose: Purpose = Purpose.TREATMENT,
 ) -> None:
     """One read event per record shown (or per named page for lists); ids only, never content."""
+    shown = [
+        (entity, "") if isinstance(entity, Entity) else (Entity(type(entity).__name__), entity.pk)
+        for entity in entities
+    ]
     with transaction.atomic():
-        for entity in entities:
-            record(
-                action=Action.READ,
-                actor=request.user,
-                entity_type=Entity(entity if isinstance(entity, Entity) else type(entity).__name__),
-                entity_id="" if isinstance(entity, Entity) else entity.pk,
-                purpose=purpose,
-                request=request,
-            )
+        record_reads(actor=request.user, entities=shown, purpose=purpose, request=request)
 
 
 def _posted(request: HttpRequest) -> QueryDict | None:
@@ -106,19 +108,38 @@ def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
 @clinician_required
 def client_detail(request: AuthenticatedHttpRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request, request.user, client_id)
-    client_record = selectors.client_record(request.user, client)
+    client_record = selectors.client_record(request.user, client, recent=RECENT_ROWS)
     reflections = reflection_status(request.user, client_record.episodes)
     _audit_read(request, client, *client_record.episodes)
     context = {
         "record": client_record,
         "reflection_status": reflections,
-        "episode_measures": episode_measures(client_record.episodes, client.practice),
+        "episode_measures": episode_measures(client_record.episodes, client.practice, recent=RECENT_ROWS),
         "insight_views": episode_views(request.user, client_record.episodes, client.practice),
         # Only the episodes this clinician may read: a supervisor sees the history of shared ones.
         "risk_history": risk_history_for(client_record.episodes),
         "risk_unanswered": risk_item_unanswered(client_record.episodes),
+        "send_choices": send_choices(client_record.episodes, client_record.editable_episode_ids),
     }
     return render(request, "web/client_detail.html", context)
+
+
+@require_GET
+@clinician_required
+def episode_history(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
+    """Everything in one episode: all its sessions, reflections and questionnaires (the client page
+    shows the latest few of each)."""
+    episode = get_episode_for(request, request.user, episode_id)
+    history = selectors.client_record(request.user, episode.client, episode_id=episode.pk)
+    _audit_read(request, episode)
+    context = {
+        "record": history,
+        "episode": history.episodes[0],
+        "reflection_status": reflection_status(request.user, history.episodes),
+        "episode_measures": episode_measures(history.episodes, episode.client.practice),
+        "risk_unanswered": risk_item_unanswered(history.episodes),
+    }
+    return render(request, "web/episode_history.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -145,6 +166,21 @@ def client_edit(request: AuthenticatedHttpRequest, client_id: int) -> HttpRespon
     else:
         _audit_read(request, client)
     return render(request, "web/client_form.html", {"form": form, "client": client})
+
+
+@require_POST
+@clinician_required
+def client_portal_invite(request: AuthenticatedHttpRequest, client_id: int) -> HttpResponse:
+    """Invite the client to the portal by e-mail (treating therapist only: a supervisor gets 403)."""
+    client = get_client_for(request, request.user, client_id, write=True)
+    try:
+        services.portal_invite(actor=request.user, client=client, request=request)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, PORTAL_INVITED)
+    return redirect("client_detail", client.pk)
 
 
 @require_http_methods(["GET", "POST"])

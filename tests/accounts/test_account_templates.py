@@ -13,7 +13,7 @@ from django.test import override_settings
 
 import spacebetween.accounts
 from spacebetween.accounts import welcome
-from spacebetween.accounts.models import Role
+from spacebetween.accounts.models import Role, User
 from spacebetween.accounts.services import user_create
 from tests.accounts.conftest import enrol, enrolled, sign_in, totp_now
 from tests.conftest import PASSWORD
@@ -90,6 +90,16 @@ def _welcome_problem(http, users, clock):  # type: ignore[no-untyped-def]
     return http.get("/welcome/unknown-token/")
 
 
+def _password_reset(http, users, clock):  # type: ignore[no-untyped-def]
+    return http.post("/account/password/reset/", {"email": "not an address"})
+
+
+def _supervision(http, users, clock):  # type: ignore[no-untyped-def]
+    User.objects.filter(pk=users["alice"].pk).update(proposed_supervisor=users["admin"])
+    enrol(http, users["alice"], clock)
+    return http.get("/account/supervision/")
+
+
 PAGES: dict[str, Callable] = {
     "login.html": _login,
     "mfa_enrol.html": _mfa_enrol,
@@ -102,6 +112,8 @@ PAGES: dict[str, Callable] = {
     "welcome.html": _welcome,
     "welcome_password.html": _welcome_password,
     "welcome_problem.html": _welcome_problem,
+    "password_reset.html": _password_reset,
+    "supervision.html": _supervision,
 }
 # Pages that are not a 200 when they work as they should.
 STATUS = {"welcome_problem.html": 404}

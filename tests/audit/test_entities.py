@@ -46,7 +46,13 @@ IN_USE_BEFORE = {
 }
 # Members added since, each for a new kind of thing.
 ADDED_SINCE = {
+    "ConsentRecord",  # a client's consent decisions (spacebetween.consent)
+    "RetentionPolicy",  # a practice's retention rule for erasure (spacebetween.rights)
     "SignInLink",  # `spacebetween setup`'s one-time sign-in links (accounts.SignInLink)
+    "AuditLog",  # the admin's audit log page and its CSV export
+    "InstrumentAcceptance",  # one licensed instrument's terms accepted (measures.InstrumentAcceptance)
+    "Outbox",  # the admin's e-mail outbox page
+    "PracticeSettings",  # the admin's settings page
 }
 
 

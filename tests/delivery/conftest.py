@@ -13,7 +13,15 @@ from spacebetween.delivery import services
 from spacebetween.measures.models import Assignment
 
 # The browser (tests/browser) and SMTP sink (tests/notifications) fixtures, for test_browser_link.py.
-from tests.browser.conftest import browser_page, chromium, live_site, screenshot  # noqa: F401
+from tests.browser.conftest import (  # noqa: F401
+    browser_page,
+    chromium,
+    demo_practice,
+    demo_therapist,
+    live_site,
+    screenshot,
+    sign_in,
+)
 from tests.notifications.conftest import smtp_down, smtp_sink  # noqa: F401
 
 

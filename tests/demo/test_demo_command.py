@@ -54,7 +54,7 @@ def test_it_loads_once_prints_every_login_and_keeps_the_data_on_a_second_run(set
     assert out.count(DEMO_PASSWORD) == len(DEMO_LOGINS)
     assert MFA_NOTE in out
     assert "http://127.0.0.1:8000/login/" in out
-    assert LICENSED_PACK_NOTE in out and "reads the pack's licence terms and accepts them" in out
+    assert LICENSED_PACK_NOTE in out and "reads each instrument's terms and accepts them" in out
     assert f"{Response.objects.count()} questionnaire answers" in out
     assert "Expected recovery fitted for: none (fewer than 40 completed episodes)" in out
     before = (

@@ -1,7 +1,10 @@
-"""End to end: `spacebetween demo --serve` on a fresh data directory answers over HTTP."""
+"""End to end: `spacebetween demo --serve` on a fresh data directory answers over HTTP, with the
+worker running beside it and stopped with it."""
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import time
 import urllib.error
@@ -55,3 +58,8 @@ def test_demo_serve_loads_the_demo_and_answers_login_and_static(cli: Any) -> Non
             output, _ = server.communicate()
     assert "therapist@demo.spacebetween.test" in output
     assert f"Serving the demo on {base}/" in output
+    # The worker ran beside the site, writing e-mails to files, and stopped with the demo.
+    started = re.search(r"Started the worker \(pid (\d+)\)", output)
+    assert started is not None, output[-2000:]
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(started.group(1)), 0)

@@ -19,6 +19,7 @@ from spacebetween.audit.selectors import verify_chain
 from spacebetween.clients.access import clients_for, episodes_for
 from spacebetween.clients.models import Attendance, Client, EndReason, Episode, Session, SessionFormat
 from spacebetween.clients.selectors import caseload
+from spacebetween.core.schedule import PlanRow, When
 from spacebetween.demo import answers
 from spacebetween.demo.generator import (
     CASELOAD_SIZES,
@@ -34,7 +35,13 @@ from spacebetween.demo.generator import (
 from spacebetween.insights.models import ExpectedRecoveryFit
 from spacebetween.insights.selectors import caseload_by_need
 from spacebetween.measures.models import Assignment, AssignmentStatus, Response
-from spacebetween.measures.selectors import licensed_pack_enabled, open_questionnaires_for_client
+from spacebetween.measures.selectors import (
+    instruments_for,
+    licensed_pack,
+    licensed_pack_enabled,
+    open_questionnaires_for_client,
+    practice_plan_rows,
+)
 from spacebetween.relationship.models import SessionReflection
 from spacebetween.safety.models import RiskFlag
 
@@ -287,9 +294,23 @@ def test_the_demo_therapist_reflected_on_every_session_of_her_open_episodes(demo
 
 def test_the_licensed_pack_is_on_and_expected_recovery_is_fitted(demo: DemoPractice) -> None:
     assert licensed_pack_enabled(demo.practice)
+    # The WAI-SR only: the instruments whose terms ask for the authors' permission stay off.
+    licensed = {i.id for i in licensed_pack()}
+    assert licensed & set(instruments_for(demo.practice)) == {"wai-sr"}
     fits = {f.instrument_id: f.n_episodes for f in ExpectedRecoveryFit.objects.filter(practice=demo.practice)}
     assert set(demo.fitted) == {"phq9", "gad7"} == set(fits)
     assert min(fits.values()) >= 40
+
+
+def test_the_alliance_answers_are_the_default_plans_after_session_measures(demo: DemoPractice) -> None:
+    # Recorded as planned, so the worker never asks for a session's WAI-SR a second time.
+    assert PlanRow("wai-sr", When.AFTER_EVERY_SESSION) in practice_plan_rows(demo.practice)
+    reasons = Counter(
+        Response.objects.filter(instrument_id=answers.ALLIANCE_MEASURE).values_list(
+            "assignment__planned__reason", flat=True
+        )
+    )
+    assert set(reasons) == {"after_session"} and reasons["after_session"] > 100
 
 
 def test_the_demo_client_comes_first_on_her_therapists_caseload(demo: DemoPractice) -> None:

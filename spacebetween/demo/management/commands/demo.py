@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +27,25 @@ from spacebetween.demo.generator import (
 from spacebetween.practice.models import Practice
 
 EMBEDDED_DB_NAME = "spacebetween.sqlite3"
+DEMO_MAIL_FOLDER = "demo-mail"  # under the data folder: the demo's e-mails, as files
+WORKER_STOP_SECONDS = 15
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    """Ask the worker to stop (SIGTERM: it finishes the message in hand), then insist."""
+    if worker.poll() is not None:
+        return
+    worker.terminate()
+    try:
+        worker.wait(timeout=WORKER_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
 
 PRODUCTION_REFUSED = (
     "spacebetween demo refuses to run in production (SPACEBETWEEN_PRODUCTION is on): demo accounts share "
@@ -45,9 +68,10 @@ RESET_HAS_OTHER_DATA = (
     "really mean to delete it."
 )
 LICENSED_PACK_NOTE = (
-    "The demo's admin has enabled the licensed instrument pack (for the WAI-SR alliance questionnaire). "
-    "In a real practice the admin first reads the pack's licence terms and accepts them "
-    "on the Instruments page; the demo accepts them itself so that the alliance views have data."
+    "The demo's admin has accepted the terms of the WAI-SR alliance questionnaire (the licensed "
+    "instruments whose terms ask for the authors' permission stay off). In a real practice the admin "
+    "reads each instrument's terms and accepts them on the Instruments page; the demo accepts the "
+    "WAI-SR's itself so that the alliance views have data."
 )
 MFA_NOTE = (
     "MFA is off for these demo accounts only, and never in production; every other staff account "
@@ -83,6 +107,11 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument("--serve", action="store_true", help="serve the site after loading")
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="with --serve, do not run the worker (the outbox and the minute jobs) beside the site",
+        )
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--host", default="127.0.0.1")
 
@@ -97,7 +126,14 @@ class Command(BaseCommand):
         url = f"http://{address}:{options['port']}/"
         self._print_logins(url)
         if options["serve"]:
-            self._serve(options["host"], address, options["port"], url)
+            # SIGTERM ends the demo like Ctrl-C does, through the `finally` that stops the worker.
+            signal.signal(signal.SIGTERM, _exit_on_sigterm)
+            worker = None if options["no_worker"] else self._start_worker()
+            try:
+                self._serve(options["host"], address, options["port"], url)
+            finally:
+                if worker is not None:
+                    stop_worker(worker)
 
     def _load(self, seed: int, history: int) -> None:
         state = demo_state()
@@ -150,6 +186,20 @@ class Command(BaseCommand):
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{expected}{suffix}").unlink(missing_ok=True)
         self.stdout.write(f"Deleted the demo database {expected}.")
+
+    def _start_worker(self) -> subprocess.Popen[bytes]:
+        """`spacebetween worker` in the background, writing e-mails to files instead of sending
+        them: the reminders and links the measurement plans make are in the admin's outbox page
+        (sent, or waiting) and in the mail folder. Stopped when the demo stops."""
+        folder = Path(settings.DATA_DIR) / DEMO_MAIL_FOLDER
+        folder.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "spacebetween.cli", "worker", "--mail-folder", str(folder)]
+        worker = subprocess.Popen(command)  # noqa: S603 - our own command, no shell, no user input
+        self.stdout.write(
+            f"Started the worker (pid {worker.pid}): e-mails are written to {folder}, not sent; the "
+            "admin's E-mail outbox page shows what was sent and what waits."
+        )
+        return worker
 
     def _serve(self, host: str, address: str, port: int, url: str) -> None:
         if host not in settings.ALLOWED_HOSTS and "*" not in settings.ALLOWED_HOSTS:

@@ -4,8 +4,10 @@ safety.escalation.escalate_due) and the insights refresh of episodes with new an
 (insights.services.refresh_stale_due) every `--jobs-every` seconds.
 
 Loops: claim due messages, send each through Django's SMTP backend (EMAIL_HOST, EMAIL_PORT, ...),
-sleep. `--once` sends what is due and exits. SIGTERM or SIGINT finishes the message in hand, hands
-the rest of the claimed batch back, and exits. Logs counts only, never addresses or content.
+sleep. `--mail-folder DIR` writes each message to a file in DIR instead of sending it (the demo and
+development, where no mail server runs; refused in production). `--once` sends what is due and
+exits. SIGTERM or SIGINT finishes the message in hand, hands the rest of the claimed batch back,
+and exits. Logs counts only, never addresses or content.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from types import FrameType
 from typing import Any
 
 from django.conf import settings
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.backends.filebased import EmailBackend as FileBackend
 from django.core.mail.backends.smtp import EmailBackend
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from spacebetween import clock
 from spacebetween.delivery.services import links_send_due
@@ -35,6 +39,11 @@ from spacebetween.plans.services import plan_apply
 from spacebetween.safety.escalation import escalate_due
 
 logger = logging.getLogger("spacebetween.notifications")
+
+MAIL_FOLDER_IN_PRODUCTION = (
+    "--mail-folder is for the demo and development: in production the worker sends over SMTP "
+    "(EMAIL_HOST, docs/operations.md)."
+)
 
 
 class Command(BaseCommand):
@@ -51,6 +60,12 @@ class Command(BaseCommand):
             help="seconds a claim lasts before another worker may retry (300)",
         )
         parser.add_argument(
+            "--mail-folder",
+            default="",
+            metavar="DIR",
+            help="write messages to files in DIR instead of sending them (demo and development only)",
+        )
+        parser.add_argument(
             "--jobs-every",
             type=float,
             default=60.0,
@@ -58,6 +73,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["mail_folder"] and settings.PRODUCTION:
+            raise CommandError(MAIL_FOLDER_IN_PRODUCTION)
+        self.mail_folder = options["mail_folder"]
         self.stopping = threading.Event()
         worker_id = f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         lease = dt.timedelta(seconds=options["lease"])
@@ -91,7 +109,11 @@ class Command(BaseCommand):
 
     def _send(self, claimed: list[OutboxMessage], worker_id: str) -> dict[str, int]:
         counts = {"sent": 0, "retry": 0, "failed": 0}
-        connection = EmailBackend(timeout=settings.EMAIL_TIMEOUT, fail_silently=False)
+        connection: BaseEmailBackend = (
+            FileBackend(file_path=self.mail_folder, fail_silently=False)
+            if self.mail_folder
+            else EmailBackend(timeout=settings.EMAIL_TIMEOUT, fail_silently=False)
+        )
         try:
             for index, message in enumerate(claimed):
                 if self.stopping.is_set():
@@ -117,8 +139,9 @@ def _run_jobs() -> None:
             logger.exception("worker: %s failed", job.__name__)
 
 
-def _close(connection: EmailBackend) -> None:
+def _close(connection: BaseEmailBackend) -> None:
     try:
         connection.close()
     except (smtplib.SMTPException, OSError):
-        connection.connection = None
+        if isinstance(connection, EmailBackend):
+            connection.connection = None
