@@ -91,9 +91,8 @@ def _fetch(
 
 
 def get_client_for(request: HttpRequest | None, user: User, pk: int, *, write: bool = False) -> Client:
-    return _fetch(
-        request, user, Client, clients_for(user, write=write), clients_for(user) if write else None, pk
-    )
+    scope = clients_for(user, write=write).select_related("practice")
+    return _fetch(request, user, Client, scope, clients_for(user) if write else None, pk)
 
 
 def get_episode_for(request: HttpRequest | None, user: User, pk: int, *, write: bool = False) -> Episode:

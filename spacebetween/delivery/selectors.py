@@ -4,11 +4,12 @@ crisis resources a client is shown are `safety.crisis.resources_for`.)"""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from spacebetween import clock
-from spacebetween.clients.models import Attendance, Episode, Session
+from spacebetween.clients.models import Attendance, Client, Episode, Session
+from spacebetween.core.instruments import Instrument
 from spacebetween.crypto import token_hash
 from spacebetween.delivery.models import Draft, QuestionnaireLink
 from spacebetween.measures.models import Assignment
@@ -55,17 +56,24 @@ class SendChoices:
     ways: list[str]  # "email" when the client has an address, "portal" when they have a login
 
 
-def send_choices(episodes: Sequence[Episode], editable_ids: Collection[int]) -> list[SendChoices]:
-    """What the therapist may send now, for each open episode they may change (the client page), in
-    a fixed number of queries however many episodes. The caller has fetched the episodes, all one
-    client's, through `clients.access`."""
+def send_choices(
+    client: Client,
+    episodes: Sequence[Episode],
+    editable_ids: Collection[int],
+    available: Mapping[str, Instrument] | None = None,
+) -> list[SendChoices]:
+    """What the therapist may send now, for each open episode of `client` they may change (the client
+    page), in a fixed number of queries however many episodes. The caller has fetched the client and
+    the episodes through `clients.access`; `available`: the practice's instruments when it has them."""
     open_ = [e for e in episodes if e.pk in editable_ids and e.ended_on is None]
-    return _choices(open_) if open_ else []
+    return _choices(client, open_, available) if open_ else []
 
 
-def _choices(open_: list[Episode]) -> list[SendChoices]:
-    client = open_[0].client
-    available = instruments_for(client.practice)
+def _choices(
+    client: Client, open_: list[Episode], available: Mapping[str, Instrument] | None = None
+) -> list[SendChoices]:
+    if available is None:
+        available = instruments_for(client.practice)
     instruments = sorted(((i.id, i.title) for i in available.values()), key=lambda c: c[1].lower())
     ways = [w for w, ok in (("email", bool(client.email)), ("portal", bool(client.portal_user_id))) if ok]
     sessions: dict[int, list[Session]] = {e.pk: [] for e in open_}
@@ -77,4 +85,4 @@ def _choices(open_: list[Episode]) -> list[SendChoices]:
 
 def send_choices_for_episode(episode: Episode) -> SendChoices:
     """`send_choices` for one episode the caller may change (its form's choices)."""
-    return _choices([episode])[0]
+    return _choices(episode.client, [episode])[0]

@@ -4,7 +4,7 @@ report: one place, so that the page and the report always show the same thing.""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -12,6 +12,7 @@ from spacebetween.accounts.models import User
 from spacebetween.clients.models import Episode
 from spacebetween.core import alliance as alliance_core
 from spacebetween.core import mentalizing, trajectories
+from spacebetween.core.instruments import Instrument
 from spacebetween.insights import charts, selectors
 from spacebetween.insights.analysis import Alert, AllianceInsight, EpisodeInsight, OutcomeInsight
 from spacebetween.insights.charts.svg import number
@@ -325,6 +326,7 @@ def episode_views(
     for_client: bool = False,
     report: str | None = None,
     include_checkins: bool = False,
+    instruments: Mapping[str, Instrument] | None = None,
 ) -> list[tuple[int, EpisodeView]]:
     """(episode id, view) for episodes the user may already see. The charts are drawn from the episodes'
     scores; the signals are the stored ones (`selectors.current_alerts`), so every page shows what was
@@ -337,9 +339,11 @@ def episode_views(
     * A report "supervision": the therapist's ratings and only the check-ins the therapist shared with
       their supervisor, whoever downloads it.
     * The client's copy (`for_client`, or `report` "client"): no therapist side, no signal, no
-      diagnostic label."""
+      diagnostic label.
+
+    `instruments`: the practice's (`measures.selectors.instruments_for`), when the caller has them."""
     for_client = for_client or report == "client"
-    insights = selectors.episode_insights(episodes, practice)
+    insights = selectors.episode_insights(episodes, practice, instruments)
     alerts = selectors.current_alerts(episodes, practice, computed=insights)
     views = []
     for pk, insight in insights.items():

@@ -208,14 +208,22 @@ def practice_plan(practice: Practice) -> MeasurementPlan | None:
     )
 
 
-def practice_plan_rows(practice: Practice) -> list[PlanRow]:
+def practice_plan_rows(
+    practice: Practice, available: Mapping[str, Instrument] | None = None
+) -> list[PlanRow]:
     """The practice's default plan, or the built-in one until its admin saves one (with the WAI-SR
-    after every session when the practice has accepted its terms)."""
+    after every session when the practice has accepted its terms). `available`: the practice's
+    instruments (`instruments_for`), when the caller has them."""
     plan = practice_plan(practice)
     if plan is not None:
         return plan_rows(plan)
     rows = list(DEFAULT_PLAN)
-    if instrument_accepted(practice, DEFAULT_ALLIANCE_INSTRUMENT):
+    alliance = (
+        instrument_accepted(practice, DEFAULT_ALLIANCE_INSTRUMENT)
+        if available is None
+        else DEFAULT_ALLIANCE_INSTRUMENT in available
+    )
+    if alliance:
         rows.append(PlanRow(DEFAULT_ALLIANCE_INSTRUMENT, When.AFTER_EVERY_SESSION))
     return sorted(rows)
 
@@ -278,7 +286,11 @@ class EpisodeMeasures:
 
 
 def episode_measures(
-    episodes: Sequence[Episode], practice: Practice, *, recent: int | None = None
+    episodes: Sequence[Episode],
+    practice: Practice,
+    *,
+    recent: int | None = None,
+    available: Mapping[str, Instrument] | None = None,
 ) -> list[EpisodeMeasures]:
     """Each episode's plan and questionnaires (for the client page), in a fixed number of queries
     whatever the number of episodes: all its questionnaires, or with `recent` the latest `recent` by
@@ -303,7 +315,7 @@ def episode_measures(
     for assignment in assignments.order_by("due_at", "id"):
         by_episode[assignment.episode_id].append(assignment)
         counts[assignment.episode_id] = assignment.in_episode
-    default = practice_plan_rows(practice) if len(plans) < len(ids) else []
+    default = practice_plan_rows(practice, available) if len(plans) < len(ids) else []
     titles = {i.id: i.title for i in catalogue.registry(include_licensed=True).values()}
     return [
         EpisodeMeasures(

@@ -32,7 +32,7 @@ from spacebetween.clients.models import Client, Episode, Session
 from spacebetween.delivery.selectors import send_choices
 from spacebetween.insights.presenters import episode_views
 from spacebetween.insights.selectors import caseload_by_need
-from spacebetween.measures.selectors import episode_measures, open_questionnaires_for_client
+from spacebetween.measures.selectors import episode_measures, instruments_for, open_questionnaires_for_client
 from spacebetween.relationship.selectors import reflection_status
 from spacebetween.safety.plans import current_plan
 from spacebetween.safety.selectors import (
@@ -109,17 +109,19 @@ def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
 def client_detail(request: AuthenticatedHttpRequest, client_id: int) -> HttpResponse:
     client = get_client_for(request, request.user, client_id)
     client_record = selectors.client_record(request.user, client, recent=RECENT_ROWS)
-    reflections = reflection_status(request.user, client_record.episodes)
-    _audit_read(request, client, *client_record.episodes)
+    episodes, practice = client_record.episodes, client.practice
+    reflections = reflection_status(request.user, episodes)
+    _audit_read(request, client, *episodes)
+    available = instruments_for(practice)  # once for the page: plans, charts and the send form
     context = {
         "record": client_record,
         "reflection_status": reflections,
-        "episode_measures": episode_measures(client_record.episodes, client.practice, recent=RECENT_ROWS),
-        "insight_views": episode_views(request.user, client_record.episodes, client.practice),
+        "episode_measures": episode_measures(episodes, practice, recent=RECENT_ROWS, available=available),
+        "insight_views": episode_views(request.user, episodes, practice, instruments=available),
         # Only the episodes this clinician may read: a supervisor sees the history of shared ones.
-        "risk_history": risk_history_for(client_record.episodes),
-        "risk_unanswered": risk_item_unanswered(client_record.episodes),
-        "send_choices": send_choices(client_record.episodes, client_record.editable_episode_ids),
+        "risk_history": risk_history_for(episodes),
+        "risk_unanswered": risk_item_unanswered(episodes),
+        "send_choices": send_choices(client, episodes, client_record.editable_episode_ids, available),
     }
     return render(request, "web/client_detail.html", context)
 

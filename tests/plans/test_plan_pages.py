@@ -210,8 +210,8 @@ def test_the_client_page_queries_do_not_grow_with_episodes(
     with CaptureQueriesContext(connection) as ctx:
         http.get(url)
     ours = [q["sql"] for q in ctx.captured_queries if "measures_" in q["sql"]]
-    # The plan and the questionnaires (4), the scores the insights chart (answers and fitted curves),
-    # and the risk history (flags keep their measures_ table) with its unanswered risk items (2); the
-    # default plan asks whether the practice has the WAI-SR on (its alliance row, 1); the "Send a
-    # questionnaire now" form, the instruments the practice uses (licensed pack and imports, 2).
-    assert len(ours) <= 11, ours
+    # The instruments the practice uses, read once for the page's plans, charts and "Send a
+    # questionnaire now" form (acceptances and imports, 2); the plans and the questionnaires (3); the
+    # scores the insights chart (1); the risk history (flags keep their measures_ table) with its
+    # unanswered risk items (2).
+    assert len(ours) <= 8, ours
