@@ -29,8 +29,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ADMIN_PASSWORD = "riverside admin passphrase 7"  # noqa: S105 - a test's own account
 THERAPIST_PASSWORD = "a therapist's long passphrase 12"  # noqa: S105
 # PHQ-9 answers of the client (items 1-9, then the difficulty item): 2+1+1+2+0+1+1+0+0 = 8.
-ANSWERS = ["More than half the days", "Several days", "Several days", "More than half the days",
-           "Not at all", "Several days", "Several days", "Not at all", "Not at all", "Somewhat difficult"]  # fmt: skip
+HALF, SEVERAL, NONE = "More than half the days", "Several days", "Not at all"
+ANSWERS = [HALF, SEVERAL, SEVERAL, HALF, NONE, SEVERAL, SEVERAL, NONE, NONE, "Somewhat difficult"]
 EXPECTED_TOTAL = 8
 
 
@@ -112,7 +112,8 @@ def test_from_setup_to_a_scored_phq9(chromium: Any, live_site: str, settings: An
     expect(page.get_by_role("heading", level=1)).to_have_text("Robin Ash")
     assert serious_accessibility_violations(page) == []
     page.get_by_text("Send a questionnaire now").click()
-    page.get_by_label("Questionnaire", exact=True).select_option(label="Patient Health Questionnaire-9 (PHQ-9)")
+    phq9 = "Patient Health Questionnaire-9 (PHQ-9)"
+    page.get_by_label("Questionnaire", exact=True).select_option(label=phq9)
     page.get_by_label("By email link").check()
     page.get_by_role("button", name="Send now").click()
     expect(page.get_by_text("The questionnaire is sent")).to_be_visible()
