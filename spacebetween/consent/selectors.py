@@ -1,10 +1,13 @@
-"""Reads: a client's consent now, its history, and whether they may be sent e-mail."""
+"""Reads: a client's consent now, its history, and whether they may be sent e-mail or questionnaires."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from spacebetween.clients.models import Client
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+
+from spacebetween.clients.models import Client, Episode
 from spacebetween.consent.models import CURRENT, WORDINGS, ConsentRecord, Purpose
 
 
@@ -44,6 +47,35 @@ def consent_states(client: Client) -> list[ConsentState]:
     for row in consent_history(client):
         latest[row.purpose] = row
     return [ConsentState(purpose=p, latest=latest.get(p)) for p in Purpose]
+
+
+def _latest_given(purpose: str, client: Any) -> QuerySet[ConsentRecord, bool]:
+    """The latest decision on `purpose` of `client` (an id, or an OuterRef to one), as a one-value
+    queryset: True, False, or nothing where none was ever recorded."""
+    return (
+        ConsentRecord.objects.filter(client_id=client, purpose=purpose)
+        .order_by("-recorded_at", "-id")
+        .values_list("given", flat=True)[:1]
+    )
+
+
+def measurement_allowed(client: Client | int) -> bool:
+    """False once the client has withdrawn consent to questionnaires and measurement. As for e-mail, a
+    client with no decision recorded is not stopped (docs/data-rights.md)."""
+    client_id = client if isinstance(client, int) else client.pk
+    given = _latest_given(Purpose.MEASUREMENT, client_id).first()
+    return given is None or bool(given)
+
+
+def without_measurement_withdrawn(episodes: QuerySet[Episode]) -> QuerySet[Episode]:
+    """`episodes` less those whose client has withdrawn consent to measurement, in the same query
+    (the measurement plans' run: no questionnaire is assigned to them)."""
+    latest = Subquery(_latest_given(Purpose.MEASUREMENT, OuterRef("client_id")).values("given"))
+    # Not `exclude(... = False)`: NOT (NULL = false) is NULL in SQL, which would drop the clients who
+    # never recorded a decision.
+    return episodes.annotate(measurement_consent=latest).filter(
+        Q(measurement_consent__isnull=True) | Q(measurement_consent=True)
+    )
 
 
 def email_allowed(client: Client | int) -> bool:

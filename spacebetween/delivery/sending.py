@@ -21,7 +21,7 @@ from spacebetween import clock
 from spacebetween.accounts.models import User
 from spacebetween.answering.services import assignment_create, require_episode_writer
 from spacebetween.clients.models import Client, Episode, Session
-from spacebetween.consent.selectors import email_allowed
+from spacebetween.consent.selectors import email_allowed, measurement_allowed
 from spacebetween.delivery.models import QuestionnaireLink
 from spacebetween.delivery.services import NO_EMAIL_CONSENT, OPEN_STATUSES, link_send
 from spacebetween.measures.models import Assignment, AssignmentStatus
@@ -35,6 +35,10 @@ ALREADY_WAITING = (
     "send a new link."
 )
 NOT_AGAIN = "An answered or withdrawn questionnaire cannot be sent again; send a new one."
+NO_MEASUREMENT_CONSENT = (
+    "The client has withdrawn consent to questionnaires, so none can be sent. Their consent is recorded "
+    "on their data rights page."
+)
 
 
 class Way(StrEnum):
@@ -43,6 +47,8 @@ class Way(StrEnum):
 
 
 def _check_way(client: Client, way: str) -> None:
+    if not measurement_allowed(client):  # checked before anything is written
+        raise ValidationError(NO_MEASUREMENT_CONSENT)
     if way == Way.EMAIL:
         try:
             validate_email(client.email)

@@ -23,7 +23,7 @@ from spacebetween.answering.services import (
 from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record, record_system
 from spacebetween.clients.models import Attendance, Episode, Session
-from spacebetween.consent.selectors import email_allowed
+from spacebetween.consent.selectors import email_allowed, without_measurement_withdrawn
 from spacebetween.core import schedule
 from spacebetween.core.schedule import Key, PlanRow, Reason, SessionSlot
 from spacebetween.measures import selectors
@@ -237,6 +237,7 @@ def _assign_planned(*, now: dt.datetime, practice: Practice | None) -> tuple[int
         )
         .order_by("pk")
     )
+    episodes = without_measurement_withdrawn(episodes)  # a client who withdrew is asked nothing more
     defaults: dict[int, list[PlanRow]] = {}
     assigned = skipped = 0
     for episode in episodes:

@@ -1,5 +1,6 @@
 """Consent to measurement and to e-mail: a history of decisions, never overwritten, recorded by the
-treating therapist; a withdrawn e-mail consent stops questionnaire e-mails (links and reminders)."""
+treating therapist; a withdrawn e-mail consent stops questionnaire e-mails (links and reminders), a
+withdrawn measurement consent stops questionnaires altogether (the plan's and the therapist's)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from spacebetween.consent import selectors
 from spacebetween.consent.models import CURRENT, ConsentRecord, Purpose
 from spacebetween.consent.services import UNCHANGED, consent_record
 from spacebetween.delivery import services as delivery
+from spacebetween.measures.models import Assignment
 from spacebetween.notifications.models import OutboxMessage
 from spacebetween.plans import services as plans
 from tests.conftest import FakeClock, signed_in
@@ -97,6 +99,23 @@ def test_withdrawn_e_mail_consent_stops_sign_in_reminders_but_not_the_plan(
     run = plans.plan_apply(now=T0)
     assert (run.assigned, run.reminded) == (4, 0)
     assert not OutboxMessage.objects.exists()
+
+
+def test_withdrawn_measurement_consent_stops_the_plan_and_sending_and_a_new_consent_resumes_them(
+    alice: User, episode: Episode, session: Session
+) -> None:
+    from spacebetween.delivery.sending import questionnaire_send
+
+    consent_record(actor=alice, client=episode.client, purpose=Purpose.MEASUREMENT, given=False, now=T0)
+    assert not selectors.measurement_allowed(episode.client)
+    assert plans.plan_apply(now=T0).assigned == 0
+    assert not Assignment.objects.filter(episode=episode).exists()
+    with pytest.raises(ValidationError, match="withdrawn consent to questionnaires"):
+        questionnaire_send(actor=alice, episode=episode, instrument_id="phq9", way="email", now=T0)
+    assert not Assignment.objects.exists() and not OutboxMessage.objects.exists()
+    # Given again: the plan catches up, as for any client (the same run as in the e-mail test above).
+    consent_record(actor=alice, client=episode.client, purpose=Purpose.MEASUREMENT, given=True, now=T0)
+    assert plans.plan_apply(now=T0).assigned == 4
 
 
 def test_the_treating_therapist_changes_consent_from_the_pages(
