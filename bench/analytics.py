@@ -107,7 +107,16 @@ def pandas_signals(
 ) -> list[Row]:
     """groupby-apply over episodes; lower-is-better (PHQ-9); every rule spelled out per episode."""
     b0, b1, b2, b3 = model.coefficients
-    upper_residual = model.residual_quantiles[1]
+
+    def upper_residual(log_s: float) -> float:
+        """The band's upper edge above the expected score at ln(session) = log_s: a fixed residual
+        quantile, or the scaled quantile times the residual SD at that session (docs/insights.md)."""
+        if model.scaled_quantiles is None or model.residual_variance is None:
+            return model.residual_quantiles[1]
+        c0, c1, c2 = model.residual_variance
+        sd = math.sqrt(max(c0 + c1 * log_s + c2 * log_s**2, model.variance_floor))
+        return model.scaled_quantiles[1] * sd
+
     t_table = {df: critical_t(df) for df in range(2, 2 * WINDOW - 1)}
 
     def episode(group: pd.DataFrame) -> list[Row]:
@@ -138,7 +147,7 @@ def pandas_signals(
         if last > first:
             if 2 <= last <= model.max_session:
                 log_s = math.log(last)
-                edge = b0 + b1 * intake + b2 * log_s + b3 * intake * log_s + upper_residual
+                edge = b0 + b1 * intake + b2 * log_s + b3 * intake * log_s + upper_residual(log_s)
                 if score > edge:
                     out.append((ident, SignalKind.NOT_ON_TRACK.value, last, score, edge))
             if score - intake >= rc:

@@ -52,6 +52,8 @@ from spacebetween.backup.archive import (
     publish,
     read_plaintext,
 )
+from spacebetween.exercises.services import entry_context
+from spacebetween.notes import services as notes
 from spacebetween.notifications.models import body_context
 from spacebetween.relationship.services import note_context
 
@@ -83,6 +85,11 @@ ENCRYPTED_FIELDS = (
         "relationship.SessionReflection", "feelings_note", lambda row: note_context(row.session_id)
     ),
     EncryptedField("notifications.OutboxMessage", "body_text", lambda row: body_context(row.message_id)),
+    EncryptedField("notes.ProcessNote", "body", lambda row: notes.note_context(row.session_id)),
+    EncryptedField("exercises.ExerciseEntry", "content", lambda row: entry_context(row.assignment_id)),
+    EncryptedField(
+        "notes.ProcessAddendum", "body", lambda row: notes.addendum_context(row.note_id, row.number)
+    ),
     EncryptedField(
         "accounts.TotpDevice",
         "secret_encrypted",

@@ -255,9 +255,18 @@ def test_every_encrypted_field_is_checked_after_a_restore() -> None:
         for path in package.rglob("*.py")
         if "crypto.encrypt(" in path.read_text() and path.name != "crypto.py"
     )
-    assert callers == ["accounts/signin.py", "notifications/services.py", "relationship/services.py"]
+    assert callers == [
+        "accounts/signin.py",
+        "exercises/services.py",
+        "notes/services.py",
+        "notifications/services.py",
+        "relationship/services.py",
+    ]
     assert sorted(spec.model for spec in services.ENCRYPTED_FIELDS) == [
         "accounts.TotpDevice",
+        "exercises.ExerciseEntry",
+        "notes.ProcessAddendum",
+        "notes.ProcessNote",
         "notifications.OutboxMessage",
         "relationship.SessionReflection",
     ]

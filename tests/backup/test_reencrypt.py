@@ -3,6 +3,7 @@ encrypted field, and the old key alone reads none."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -20,9 +21,13 @@ from spacebetween.backup.services import (
     encrypted_values_decrypt,
 )
 from spacebetween.clients.models import Session
+from spacebetween.exercises import services as exercises
+from spacebetween.notes import services as notes
 from spacebetween.notifications.services import outbox_enqueue
 from spacebetween.relationship import services as relationship
 from tests.backup.conftest import KEY, OTHER_KEY
+from tests.conftest import FakeClock
+from tests.exercises.conftest import THOUGHT_RECORD, assign
 from tests.relationship.conftest import NOTE, RATING
 
 pytestmark = pytest.mark.django_db
@@ -30,12 +35,19 @@ NEW_KEY = OTHER_KEY
 
 
 @pytest.fixture
-def encrypted_everywhere(settings: Any, alice: User, session: Session) -> None:
+def encrypted_everywhere(
+    settings: Any, alice: User, session: Session, carol_user: User, clock: FakeClock
+) -> None:
     settings.FIELD_ENCRYPTION_KEYS = [KEY]
+    clock.set(dt.datetime(2026, 10, 5, 9, 0, tzinfo=dt.UTC))
+    exercise = assign(alice, session.episode, dt.date(2026, 10, 5))
+    exercises.entry_record(actor=carol_user, assignment=exercise, answers=THOUGHT_RECORD)
     relationship.reflection_record(
         actor=alice, session=session, answers=RATING, note=NOTE, feelings=["bored"], intensity=2
     )
     signin.totp_enrolment(user=alice)
+    notes.note_save(actor=alice, session=session, kind="process", body="A process note", sign=True)
+    notes.addendum_add(actor=alice, session=session, kind="process", body="Its addendum")
     outbox_enqueue(
         practice_id=alice.practice_id,
         to_address="carol@example.org",
