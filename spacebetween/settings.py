@@ -141,6 +141,8 @@ INSTALLED_APPS = [
     "spacebetween.plans",
     "spacebetween.delivery",
     "spacebetween.relationship",
+    "spacebetween.exercises",
+    "spacebetween.notes",
     "spacebetween.insights",
     "spacebetween.safety",
     "spacebetween.api",
@@ -151,6 +153,7 @@ INSTALLED_APPS = [
     "spacebetween.jobs",
     "spacebetween.consent",
     "spacebetween.rights",
+    "spacebetween.formulation",
     "spacebetween.owner",
 ]
 

@@ -14,9 +14,12 @@ urlpatterns = [
     path("", include("spacebetween.answering.urls")),
     path("", include("spacebetween.delivery.urls")),
     path("", include("spacebetween.relationship.urls")),
+    path("", include("spacebetween.exercises.urls")),
+    path("", include("spacebetween.notes.urls")),
     path("", include("spacebetween.safety.urls")),
     path("", include("spacebetween.insights.urls")),
     path("", include("spacebetween.rights.urls")),
+    path("", include("spacebetween.formulation.urls")),
     path("", include("spacebetween.api.page_urls")),
     path("", include("spacebetween.owner.urls")),
 ]

@@ -39,13 +39,15 @@ LAYERS: list[set[str]] = [
     {"safety"},
     # asking for answers and taking them (risk answers through safety.risk first)
     {"answering"},
-    # measurement plans; one-time links and the answering pages; the therapist's session reflection
-    {"plans", "delivery", "relationship"},
+    # measurement plans; one-time links and the answering pages; the therapist's session reflection;
+    # session notes (progress and process notes); exercises and psychoeducation between sessions
+    {"plans", "delivery", "relationship", "notes", "exercises"},
     # what the answers mean (listens to answers_stored); the JSON API
     {"insights", "api"},
     # the clinical pages (caseload, client record, portal, practice); backups; the demo practice;
     # data rights (export, erasure, retention)
-    {"web", "backup", "demo", "rights"},
+    # the therapist's workspace: case formulation and goal-based outcomes (reads insights' charts)
+    {"web", "backup", "demo", "rights", "formulation"},
     # the practice owner's pages: the audit log, the outbox, the settings gathered from each package
     {"owner"},
     # what starts it all: the settings, the URL map, the WSGI entry, the worker's jobs, the command

@@ -5,6 +5,8 @@
   (`spacebetween.core.fhir` builds these last two, exactly as the research export does).
 - `reports/progress-report-<client>-<therapist>.pdf`: the client's copy of the progress report
   (`insights.pdf`), one per therapist who treated them.
+- `progress-notes.html`: the signed progress notes and their addenda (`spacebetween.notes`); the
+  therapist's process notes (psychotherapy notes) are never in the archive.
 - `summary.html`: the same in words, plus what the FHIR Bundle does not carry: contact details, the
   consent history, safety plans and risk flags, and what was withheld.
 
@@ -45,6 +47,8 @@ from spacebetween.insights.pdf import render_pdf
 from spacebetween.insights.views import report_html
 from spacebetween.measures.models import Response
 from spacebetween.measures.selectors import assignment_instrument
+from spacebetween.notes.export import FILENAME as PROGRESS_NOTES_FILE
+from spacebetween.notes.export import progress_notes_html
 from spacebetween.relationship.models import SessionReflection
 from spacebetween.relationship.services import note_context
 from spacebetween.safety.models import RiskFlag, SafetyPlan
@@ -291,6 +295,9 @@ def export_archive(
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive_zip:
         archive_zip.writestr("summary.html", summary)
         archive_zip.writestr("fhir-bundle.json", json.dumps(bundle, indent=2, ensure_ascii=False))
+        # Signed progress notes are part of the record; process notes never leave (docs/notes.md).
+        if (notes_html := progress_notes_html(client)) is not None:
+            archive_zip.writestr(PROGRESS_NOTES_FILE, notes_html)
         for name, pdf in sorted(reports.items()):
             archive_zip.writestr(name, pdf)
     with transaction.atomic():

@@ -53,6 +53,15 @@ ADDED_SINCE = {
     "InstrumentAcceptance",  # one licensed instrument's terms accepted (measures.InstrumentAcceptance)
     "Outbox",  # the admin's e-mail outbox page
     "PracticeSettings",  # the admin's settings page
+    "ExerciseAssignment",  # an exercise set for an episode (spacebetween.exercises)
+    "ExerciseEntry",  # a client's entry in an exercise
+    "ReadingShare",  # a psychoeducation page shared with a client
+    "NoteTemplate",  # a practice's headings for a kind of session note (spacebetween.notes)
+    "ProcessNote",  # a therapist's private process note (spacebetween.notes)
+    "ProgressNote",  # a session's progress note (spacebetween.notes)
+    "FormulationVersion",  # one version of an episode's case formulation (spacebetween.formulation)
+    "Goal",  # a client's goal in their own words (spacebetween.formulation)
+    "GoalRating",  # a goal rated 0-10 at a session (spacebetween.formulation)
 }
 
 

@@ -13,6 +13,7 @@ The API routes take only API keys: a browser session, whoever's, gets 401.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
@@ -27,6 +28,7 @@ from spacebetween.api.services import api_key_create
 from spacebetween.clients.models import Client, Episode, Session
 from spacebetween.core import instruments as catalogue
 from spacebetween.delivery.services import link_issue
+from spacebetween.exercises.services import exercise_assign, page_share
 from spacebetween.safety.crisis import crisis_resource_add
 from spacebetween.safety.models import RiskFlag
 from tests.conftest import signed_in
@@ -135,6 +137,24 @@ practice_plan          GET    302 403 403 403 200 403 403
 practice_plan          POST   302 403 403 403 400 403 403
 session_reflection     GET    302 200 404 404 403 403 404
 session_reflection     POST   302 200 404 404 403 403 404
+progress_note          GET    302 200 404 404 403 403 404
+progress_note          POST   302 400 404 404 403 403 404
+process_note           GET    302 200 404 404 403 403 404
+process_note           POST   302 400 404 404 403 403 404
+note_templates         GET    302 403 403 403 200 403 403
+note_templates         POST   302 403 403 403 400 403 403
+formulation_workspace  GET    302 200 404 404 403 403 404
+formulation_workspace  POST   405 405 405 405 405 405 405
+formulation_revise     GET    302 200 404 404 403 403 404
+formulation_revise     POST   302 400 404 404 403 403 404
+formulation_compare    GET    302 200 404 404 403 403 404
+formulation_compare    POST   405 405 405 405 405 405 405
+goal_add               GET    405 405 405 405 405 405 405
+goal_add               POST   302 400 404 404 403 403 404
+goal_rate              GET    405 405 405 405 405 405 405
+goal_rate              POST   302 400 404 404 403 403 404
+goal_close             GET    405 405 405 405 405 405 405
+goal_close             POST   302 400 404 404 403 403 404
 risk_flag              GET    302 200 404 404 404 403 404
 risk_flag              POST   405 405 405 405 405 405 405
 risk_flag_acknowledge  GET    405 405 405 405 405 405 405
@@ -147,6 +167,20 @@ safety_plan_print      GET    302 200 404 404 403 403 404
 safety_plan_print      POST   405 405 405 405 405 405 405
 portal_safety_plan     GET    302 403 403 403 403 200 403
 portal_safety_plan     POST   405 405 405 405 405 405 405
+exercise_assign        GET    302 200 404 404 403 403 404
+exercise_assign        POST   302 400 404 404 403 403 404
+episode_between_sessions GET  302 200 404 404 403 403 404
+episode_between_sessions POST 405 405 405 405 405 405 405
+reading_share          GET    405 405 405 405 405 405 405
+reading_share          POST   302 302 404 404 403 403 404
+exercise_withdraw      GET    405 405 405 405 405 405 405
+exercise_withdraw      POST   302 302 404 404 403 403 404
+library                GET    302 200 200 200 403 403 200
+library                POST   405 405 405 405 405 405 405
+portal_exercise        GET    302 403 403 403 403 200 403
+portal_exercise        POST   302 403 403 403 403 400 403
+portal_reading         GET    302 403 403 403 403 200 403
+portal_reading         POST   405 405 405 405 405 405 405
 link_start_page        GET    200 200 200 200 200 200 200
 link_start_page        POST   405 405 405 405 405 405 405
 link_start             GET    405 405 405 405 405 405 405
@@ -264,6 +298,15 @@ def record_under_test(
         "key_id": key.pk,
         "resource_id": crisis_line.pk,
         "instrument_id": "phq9",
+        "exercise_id": exercise_assign(
+            actor=alice,
+            episode=episode,
+            exercise="emotion-check-in",
+            frequency="daily",
+            starts_on=now.date(),
+            ends_on=now.date() + dt.timedelta(days=7),
+        ).pk,
+        "reading_id": page_share(actor=alice, episode=episode, page="emotions").pk,
     }
 
 

@@ -1,0 +1,147 @@
+"""The therapist's workspace for an episode: formulation and goals. The treating therapist writes; a
+supervisor reads an episode shared for supervision (403 on a write); anyone else 404, through
+`clients.access`. A client and an admin get 403 (`clinician_required`)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from spacebetween.accounts.decorators import AuthenticatedHttpRequest, clinician_required
+from spacebetween.audit.models import Entity, Purpose
+from spacebetween.audit.services import record_reads
+from spacebetween.clients.access import get_episode_for
+from spacebetween.clients.models import Episode, Session
+from spacebetween.formulation import presenters, selectors, services
+from spacebetween.formulation.forms import FormulationForm, GoalForm, GoalRatingForm
+from spacebetween.formulation.models import Goal
+from spacebetween.measures.selectors import instruments_for
+
+SAVED = "The formulation is saved as version {number}; earlier versions are kept."
+GOAL_ADDED = "The goal is added."
+GOAL_CLOSED = "The goal is closed; its ratings are kept."
+RATED = "The rating is saved."
+NO_SUCH_GOAL = "Choose one of this episode's goals to close; nothing was changed."
+
+
+def _reads(request: AuthenticatedHttpRequest, entities: list[tuple[Entity, object]]) -> None:
+    with transaction.atomic():
+        record_reads(actor=request.user, entities=entities, purpose=Purpose.TREATMENT, request=request)
+
+
+def _workspace(
+    request: AuthenticatedHttpRequest, episode: Episode, status: int = 200, **forms: object
+) -> HttpResponse:
+    context = presenters.workspace(request.user, episode, **forms)  # type: ignore[arg-type]
+    _reads(request, presenters.shown(context))
+    return render(request, "formulation/workspace.html", context, status=status)
+
+
+@require_http_methods(["GET"])
+@clinician_required
+def workspace(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
+    return _workspace(request, get_episode_for(request, request.user, episode_id))
+
+
+@require_http_methods(["GET", "POST"])
+@clinician_required
+def formulation_revise(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
+    episode = get_episode_for(request, request.user, episode_id, write=True)
+    instruments = instruments_for(episode.client.practice)
+    latest = next(iter(selectors.versions(episode)), None)
+    initial = {**latest.content, "measures": latest.measures} if latest else {}
+    form = FormulationForm(
+        request.POST if request.method == "POST" else None, initial=initial, instruments=instruments
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = services.formulation_revise(
+                actor=request.user, episode=episode, request=request, **form.service_kwargs()
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, SAVED.format(number=version.number))
+            return redirect("formulation_workspace", episode.pk)
+    status = 400 if form.errors else 200
+    return render(
+        request,
+        "formulation/revise.html",
+        {"form": form, "episode": episode, "latest": latest},
+        status=status,
+    )
+
+
+def _number(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+@require_http_methods(["GET"])
+@clinician_required
+def formulation_compare(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
+    episode = get_episode_for(request, request.user, episode_id)
+    found = selectors.comparison(
+        episode, _number(request.GET.get("before")), _number(request.GET.get("after"))
+    )
+    shown = [(Entity.FORMULATION_VERSION, v.pk) for v in ((found.before, found.after) if found else ())]
+    _reads(request, [(Entity.EPISODE, episode.pk), *shown])
+    context = {"episode": episode, "comparison": found, "versions": selectors.versions(episode)}
+    return render(
+        request, "formulation/compare.html", context, status=200 if found or not request.GET else 400
+    )
+
+
+@require_http_methods(["POST"])
+@clinician_required
+def goal_add(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
+    episode = get_episode_for(request, request.user, episode_id, write=True)
+    form = GoalForm(request.POST)
+    if form.is_valid():
+        try:
+            services.goal_add(actor=request.user, episode=episode, request=request, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, GOAL_ADDED)
+            return redirect("formulation_workspace", episode.pk)
+    return _workspace(request, episode, status=400, goal_form=form)
+
+
+@require_http_methods(["POST"])
+@clinician_required
+def goal_rate(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
+    episode = get_episode_for(request, request.user, episode_id, write=True)
+    goals, sessions = selectors.active_goals(episode), selectors.held_sessions(episode)
+    form = GoalRatingForm(request.POST, goals=goals, sessions=sessions)
+    if form.is_valid():
+        try:
+            services.goal_rate(
+                actor=request.user,
+                goal=get_object_or_404(Goal, pk=form.cleaned_data["goal"], episode=episode),
+                session=get_object_or_404(Session, pk=form.cleaned_data["session"], episode=episode),
+                score=form.cleaned_data["score"],
+                request=request,
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, RATED)
+            return redirect("formulation_workspace", episode.pk)
+    return _workspace(request, episode, status=400, rating_form=form)
+
+
+@require_http_methods(["POST"])
+@clinician_required
+def goal_close(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
+    episode = get_episode_for(request, request.user, episode_id, write=True)
+    goal = Goal.objects.filter(pk=_number(request.POST.get("goal")) or 0, episode=episode).first()
+    if goal is None:
+        messages.error(request, NO_SUCH_GOAL)
+        return _workspace(request, episode, status=400)
+    services.goal_close(actor=request.user, goal=goal, request=request)
+    messages.success(request, GOAL_CLOSED)
+    return redirect("formulation_workspace", episode.pk)
