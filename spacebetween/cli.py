@@ -25,6 +25,10 @@ RESEARCH_COMMANDS = {
 # `spacebetween insights batch FILE.parquet` needs no database; `insights refresh` does.
 RESEARCH_SUBCOMMANDS = {
     ("insights", "batch"): "spacebetween.research.insights:main",
+    ("transcripts", "code"): "spacebetween.research.transcripts:code",
+    ("transcripts", "lsm"): "spacebetween.research.transcripts:lsm",
+    ("transcripts", "train"): "spacebetween.research.transcripts:train_command",
+    ("transcripts", "evaluate"): "spacebetween.research.transcripts:evaluate_command",
 }
 
 # `spacebetween bench` runs the benchmark suite, bench/run.py of the source checkout: it is not part of

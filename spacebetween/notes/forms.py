@@ -23,6 +23,11 @@ class NoteForm(ServiceErrors):
     action = forms.CharField(required=False, max_length=16)
     body = forms.CharField(required=False, strip=False, max_length=MAX_NOTE_LENGTH, widget=forms.Textarea)
 
+    @property
+    def messages(self) -> list[str]:
+        """Every error, whichever field it is on: all of them are about the note's text."""
+        return [str(message) for errors in self.errors.values() for message in errors]
+
 
 class TemplateForm(ServiceErrors):
     """One kind's template; the page shows one per kind, each with the kind as its prefix."""

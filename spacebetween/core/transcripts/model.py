@@ -1,0 +1,178 @@
+"""The coding model: two multinomial logistic regressions on the hashed features (numpy only).
+
+- therapist head: question / reflection / therapist_input / other (AnnoMI main_therapist_behaviour);
+- client head: change / neutral / sustain (AnnoMI client_talk_type).
+
+Training is full-batch Adam on the class-weighted (balanced) cross-entropy with an L2 penalty, from
+zero weights, for a fixed number of steps: no randomness, so the same data and settings give the same
+weights. The weights are saved as the rows of the hashed feature space that training touched
+(float16), which keeps the shipped file small.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from spacebetween.core.transcripts.features import DEFAULT_BITS, FEATURE_VERSION, Sparse, featurise
+from spacebetween.core.transcripts.table import CLIENT_LABELS, THERAPIST_LABELS, Utterance
+
+MODEL_PATH = Path(__file__).resolve().parent / "model.npz"
+HEADS = {"therapist": THERAPIST_LABELS, "client": CLIENT_LABELS}
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    steps: int = 150
+    learning_rate: float = 0.08
+    l2: float = 1e-4
+    bits: int = DEFAULT_BITS
+
+
+@dataclass
+class Head:
+    labels: tuple[str, ...]
+    weights: npt.NDArray[np.float64]  # (width, k)
+    bias: npt.NDArray[np.float64]  # (k,)
+
+    def scores(self, x: Sparse) -> npt.NDArray[np.float64]:
+        return x.dot(self.weights) + self.bias
+
+    def proba(self, x: Sparse) -> npt.NDArray[np.float64]:
+        return _softmax(self.scores(x))
+
+    def predict(self, x: Sparse) -> list[str]:
+        return [self.labels[k] for k in np.argmax(self.scores(x), axis=1)]
+
+
+@dataclass
+class Coder:
+    bits: int
+    heads: dict[str, Head] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def code(self, utterances: Sequence[Utterance]) -> list[str]:
+        """The predicted code of every utterance (therapist behaviour or client talk type), in order."""
+        x = featurise(utterances, self.bits)
+        out = [""] * len(utterances)
+        for speaker, head in self.heads.items():
+            rows = np.asarray([i for i, u in enumerate(utterances) if u.speaker == speaker], dtype=np.int64)
+            if len(rows):
+                for i, label in zip(rows, head.predict(x.take(rows)), strict=True):
+                    out[i] = label
+        return out
+
+    def save(self, path: str | Path) -> None:
+        arrays: dict[str, npt.NDArray[np.generic]] = {
+            "bits": np.asarray(self.bits),
+            "feature_version": np.asarray(FEATURE_VERSION),
+            "meta": np.asarray(sorted(f"{k}={v}" for k, v in self.meta.items())),
+        }
+        for name, head in self.heads.items():
+            used = np.flatnonzero(np.any(head.weights != 0, axis=1)).astype(np.int32)
+            arrays[f"{name}_rows"] = used
+            arrays[f"{name}_weights"] = head.weights[used].astype(np.float16)
+            arrays[f"{name}_bias"] = head.bias.astype(np.float32)
+            arrays[f"{name}_labels"] = np.asarray(head.labels)
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
+        target = Path(path)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(buffer.getvalue())
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a model file is not
+            os.replace(tmp, target)  # complete or not at all
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: str | Path = MODEL_PATH) -> Coder:
+        with np.load(path, allow_pickle=False) as f:
+            if int(f["feature_version"]) != FEATURE_VERSION:
+                raise ValueError(
+                    f"{path}: built for feature version {int(f['feature_version'])}, not {FEATURE_VERSION}"
+                )
+            bits = int(f["bits"])
+            coder = cls(bits, meta=dict(str(m).split("=", 1) for m in f["meta"]))
+            for name in HEADS:
+                weights = np.zeros((1 << bits, len(f[f"{name}_labels"])))
+                weights[f[f"{name}_rows"]] = f[f"{name}_weights"].astype(np.float64)
+                coder.heads[name] = Head(
+                    tuple(str(x) for x in f[f"{name}_labels"]), weights, f[f"{name}_bias"].astype(np.float64)
+                )
+        return coder
+
+
+def _softmax(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
+
+
+def train_head(x: Sparse, y: Sequence[str], labels: Sequence[str], settings: TrainSettings) -> Head:
+    """Class-weighted multinomial logistic regression by full-batch Adam (deterministic).
+
+    Trained on the columns the rows use (compacted), then spread back to the full hashed width.
+    """
+    used, local = np.unique(x.indices, return_inverse=True)
+    compact = Sparse(x.indptr, local.astype(np.int64), x.data, len(used))
+    head = _train_compact(compact, y, labels, settings)
+    weights = np.zeros((x.width, len(labels)))
+    weights[used] = head.weights
+    return Head(head.labels, weights, head.bias)
+
+
+def _train_compact(x: Sparse, y: Sequence[str], labels: Sequence[str], settings: TrainSettings) -> Head:
+    k = len(labels)
+    index = {label: i for i, label in enumerate(labels)}
+    target = np.asarray([index[v] for v in y], dtype=np.int64)
+    counts = np.bincount(target, minlength=k).astype(np.float64)
+    class_weight = np.where(counts > 0, len(target) / (k * np.maximum(counts, 1)), 0.0)
+    sample_weight = class_weight[target] / len(target)
+    onehot = np.eye(k)[target]
+    w = np.zeros((x.width, k))
+    b = np.zeros(k)
+    m_w, v_w, m_b, v_b = np.zeros_like(w), np.zeros_like(w), np.zeros(k), np.zeros(k)
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    for step in range(1, settings.steps + 1):
+        p = _softmax(x.dot(w) + b)
+        g = (p - onehot) * sample_weight[:, None]
+        grad_w = x.tdot(g) + settings.l2 * w
+        grad_b = g.sum(axis=0)
+        m_w = beta1 * m_w + (1 - beta1) * grad_w
+        v_w = beta2 * v_w + (1 - beta2) * grad_w**2
+        m_b = beta1 * m_b + (1 - beta1) * grad_b
+        v_b = beta2 * v_b + (1 - beta2) * grad_b**2
+        lr = settings.learning_rate * np.sqrt(1 - beta2**step) / (1 - beta1**step)
+        w -= lr * m_w / (np.sqrt(v_w) + eps)
+        b -= lr * m_b / (np.sqrt(v_b) + eps)
+    return Head(tuple(labels), w, b)
+
+
+def train(utterances: Sequence[Utterance], settings: TrainSettings | None = None) -> Coder:
+    """Both heads on labelled utterances (`Utterance.label`)."""
+    settings = settings or TrainSettings()
+    x = featurise(utterances, settings.bits)
+    coder = Coder(settings.bits)
+    for speaker, labels in HEADS.items():
+        rows = np.asarray([i for i, u in enumerate(utterances) if u.speaker == speaker], dtype=np.int64)
+        coder.heads[speaker] = train_head(x.take(rows), [utterances[i].label for i in rows], labels, settings)
+    coder.meta = {
+        "steps": str(settings.steps),
+        "learning_rate": str(settings.learning_rate),
+        "l2": str(settings.l2),
+        "utterances": str(len(utterances)),
+        "transcripts": str(len({u.transcript_id for u in utterances})),
+    }
+    return coder

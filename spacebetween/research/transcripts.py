@@ -1,0 +1,201 @@
+"""`spacebetween transcripts ...`: code session transcripts, language style matching, and the model.
+
+    spacebetween transcripts code FILE.csv --out CODED.csv [--rules] [--model FILE.npz]
+    spacebetween transcripts lsm FILE.csv [--format csv|json] [--output FILE]
+    spacebetween transcripts train --data AnnoMI-full.csv --out model.npz
+    spacebetween transcripts evaluate --data AnnoMI-full.csv [--folds 5] [--output FILE.json]
+
+Input of `code` and `lsm`: a CSV with columns transcript_id, utterance_id, interlocutor (therapist or
+client) and utterance_text, one row per utterance, each transcript's rows in spoken order. `code` writes
+the same rows (same order, same columns) with therapist_behaviour (therapist rows: question, reflection,
+therapist_input, other) and client_talk_type (client rows: change, neutral, sustain) added, and with
+`--rules` the rule flags (emotion_words, names_feeling, here_and_now, socratic_question). The codes come
+from a model trained on AnnoMI by `train` (docs/transcripts.md: what it can and cannot be used for).
+
+Bad input (missing column, unknown interlocutor, repeated utterance, empty file) stops with a message
+naming the row and column, exit status 2, and no output file: outputs are written to a temporary file
+and renamed only when complete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from spacebetween.core.transcripts import lsm as lsm_core
+from spacebetween.core.transcripts import rules
+from spacebetween.core.transcripts.evaluate import cross_validate
+from spacebetween.core.transcripts.model import MODEL_PATH, Coder, TrainSettings, train
+from spacebetween.core.transcripts.table import (
+    TranscriptError,
+    Utterance,
+    annomi_utterances,
+    utterances_from_rows,
+)
+from spacebetween.research.tabular import EXIT_USAGE, UsageError, emit, fail, read_csv, render
+
+RULE_COLUMNS = ("emotion_words", "names_feeling", "here_and_now", "socratic_question")
+
+
+def _run(
+    prog: str,
+    argv: Sequence[str] | None,
+    build: Callable[[argparse.ArgumentParser], None],
+    body: Callable[[argparse.Namespace], int],
+) -> int:
+    parser = argparse.ArgumentParser(prog=f"spacebetween transcripts {prog}")
+    build(parser)
+    try:
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as exc:  # argparse has printed the usage
+        return int(exc.code or 0) and EXIT_USAGE
+    try:
+        return body(args)
+    except (UsageError, TranscriptError) as exc:
+        return fail(str(exc))
+
+
+def _read(path: str) -> tuple[list[str], list[dict[str, str]], list[Utterance]]:
+    header, rows = read_csv(path)
+    return header, rows, utterances_from_rows(rows, header, source=path)
+
+
+def _load_model(path: str | None) -> Coder:
+    model = Path(path) if path else MODEL_PATH
+    if not model.is_file():
+        raise UsageError(f"{model}: no model file; build one with `spacebetween transcripts train`")
+    return Coder.load(model)
+
+
+def code(argv: Sequence[str] | None = None) -> int:
+    def build(p: argparse.ArgumentParser) -> None:
+        p.add_argument("file", metavar="FILE.csv")
+        p.add_argument("--out", required=True, metavar="CODED.csv", help="written atomically")
+        p.add_argument("--rules", action="store_true", help="add the rule flags' columns")
+        p.add_argument("--model", metavar="FILE.npz", help="default: the model shipped in the package")
+
+    def body(args: argparse.Namespace) -> int:
+        header, rows, utterances = _read(args.file)
+        coder = _load_model(args.model)
+        codes = coder.code(utterances)
+        by_row = {u.row: (u, c) for u, c in zip(utterances, codes, strict=True)}
+        added = ["therapist_behaviour", "client_talk_type"] + (list(RULE_COLUMNS) if args.rules else [])
+        columns = [c for c in header if c not in added] + added
+        out: list[dict[str, Any]] = []
+        for i, row in enumerate(rows):
+            u, label = by_row[i + 2]
+            record: dict[str, Any] = dict(row)
+            record["therapist_behaviour"] = label if u.speaker == "therapist" else ""
+            record["client_talk_type"] = label if u.speaker == "client" else ""
+            if args.rules:
+                f = rules.flags(u.text, u.speaker)
+                record.update(
+                    emotion_words=" ".join(f.emotion_words),
+                    names_feeling=f.names_feeling,
+                    here_and_now=f.here_and_now,
+                    socratic_question=f.socratic_question,
+                )
+            out.append(record)
+        emit(render(out, columns, "csv"), args.out)
+        n = len(by_transcript(utterances))
+        sys.stderr.write(f"spacebetween: coded {len(rows)} utterance(s) of {n} transcript(s)\n")
+        return 0
+
+    return _run("code", argv, build, body)
+
+
+def by_transcript(utterances: Sequence[Utterance]) -> dict[str, list[Utterance]]:
+    out: dict[str, list[Utterance]] = {}
+    for u in utterances:
+        out.setdefault(u.transcript_id, []).append(u)
+    return out
+
+
+def lsm(argv: Sequence[str] | None = None) -> int:
+    def build(p: argparse.ArgumentParser) -> None:
+        p.add_argument("file", metavar="FILE.csv")
+        p.add_argument("--format", choices=("csv", "json"), default="csv")
+        p.add_argument("--output", metavar="FILE", help="write here (atomically) instead of stdout")
+
+    def body(args: argparse.Namespace) -> int:
+        _, _, utterances = _read(args.file)
+        out: list[dict[str, Any]] = []
+        for tid, group in by_transcript(utterances).items():
+            result = lsm_core.lsm(
+                [u.text for u in group if u.speaker == "therapist"],
+                [u.text for u in group if u.speaker == "client"],
+            )
+            record: dict[str, Any] = {
+                "transcript_id": tid,
+                "lsm": round(result.score, 4),
+                "therapist_words": result.words_a,
+                "client_words": result.words_b,
+            }
+            record.update({f"lsm_{c}": round(v, 4) for c, v in result.per_category.items()})
+            record["function_words"] = lsm_core.FUNCTION_WORDS_VERSION
+            out.append(record)
+        columns = list(out[0])
+        emit(render(out, columns, args.format), args.output)
+        return 0
+
+    return _run("lsm", argv, build, body)
+
+
+def _annomi(path: str) -> list[Utterance]:
+    header, rows = read_csv(path)
+    return annomi_utterances(rows, header, source=path)
+
+
+def _settings_args(p: argparse.ArgumentParser) -> None:
+    defaults = TrainSettings()
+    p.add_argument("--data", required=True, metavar="AnnoMI-full.csv")
+    p.add_argument("--steps", type=int, default=defaults.steps)
+    p.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    p.add_argument("--l2", type=float, default=defaults.l2)
+
+
+def _settings(args: argparse.Namespace) -> TrainSettings:
+    return TrainSettings(steps=args.steps, learning_rate=args.learning_rate, l2=args.l2)
+
+
+def train_command(argv: Sequence[str] | None = None) -> int:
+    def build(p: argparse.ArgumentParser) -> None:
+        _settings_args(p)
+        p.add_argument("--out", required=True, metavar="model.npz", help="written atomically")
+
+    def body(args: argparse.Namespace) -> int:
+        coder = train(_annomi(args.data), _settings(args))
+        coder.meta["data"] = Path(args.data).name
+        coder.save(args.out)
+        sys.stderr.write(f"spacebetween: wrote {args.out} ({Path(args.out).stat().st_size} bytes)\n")
+        return 0
+
+    return _run("train", argv, build, body)
+
+
+def evaluate_command(argv: Sequence[str] | None = None) -> int:
+    def build(p: argparse.ArgumentParser) -> None:
+        _settings_args(p)
+        p.add_argument("--folds", type=int, default=5)
+        p.add_argument("--output", metavar="FILE.json", help="write here (atomically) instead of stdout")
+
+    def body(args: argparse.Namespace) -> int:
+        utterances = _annomi(args.data)
+        try:
+            results = cross_validate(utterances, folds=args.folds, settings=_settings(args))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+        doc = {
+            "cross_validation": f"{args.folds}-fold, grouped by transcript_id",
+            "utterances": len(utterances),
+            "transcripts": len({u.transcript_id for u in utterances}),
+            **{name: s.as_dict() for name, s in results.items()},
+        }
+        emit(json.dumps(doc, indent=2) + "\n", args.output)
+        return 0
+
+    return _run("evaluate", argv, build, body)

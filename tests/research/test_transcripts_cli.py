@@ -1,0 +1,130 @@
+"""`spacebetween transcripts code | lsm | train | evaluate`: in-process, through the console entry."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from spacebetween import cli
+from spacebetween.core.transcripts.lsm import lsm as lsm_of
+from spacebetween.core.transcripts.table import CLIENT_LABELS, THERAPIST_LABELS
+
+ANNOMI = Path(__file__).resolve().parent.parent / "data" / "published" / "annomi" / "AnnoMI-full.csv"
+
+SESSION = [
+    ("s1", "0", "therapist", "Hi, thanks for coming in. What brings you here today?"),
+    (
+        "s1",
+        "1",
+        "client",
+        "My doctor said I should cut down on drinking, but honestly I don't think I have a problem.",
+    ),
+    ("s1", "2", "therapist", "You sound frustrated that everyone keeps bringing up the drinking."),
+    ("s1", "3", "client", "Right. I mean, everybody drinks."),
+    ("s2", "0", "therapist", "How have things been since last week?"),
+    ("s2", "1", "client", "Better. I really want to stop smoking for my kids."),
+]
+
+
+def write(path: Path, rows: Sequence[Sequence[str]], header: Sequence[str] | None = None) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(header or ("transcript_id", "utterance_id", "interlocutor", "utterance_text"))
+        w.writerows(rows)
+    return path
+
+
+def read(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_code_adds_the_codes_to_the_same_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = write(tmp_path / "in.csv", SESSION)
+    out = tmp_path / "coded.csv"
+    assert cli.main(["transcripts", "code", str(src), "--out", str(out), "--rules"]) == 0
+    coded = read(out)
+    assert [(r["transcript_id"], r["utterance_id"], r["utterance_text"]) for r in coded] == [
+        (t, u, text) for t, u, _, text in SESSION
+    ]
+    for r in coded:
+        if r["interlocutor"] == "therapist":
+            assert r["therapist_behaviour"] in THERAPIST_LABELS and r["client_talk_type"] == ""
+        else:
+            assert r["client_talk_type"] in CLIENT_LABELS and r["therapist_behaviour"] == ""
+    # plain cases the shipped model must get right
+    assert coded[0]["therapist_behaviour"] == "question"
+    assert coded[4]["therapist_behaviour"] == "question"
+    assert coded[5]["client_talk_type"] == "change"
+    assert (coded[2]["names_feeling"], coded[2]["emotion_words"]) == ("you sound frustrated", "frustrated")
+    assert coded[3]["names_feeling"] == ""
+    assert "coded 6 utterance(s) of 2 transcript(s)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "the file is empty"),
+        ("transcript_id,utterance_id,interlocutor,utterance_text\n", "no utterances"),
+        ("transcript_id,utterance_id,interlocutor\nt,0,client\n", "missing column(s) utterance_text"),
+        (
+            "transcript_id,utterance_id,interlocutor,utterance_text\nt,0,client,Hi\nt,1,counsellor,Hello\n",
+            "row 3, column interlocutor: 'counsellor'",
+        ),
+    ],
+)
+def test_bad_input_exits_2_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
+) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text(content, encoding="utf-8")
+    out = tmp_path / "coded.csv"
+    assert cli.main(["transcripts", "code", str(src), "--out", str(out)]) == 2
+    assert message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == [src]  # no output, no temporary file left behind
+    assert cli.main(["transcripts", "lsm", str(src)]) == 2
+
+
+def test_lsm_per_transcript(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    same = [("m", "0", "therapist", "I was there with them."), ("m", "1", "client", "I was there with them.")]
+    src = write(tmp_path / "in.csv", SESSION + same)
+    assert cli.main(["transcripts", "lsm", str(src), "--format", "json"]) == 0
+    rows = {r["transcript_id"]: r for r in json.loads(capsys.readouterr().out)["rows"]}
+    assert list(rows) == ["s1", "s2", "m"]
+    assert rows["m"]["lsm"] == 1.0
+    s1 = lsm_of(
+        [t for _, _, w, t in SESSION[:4] if w == "therapist"],
+        [t for _, _, w, t in SESSION[:4] if w == "client"],
+    )
+    assert rows["s1"]["lsm"] == pytest.approx(s1.score, abs=1e-4)
+    assert rows["s1"]["function_words"] == "sb-fw-1"
+    assert 0.0 < rows["s2"]["lsm"] < 1.0
+
+
+def test_train_and_evaluate_on_a_slice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with ANNOMI.open(newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        tid = header.index("transcript_id")
+        rows = [r for r in reader if int(r[tid]) < 12]
+    data = write(tmp_path / "slice.csv", rows, tuple(header))
+    model = tmp_path / "m.npz"
+    assert cli.main(["transcripts", "train", "--data", str(data), "--out", str(model), "--steps", "40"]) == 0
+    src = write(tmp_path / "in.csv", SESSION)
+    assert (
+        cli.main(["transcripts", "code", str(src), "--out", str(tmp_path / "o.csv"), "--model", str(model)])
+        == 0
+    )
+    assert len(read(tmp_path / "o.csv")) == len(SESSION)
+    capsys.readouterr()
+    assert cli.main(["transcripts", "evaluate", "--data", str(data), "--folds", "3", "--steps", "40"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["cross_validation"] == "3-fold, grouped by transcript_id"
+    assert (
+        sum(map(sum, doc["therapist"]["confusion"])) + sum(map(sum, doc["client"]["confusion"]))
+        == doc["utterances"]
+    )
