@@ -3,6 +3,7 @@ clients/access helpers, reads through selectors, writes through services."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from django.contrib import messages
@@ -61,8 +62,12 @@ def report_html(
     """The report as HTML (what `render_pdf` turns into the PDF): for `audience` in AUDIENCES, checked by
     the caller. `include_checkins` is the treating therapist's choice to put their counter-transference
     check-ins in a copy for the session; the supervision copy has the ones they shared, the client's
-    none."""
+    none. The supervision copy holds the episodes shared for supervision only, whoever makes it: the
+    treating therapist's own copy for their supervisor shows no more than the supervisor may read."""
     client_page = client_record(request.user, client)
+    if audience == "supervision":
+        shared = [e for e in client_page.episodes if e.shared_for_supervision]
+        client_page = dataclasses.replace(client_page, episodes=shared)
     views = episode_views(
         request.user,
         client_page.episodes,

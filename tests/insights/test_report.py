@@ -160,6 +160,21 @@ def test_the_supervision_copy_is_pseudonymised_and_has_only_the_shared_check_ins
             assert private not in text, private
 
 
+def test_the_supervision_copy_holds_only_the_episodes_shared_for_supervision(alice, sam, course) -> None:
+    shared = course("Robin", phq9=[16, 17, 18])
+    clinical.episode_open(  # a second episode, not shared
+        actor=alice, client=shared.client, referral_reason="Grief", started_on=dt.date(2025, 1, 6)
+    )
+    share_for_supervision(alice, shared)
+    for who in (alice, sam):  # the treating therapist's copy shows no more than the supervisor's
+        text = pdf_text(signed_in(who).get(report_url(shared, "supervision")).content)
+        assert "Progress report for supervision" in text and "(PHQ-9)" in text
+        assert f"Episode from {shared.started_on.day} " in text
+        assert "6 Jan 2025" not in text, "an episode not shared for supervision"
+    session_copy = pdf_text(signed_in(alice).get(report_url(shared, "session")).content)
+    assert "6 Jan 2025" in session_copy  # the therapist's own copy has it: the date is the right one
+
+
 def test_a_supervision_copy_without_shared_check_ins_says_it_has_no_notes(alice, sam, reflected) -> None:
     share_for_supervision(alice, reflected)
     supervisor = signed_in(sam)
