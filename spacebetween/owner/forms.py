@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,6 +10,7 @@ from django import forms
 from spacebetween.accounts.models import User
 from spacebetween.audit.models import Action
 from spacebetween.practice.countries import ISO_ALPHA2
+from spacebetween.practice.models import known_time_zones
 from spacebetween.ui.forms import PageForm
 
 DATES_REVERSED = "The first day must not be after the last day."
@@ -50,7 +50,7 @@ class AuditFilterForm(PageForm):
 
 
 def _time_zones() -> list[tuple[str, str]]:
-    return [(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz or tz == "UTC"]
+    return [(tz, tz) for tz in sorted(known_time_zones()) if "/" in tz or tz == "UTC"]
 
 
 class PracticeDetailsForm(PageForm):

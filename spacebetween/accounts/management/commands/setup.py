@@ -26,7 +26,7 @@ from spacebetween.accounts import welcome
 from spacebetween.accounts.models import STAFF_ROLES, Role, SignInLink, User, normalise_email
 from spacebetween.accounts.services import user_create
 from spacebetween.practice.countries import is_country_code
-from spacebetween.practice.models import Practice
+from spacebetween.practice.models import Practice, known_time_zones
 from spacebetween.practice.services import practice_create
 
 PRACTICE_EXISTS = (
@@ -84,7 +84,7 @@ def _check_country(value: str) -> str:
 
 def _check_time_zone(value: str) -> str:
     value = value.strip()
-    if value not in zoneinfo.available_timezones():
+    if value not in known_time_zones():
         raise CommandError(BAD_TIME_ZONE.format(value=value))
     return value
 
