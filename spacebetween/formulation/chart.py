@@ -8,20 +8,15 @@ from collections.abc import Callable, Sequence
 
 from spacebetween.core.goals import GOAL_MAX, GOAL_MIN
 from spacebetween.insights.charts import NO_SCORES, Chart
-from spacebetween.insights.charts.legend import Entry, draw_legend, line_swatch
 from spacebetween.insights.charts.plot import (
-    LEGEND_TOP,
-    SERIES_STYLES,
     Frame,
     axes,
     chart_id_of,
     check_series,
     check_sessions,
-    draw_series,
-    make_chart,
-    no_data,
     sessions_spanned,
 )
+from spacebetween.insights.charts.process import lines_chart
 from spacebetween.insights.charts.svg import signed
 
 Series = Sequence[tuple[str, Sequence[tuple[int, int]]]]
@@ -37,33 +32,16 @@ def goals_chart(*, title: str, goals: Series, sessions: Sequence[int] = ()) -> C
     chart_id = chart_id_of("goals", title, named, list(sessions))
     frame = Frame(GOAL_MIN, GOAL_MAX, sessions_spanned(sessions, *[[s for s, _ in p] for _, p in named]))
     body = axes(frame, sessions, lambda v: f"{v:g}")
-    legend: list[Entry] = []
-    for i, (label, points) in enumerate(named):
-        style = SERIES_STYLES[i % len(SERIES_STYLES)]
-        body += draw_series(
-            frame,
-            points,
-            style=style,
-            css=f"sb-series sb-series-{i}",
-            max_gap=len(sessions) + 1,  # a goal is rated at chosen sessions: join them all
-            describe=_describe(label),
-        )
-        legend.append((line_swatch(*style), label))
-    if not any(points for _, points in named):
-        body.append(no_data(NO_SCORES))
-    legend_parts, bottom = draw_legend(legend, LEGEND_TOP)
-    lookup = [dict(points) for _, points in named]
-    return make_chart(
+    return lines_chart(
         chart_id,
+        frame,
+        body,
+        named,
         title=title,
         summary=_summary(named),
-        height=bottom + 8,
-        body=body + legend_parts,
-        headers=["Session"] + [label for label, _ in named],
-        rows=[
-            [str(s)] + [str(d[s]) if s in d else "" for d in lookup]
-            for s in sorted({s for d in lookup for s in d})
-        ],
+        max_gap=len(sessions) + 1,  # a goal is rated at chosen sessions: join them all
+        describe=_describe,
+        cell=lambda v: f"{v:g}",
     )
 
 

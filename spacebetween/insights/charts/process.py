@@ -5,7 +5,7 @@ never go on that axis."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from spacebetween.insights.charts.legend import Entry, draw_legend, line_swatch
 from spacebetween.insights.charts.plot import (
@@ -49,6 +49,34 @@ def process_chart(
     chart_id = chart_id_of("process", title, named, sessions, max_gap)
     frame = Frame(0, 100, sessions_spanned(sessions, *[[s for s, _ in points] for _, points in named]))
     body = axes(frame, sessions, lambda v: f"{v:g}%")
+    return lines_chart(
+        chart_id,
+        frame,
+        body,
+        named,
+        title=title,
+        summary=_summary(named),
+        max_gap=max_gap,
+        describe=percent_tooltip,
+        cell=percent,
+    )
+
+
+def lines_chart(
+    chart_id: str,
+    frame: Frame,
+    body: list[str],
+    named: Sequence[tuple[str, Sequence[tuple[int, float]]]],
+    *,
+    title: str,
+    summary: str,
+    max_gap: int,
+    describe: Callable[[str], Callable[[int, float], str]],
+    cell: Callable[[float], str],
+) -> Chart:
+    """Several named series on one axis already drawn in `body`: a line each (its own dash pattern and
+    point shape, `describe(name)` wording each point), the legend, and the data as a table with
+    `cell` wording each value. The ingredients chart and the goals chart (`formulation.chart`)."""
     legend: list[Entry] = []
     for i, (name, points) in enumerate(named):
         style = SERIES_STYLES[i % len(SERIES_STYLES)]
@@ -58,23 +86,22 @@ def process_chart(
             style=style,
             css=f"sb-series sb-series-{i}",
             max_gap=max_gap,
-            describe=percent_tooltip(name),
+            describe=describe(name),
         )
         legend.append((line_swatch(*style), name))
     if not any(points for _, points in named):
         body.append(no_data(NO_SCORES))
     legend_parts, bottom = draw_legend(legend, LEGEND_TOP)
-
     lookup = [dict(points) for _, points in named]
     return make_chart(
         chart_id,
         title=title,
-        summary=_summary(named),
+        summary=summary,
         height=bottom + 8,
         body=body + legend_parts,
         headers=["Session"] + [name for name, _ in named],
         rows=[
-            [str(s)] + [percent(d[s]) if s in d else "" for d in lookup]
+            [str(s)] + [cell(d[s]) if s in d else "" for d in lookup]
             for s in sorted({s for d in lookup for s in d})
         ],
     )
