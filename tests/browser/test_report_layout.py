@@ -16,6 +16,7 @@ from spacebetween.measures import services as measures
 from spacebetween.measures.selectors import licensed_pack, pack_terms_digest
 from spacebetween.relationship import services as relationship
 from tests.browser.conftest import PHONE, serious_accessibility_violations
+from tests.conftest import share_for_supervision
 from tests.insights.conftest import course  # noqa: F401 (the fixture, for the scores)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -78,6 +79,7 @@ def report(alice, admin, course) -> str:  # noqa: F811
             intensity=5,
             share_with_supervisor=True,
         )
+    share_for_supervision(alice, episode)  # the supervision copy holds the shared episodes only
     request = RequestFactory().get("/")
     request.user = alice
     return report_html(request, episode.client, "supervision")  # type: ignore[arg-type]
