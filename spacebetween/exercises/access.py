@@ -12,7 +12,7 @@ from spacebetween.accounts.models import Role, User
 from spacebetween.audit.models import Entity
 from spacebetween.audit.services import record_denied
 from spacebetween.clients.access import NOT_FOUND, READ_ONLY, episodes_for
-from spacebetween.exercises.models import ExerciseAssignment, ReadingShare
+from spacebetween.exercises.models import ExerciseAssignment, PracticeExercise, ReadingShare
 
 
 def _deny(request: HttpRequest | None, user: User, entity: Entity, pk: int, *, forbidden: bool) -> None:
@@ -33,7 +33,10 @@ def get_assignment_for(
     request: HttpRequest | None, user: User, pk: int, *, write: bool = False
 ) -> ExerciseAssignment:
     found = (
-        assignments_for(user, write=write).select_related("episode__client__practice").filter(pk=pk).first()
+        assignments_for(user, write=write)
+        .select_related("episode__client__practice", "practice_exercise")
+        .filter(pk=pk)
+        .first()
     )
     if found is None:
         forbidden = write and assignments_for(user).filter(pk=pk).exists()
@@ -55,5 +58,14 @@ def get_own_reading(request: HttpRequest, user: User, pk: int) -> ReadingShare:
         found = readings_for(user).select_related("episode").filter(pk=pk).first()
     if found is None:
         _deny(request, user, Entity.READING_SHARE, pk, forbidden=False)
+    assert found is not None
+    return found
+
+
+def get_practice_exercise_for(request: HttpRequest, user: User, pk: int) -> PracticeExercise:
+    """One of the user's own practice's exercises; another practice's is 404."""
+    found = PracticeExercise.objects.filter(practice_id=user.practice_id, pk=pk).first()
+    if found is None:
+        _deny(request, user, Entity.PRACTICE_EXERCISE, pk, forbidden=False)
     assert found is not None
     return found

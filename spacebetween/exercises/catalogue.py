@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any
 
 DATA = Path(__file__).resolve().parent / "data"
-FIELD_KINDS = {"text", "feeling", "intensity", "minutes"}
+# What a question can take: free text, a feeling from the list, a 0-100 or 0-10 scale, one option
+# from a list the exercise gives, minutes practised (a timed exercise).
+FIELD_KINDS = {"text", "feeling", "intensity", "scale10", "choice", "minutes"}
 MAX_TEXT = 2000
 MAX_MINUTES = 120
+SCALES = {"intensity": (0, 100), "scale10": (0, 10)}
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,7 @@ class Field:
     label: str
     kind: str  # one of FIELD_KINDS
     required: bool
+    options: tuple[str, ...] = ()  # the list a "choice" question offers
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,8 @@ class Exercise:
     steps: tuple[str, ...]
     fields: tuple[Field, ...]
     minutes: int | None = None  # a suggested length, for a timed practice
+    sources: tuple[str, ...] = ()  # the background it rests on (also in docs/between-sessions.md)
+    practice_written: bool = False  # written by the practice (exercises.own), not shipped with the project
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,8 @@ class Page:
     summary: str
     paragraphs: tuple[str, ...]
     sources: tuple[str, ...]
+    html: str = ""  # a practice's own page: its Markdown rendered safely (exercises.own_pages)
+    practice_written: bool = False
 
 
 @functools.cache
@@ -62,7 +70,13 @@ def exercises() -> dict[str, Exercise]:
         if unknown or len({f.name for f in fields}) != len(fields) or raw["id"] in found:
             raise ValueError(f"exercise {raw['id']!r}: unknown field kinds or repeated names")
         found[raw["id"]] = Exercise(
-            raw["id"], raw["title"], raw["why"], tuple(raw["steps"]), fields, raw.get("minutes")
+            raw["id"],
+            raw["title"],
+            raw["why"],
+            tuple(raw["steps"]),
+            fields,
+            raw.get("minutes"),
+            tuple(raw.get("sources", ())),
         )
     return found
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+import math
+import zoneinfo
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Max, QuerySet
@@ -14,7 +16,7 @@ from django.db.models import Count, Max, QuerySet
 from spacebetween import clock, crypto
 from spacebetween.accounts.models import CLINICAL_ROLES, User
 from spacebetween.clients.models import Episode
-from spacebetween.exercises import catalogue
+from spacebetween.exercises import catalogue, own, own_pages
 from spacebetween.exercises.access import assignments_for, readings_for
 from spacebetween.exercises.models import ExerciseAssignment, ExerciseEntry, ReadingShare
 from spacebetween.exercises.services import entry_context, is_open, practice_today
@@ -51,6 +53,8 @@ class BetweenSessions:
 def _shown(field_: catalogue.Field, value: object) -> str:
     if field_.kind == "intensity":
         return f"{value} out of 100"
+    if field_.kind == "scale10":
+        return f"{value} out of 10"
     if field_.kind == "minutes":
         return f"{value} minute{'' if value == 1 else 's'}"
     return str(value)
@@ -58,7 +62,7 @@ def _shown(field_: catalogue.Field, value: object) -> str:
 
 def entry_answers(assignment: ExerciseAssignment, entry: ExerciseEntry) -> list[tuple[str, str]]:
     answers = json.loads(crypto.decrypt(entry.content, context=entry_context(assignment.pk)))
-    exercise = catalogue.exercises()[assignment.exercise]
+    exercise = own.exercise_of(assignment)
     return [(f.label, _shown(f, answers[f.name])) for f in exercise.fields if f.name in answers]
 
 
@@ -66,7 +70,7 @@ def _views(assignments: Iterable[ExerciseAssignment], today: dict[int, dt.date])
     return [
         AssignmentView(
             a,
-            catalogue.exercises()[a.exercise],
+            own.exercise_of(a),
             a.done,  # type: ignore[attr-defined]
             a.last_done_at,  # type: ignore[attr-defined]
             is_open(a, today[a.episode_id]),
@@ -78,7 +82,7 @@ def _views(assignments: Iterable[ExerciseAssignment], today: dict[int, dt.date])
 def _annotated(user: User) -> QuerySet[ExerciseAssignment]:
     return (
         assignments_for(user)
-        .select_related("episode__client__practice")
+        .select_related("episode__client__practice", "practice_exercise")
         .annotate(done=Count("entries"), last_done_at=Max("entries__recorded_at"))
     )
 
@@ -94,12 +98,12 @@ def between_sessions_for(
         return {}
     assignments = list(_annotated(user).filter(episode_id__in=ids))
     today = {a.episode_id: practice_today(a.episode, now) for a in assignments}
-    shares = readings_for(user).filter(episode_id__in=ids)
+    shares = readings_for(user).filter(episode_id__in=ids).select_related("practice_page")
     found = {pk: BetweenSessions([], []) for pk in ids}
     for view in _views(assignments, today):
         found[view.assignment.episode_id].assignments.append(view)
     for share in shares:
-        found[share.episode_id].readings.append(ReadingView(share, catalogue.pages()[share.page]))
+        found[share.episode_id].readings.append(ReadingView(share, own_pages.page_of(share)))
     return found
 
 
@@ -124,10 +128,50 @@ def portal_between_sessions(user: User, *, now: dt.datetime | None = None) -> Be
     assignments = list(_annotated(user).filter(withdrawn_at__isnull=True, episode__ended_on__isnull=True))
     today = {a.episode_id: practice_today(a.episode, now) for a in assignments}
     views = [v for v in _views(assignments, today) if v.open]
-    readings = [ReadingView(s, catalogue.pages()[s.page]) for s in readings_for(user)]
+    readings = [
+        ReadingView(s, own_pages.page_of(s)) for s in readings_for(user).select_related("practice_page")
+    ]
     return BetweenSessions(views, readings)
 
 
 def own_entries(assignment: ExerciseAssignment) -> list[EntryView]:
     """The client's own entries in one exercise (the caller has checked it is theirs)."""
     return [EntryView(e, entry_answers(assignment, e)) for e in assignment.entries.all()]
+
+
+# --- practice as a process variable (insights.selectors.practice_mechanisms) ---
+
+PRACTICE_WINDOW_DAYS = 7
+
+
+def entries_before_sessions(
+    attended: Mapping[int, Sequence[dt.datetime]], *, time_zone: str, days: int = PRACTICE_WINDOW_DAYS
+) -> dict[int, list[float]]:
+    """Per episode, per attended session in order: how many exercise entries the client recorded in
+    the `days` before the session began. NaN where no exercise was set for any of those days: not
+    being asked is not the same as not practising. Private entries count (only that one was done is
+    used, never what it says). Two queries."""
+    zone = zoneinfo.ZoneInfo(time_zone)
+    windows: dict[int, list[tuple[dt.datetime, dt.date, dt.date, dt.datetime | None]]] = {}
+    for a in ExerciseAssignment.objects.filter(episode_id__in=list(attended)):
+        windows.setdefault(a.episode_id, []).append((a.assigned_at, a.starts_on, a.ends_on, a.withdrawn_at))
+    done: dict[int, list[dt.datetime]] = {}
+    for episode_id, at in ExerciseEntry.objects.filter(assignment__episode_id__in=list(attended)).values_list(
+        "assignment__episode_id", "recorded_at"
+    ):
+        done.setdefault(episode_id, []).append(at)
+    found: dict[int, list[float]] = {}
+    for episode_id, starts in attended.items():
+        row: list[float] = []
+        for start in starts:
+            since = start - dt.timedelta(days=days)
+            first, last = since.astimezone(zone).date(), start.astimezone(zone).date()
+            asked = any(
+                assigned < start and (stopped is None or stopped > since) and opens <= last and ends >= first
+                for assigned, opens, ends, stopped in windows.get(episode_id, [])
+            )
+            row.append(
+                float(sum(since <= at < start for at in done.get(episode_id, []))) if asked else math.nan
+            )
+        found[episode_id] = row
+    return found

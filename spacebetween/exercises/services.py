@@ -20,7 +20,7 @@ from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record, record_denied
 from spacebetween.clients.access import episodes_for
 from spacebetween.clients.models import Episode
-from spacebetween.exercises import catalogue
+from spacebetween.exercises import catalogue, own, own_pages
 from spacebetween.exercises.models import (
     ENTRY_CONTEXT,
     ExerciseAssignment,
@@ -43,6 +43,8 @@ REQUIRED = "Please fill this in."
 TOO_LONG = f"Please keep this under {catalogue.MAX_TEXT} characters."
 NOT_A_FEELING = "Choose one of the feelings in the list."
 NOT_AN_INTENSITY = "Give a number from 0 to 100."
+NOT_ON_THE_SCALE = "Give a number from 0 to 10."
+NOT_AN_OPTION = "Choose one of the options in the list."
 NOT_MINUTES = f"Give a number of minutes from 1 to {catalogue.MAX_MINUTES}."
 ALREADY_WITHDRAWN = "This exercise was already stopped."
 MAX_WINDOW_DAYS = 366
@@ -91,7 +93,7 @@ def exercise_assign(
     """Set `exercise` for the client of an open episode, `frequency` within [starts_on, ends_on]."""
     now = now or clock.now()
     episode = _treating(actor, episode, "exercise-assign")
-    if exercise not in catalogue.exercises():
+    if exercise not in own.assignable(episode.client.practice_id):
         raise ValidationError({"exercise": UNKNOWN_EXERCISE})
     if frequency not in Frequency.values:
         raise ValidationError({"frequency": UNKNOWN_FREQUENCY})
@@ -105,6 +107,9 @@ def exercise_assign(
         assignment = ExerciseAssignment.objects.create(
             episode=episode,
             exercise=exercise,
+            practice_exercise_id=int(exercise.removeprefix(own.PREFIX))
+            if exercise.startswith(own.PREFIX)
+            else None,
             frequency=frequency,
             starts_on=starts_on,
             ends_on=ends_on,
@@ -164,9 +169,14 @@ def _clean_answer(field: catalogue.Field, value: object) -> str | int | None:
         if text not in catalogue.feelings():
             raise ValueError(NOT_A_FEELING)
         return text
-    low, high, message = (
-        (0, 100, NOT_AN_INTENSITY) if field.kind == "intensity" else (1, catalogue.MAX_MINUTES, NOT_MINUTES)
-    )
+    if field.kind == "choice":
+        if text not in field.options:
+            raise ValueError(NOT_AN_OPTION)
+        return text
+    low, high, message = {
+        "intensity": (0, 100, NOT_AN_INTENSITY),
+        "scale10": (0, 10, NOT_ON_THE_SCALE),
+    }.get(field.kind, (1, catalogue.MAX_MINUTES, NOT_MINUTES))
     if not text.isdigit() or not low <= int(text) <= high:
         raise ValueError(message)
     return int(text)
@@ -201,7 +211,9 @@ def entry_record(
     """The client records one go at their exercise; `private` keeps the content from the therapist,
     who then sees only that it was done. Only the client's own, open exercise."""
     now = now or clock.now()
-    assignment = ExerciseAssignment.objects.select_related("episode__client__practice").get(pk=assignment.pk)
+    assignment = ExerciseAssignment.objects.select_related(
+        "episode__client__practice", "practice_exercise"
+    ).get(pk=assignment.pk)
     if actor.role != Role.CLIENT or assignment.episode.client.portal_user_id != actor.pk:
         record_denied(
             actor=actor,
@@ -213,7 +225,7 @@ def entry_record(
         raise PermissionDenied(NOT_ALLOWED)
     if not is_open(assignment, practice_today(assignment.episode, now)):
         raise ValidationError(NOT_OPEN)
-    clean = clean_answers(catalogue.exercises()[assignment.exercise], answers)
+    clean = clean_answers(own.exercise_of(assignment), answers)
     content = crypto.encrypt(json.dumps(clean, ensure_ascii=False), context=entry_context(assignment.pk))
     with transaction.atomic(durable=True):
         entry = ExerciseEntry.objects.create(
@@ -238,16 +250,25 @@ def page_share(
     now: dt.datetime | None = None,
     request: HttpRequest | None = None,
 ) -> ReadingShare:
-    """Share a psychoeducation page with the client of an open episode (once per episode)."""
+    """Share a psychoeducation page (built-in or the practice's own) with the client of an open
+    episode (once per episode)."""
     now = now or clock.now()
     episode = _treating(actor, episode, "page-share")
-    if page not in catalogue.pages():
+    if page not in own_pages.shareable(episode.client.practice_id):
         raise ValidationError({"page": UNKNOWN_PAGE})
     if ReadingShare.objects.filter(episode=episode, page=page).exists():
         raise ValidationError({"page": ALREADY_SHARED})
     try:
         with transaction.atomic(durable=True):
-            share = ReadingShare.objects.create(episode=episode, page=page, shared_by=actor, shared_at=now)
+            share = ReadingShare.objects.create(
+                episode=episode,
+                page=page,
+                practice_page_id=int(page.removeprefix(own_pages.PREFIX))
+                if page.startswith(own_pages.PREFIX)
+                else None,
+                shared_by=actor,
+                shared_at=now,
+            )
             record(
                 action=Action.CREATE,
                 actor=actor,

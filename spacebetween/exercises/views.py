@@ -14,13 +14,30 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from spacebetween import clock
-from spacebetween.accounts.decorators import AuthenticatedHttpRequest, client_required, clinician_required
+from spacebetween.accounts.decorators import (
+    AuthenticatedHttpRequest,
+    client_required,
+    clinician_required,
+    role_required,
+)
+from spacebetween.accounts.models import Role
 from spacebetween.audit.models import Entity, Purpose
 from spacebetween.audit.services import record_reads
 from spacebetween.clients.access import episodes_for, get_episode_for
-from spacebetween.exercises import catalogue, selectors, services
-from spacebetween.exercises.access import get_assignment_for, get_own_assignment, get_own_reading
-from spacebetween.exercises.forms import AssignForm, EntryForm, ShareForm
+from spacebetween.exercises import catalogue, own, own_pages, selectors, services
+from spacebetween.exercises.access import (
+    get_assignment_for,
+    get_own_assignment,
+    get_own_reading,
+    get_practice_exercise_for,
+)
+from spacebetween.exercises.forms import (
+    AssignForm,
+    EntryForm,
+    PracticeExerciseForm,
+    PracticePageForm,
+    ShareForm,
+)
 from spacebetween.safety.crisis import resources_for
 from spacebetween.ui.forms import submit
 
@@ -28,6 +45,9 @@ ASSIGNED = "Exercise set: the client sees it in their portal."
 WITHDRAWN = "Exercise stopped: the client no longer sees it. What they wrote stays."
 SHARED = "Page shared: the client sees it in their portal."
 SAVED = "Saved. Well done for taking the time."
+WRITTEN = "Exercise written: every therapist of the practice can now set it."
+PAGE_WRITTEN = "Page written: every therapist of the practice can now share it."
+RETIRED = "Exercise retired: it is no longer offered. Where it is already set, it goes on."
 
 
 def _posted(request: HttpRequest) -> QueryDict | None:
@@ -49,14 +69,18 @@ def exercise_assign(request: AuthenticatedHttpRequest, episode_id: int) -> HttpR
     episode = get_episode_for(request, request.user, episode_id, write=True)
     today = services.practice_today(episode, clock.now())
     initial = {"frequency": "daily", "starts_on": today, "ends_on": today + dt.timedelta(days=13)}
-    form = AssignForm(_posted(request), initial=initial)
+    form = AssignForm(_posted(request), initial=initial, practice_id=episode.client.practice_id)
     if request.method == "POST":
         if submit(form, services.exercise_assign, actor=request.user, episode=episode, request=request):
             messages.success(request, ASSIGNED)
             return redirect("episode_between_sessions", episode.pk)
     else:
         _audit(request, [(Entity.EPISODE, episode.pk)], Purpose.TREATMENT)
-    context = {"form": form, "episode": episode, "exercises": catalogue.exercises().values()}
+    context = {
+        "form": form,
+        "episode": episode,
+        "exercises": own.assignable(episode.client.practice_id).values(),
+    }
     return render(request, "exercises/assign.html", context, status=_status(form))
 
 
@@ -71,7 +95,7 @@ def episode_between_sessions(request: AuthenticatedHttpRequest, episode_id: int)
         "episode": episode,
         "found": found,
         "can_edit": episodes_for(request.user, write=True).filter(pk=episode.pk).exists(),
-        "share_form": ShareForm(),
+        "share_form": ShareForm(practice_id=episode.client.practice_id),
     }
     return render(request, "exercises/episode.html", context)
 
@@ -93,7 +117,7 @@ def exercise_withdraw(request: AuthenticatedHttpRequest, exercise_id: int) -> Ht
 @clinician_required
 def reading_share(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
     episode = get_episode_for(request, request.user, episode_id, write=True)
-    form = ShareForm(request.POST)
+    form = ShareForm(request.POST, practice_id=episode.client.practice_id)
     if submit(form, services.page_share, actor=request.user, episode=episode, request=request):
         messages.success(request, SHARED)
     else:
@@ -105,15 +129,64 @@ def reading_share(request: AuthenticatedHttpRequest, episode_id: int) -> HttpRes
 @require_GET
 @clinician_required
 def library(request: AuthenticatedHttpRequest) -> HttpResponse:
-    context = {"pages": catalogue.pages().values(), "exercises": catalogue.exercises().values()}
+    context = {
+        "pages": catalogue.pages().values(),
+        "exercises": catalogue.exercises().values(),
+        "practice_written": [(w, own.as_exercise(w)) for w in own.written_for(request.user.practice_id)],
+        "practice_pages": [
+            (w, own_pages.as_page(w)) for w in own_pages.written_for(request.user.practice_id)
+        ],
+        "can_write": request.user.role == Role.THERAPIST,
+    }
     return render(request, "exercises/library.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.THERAPIST)
+def practice_exercise_new(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = PracticeExerciseForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            own.practice_exercise_write(actor=request.user, request=request, **form.service_kwargs())
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, WRITTEN)
+            return redirect("library")
+    context = {"form": form, "blocks": own.BLOCKS}
+    return render(request, "exercises/practice_exercise_new.html", context, status=_status(form))
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.THERAPIST)
+def practice_page_new(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = PracticePageForm(_posted(request))
+    if request.method == "POST":
+        written = submit(form, own_pages.practice_page_write, actor=request.user, request=request)
+        if written is not None:
+            messages.success(request, PAGE_WRITTEN)
+            return redirect("library")
+    return render(request, "exercises/practice_page_new.html", {"form": form}, status=_status(form))
+
+
+@require_POST
+@role_required(Role.THERAPIST)
+def practice_exercise_retire(request: AuthenticatedHttpRequest, practice_exercise_id: int) -> HttpResponse:
+    written = get_practice_exercise_for(request, request.user, practice_exercise_id)
+    try:
+        own.practice_exercise_retire(actor=request.user, written=written, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, RETIRED)
+    return redirect("library")
 
 
 @require_http_methods(["GET", "POST"])
 @client_required
 def portal_exercise(request: AuthenticatedHttpRequest, exercise_id: int) -> HttpResponse:
     assignment = get_own_assignment(request, request.user, exercise_id)
-    exercise = catalogue.exercises()[assignment.exercise]
+    exercise = own.exercise_of(assignment)
     form = EntryForm(_posted(request), exercise=exercise)
     if request.method == "POST" and form.is_valid():
         try:
@@ -132,6 +205,10 @@ def portal_exercise(request: AuthenticatedHttpRequest, exercise_id: int) -> Http
         "form": form,
         "exercise": exercise,
         "open": services.is_open(assignment, services.practice_today(assignment.episode, clock.now())),
+        # A timed exercise with a question for the minutes gets the page's timer (exercises/timer.js).
+        "timer_field": next((f.name for f in exercise.fields if f.kind == "minutes"), None)
+        if exercise.minutes
+        else None,
         "resources": resources_for(client.practice, client),
     }
     return render(request, "exercises/portal_exercise.html", context, status=_status(form))
@@ -142,4 +219,4 @@ def portal_exercise(request: AuthenticatedHttpRequest, exercise_id: int) -> Http
 def portal_reading(request: AuthenticatedHttpRequest, reading_id: int) -> HttpResponse:
     share = get_own_reading(request, request.user, reading_id)
     services.page_read(actor=request.user, share=share, request=request)
-    return render(request, "exercises/portal_reading.html", {"page": catalogue.pages()[share.page]})
+    return render(request, "exercises/portal_reading.html", {"page": own_pages.page_of(share)})

@@ -28,6 +28,7 @@ from tests.browser.conftest import (  # noqa: F401  (the browser fixtures, for t
     sign_in,
 )
 from tests.conftest import FakeClock
+from tests.insights.conftest import course  # noqa: F401  (for test_practice_as_process.py)
 
 THOUGHT_RECORD = {
     "situation": "My friend did not answer my message",
