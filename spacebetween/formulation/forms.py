@@ -11,7 +11,8 @@ from spacebetween.clients.models import Session
 from spacebetween.core.formulation import FIELDS, MAX_FIELD_LENGTH
 from spacebetween.core.goals import GOAL_MAX, GOAL_MIN
 from spacebetween.core.instruments import Instrument
-from spacebetween.formulation.models import Goal
+from spacebetween.core.reconsolidation import MARKER_IDS, MARKERS, OCCASIONS, RESULTS, STEPS
+from spacebetween.formulation.models import FormulationVersion, Goal
 from spacebetween.ui.forms import PageForm
 
 
@@ -66,3 +67,77 @@ class GoalRatingForm(PageForm):
         session.choices = [
             (s.pk, f"Session {n}, {s.starts_at:%d %b %Y}") for n, s in reversed(list(enumerate(sessions, 1)))
         ]
+
+
+# ------------------------------------------------------------------------------ memory reconsolidation
+
+_DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class ReconsolidationForm(PageForm):
+    symptom = forms.CharField(
+        label="A. The symptom to be dissolved, in the client's words",
+        max_length=MAX_FIELD_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    emotional_truth = forms.CharField(
+        label="Its emotional truth: the implicit learning that makes it necessary, in the client's words",
+        max_length=MAX_FIELD_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    formulation = forms.TypedChoiceField(label="Formulation version it follows", coerce=int, required=False)
+    measures = forms.MultipleChoiceField(
+        label="Measures that should move",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The measures this episode uses.",
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        versions: Sequence[FormulationVersion],
+        instruments: Mapping[str, str],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        formulation: Any = self.fields["formulation"]
+        formulation.choices = [("", "None")] + [(v.pk, f"Version {v.number}") for v in versions]
+        measures: Any = self.fields["measures"]
+        measures.choices = [(iid, f"{title} ({iid})") for iid, title in instruments.items()]
+
+
+class StepForm(PageForm):
+    step = forms.ChoiceField(label="Step", choices=[(s, f"{letter}. {label}") for s, letter, label in STEPS])
+    occurred_on = forms.DateField(label="Date", widget=_DATE)
+    text = forms.CharField(
+        label="What happened, in the client's words",
+        max_length=MAX_FIELD_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class MarkerCheckForm(PageForm):
+    occasion = forms.ChoiceField(label="When", choices=OCCASIONS)
+    checked_on = forms.DateField(label="Date checked", widget=_DATE)
+    note = forms.CharField(
+        label="Note (optional)",
+        required=False,
+        max_length=MAX_FIELD_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for marker, label in MARKERS:
+            self.fields[marker] = forms.ChoiceField(label=label, choices=RESULTS, widget=forms.RadioSelect)
+        self.order_fields(["occasion", "checked_on", *MARKER_IDS, "note"])
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "occasion": data["occasion"],
+            "checked_on": data["checked_on"],
+            "results": {m: data[m] for m in MARKER_IDS},
+            "note": data.get("note", ""),
+        }

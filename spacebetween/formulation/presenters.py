@@ -10,9 +10,10 @@ from spacebetween.audit.models import Entity
 from spacebetween.clients.access import episodes_for
 from spacebetween.clients.models import Episode
 from spacebetween.core.goals import MAX_ACTIVE_GOALS
+from spacebetween.core.reconsolidation import JUXTAPOSITION
 from spacebetween.formulation import selectors
 from spacebetween.formulation.chart import goals_chart
-from spacebetween.formulation.forms import GoalForm, GoalRatingForm
+from spacebetween.formulation.forms import GoalForm, GoalRatingForm, MarkerCheckForm, StepForm
 from spacebetween.insights.presenters import episode_views
 
 THRESHOLD_NOTE = (
@@ -52,6 +53,7 @@ def workspace(
         "rating_form": rating_form or GoalRatingForm(goals=active, sessions=sessions),
         "can_add_goal": len(active) < MAX_ACTIVE_GOALS,
         "insight_views": episode_views(user, [episode], episode.client.practice),
+        "reconsolidation": selectors.reconsolidation_works(episode),
     }
 
 
@@ -61,4 +63,37 @@ def shown(context: dict[str, Any]) -> list[tuple[Entity, object]]:
     if context["latest"] is not None:
         entities.append((Entity.FORMULATION_VERSION, context["latest"].pk))
     entities += [(Entity.GOAL, p.goal.pk) for p in context["progress"]]
+    entities += [(Entity.RECONSOLIDATION_WORK, w.work.pk) for w in context["reconsolidation"]]
     return entities
+
+
+def reconsolidation_page(
+    user: User,
+    episode: Episode,
+    work: selectors.WorkView,
+    *,
+    step_form: StepForm | None = None,
+    marker_form: MarkerCheckForm | None = None,
+) -> dict[str, Any]:
+    """One piece of reconsolidation work: its steps and marker checks as a dated timeline, the
+    follow-ups due, and (for the treating therapist) the forms for the next step and a marker check."""
+    following = work.next_step or JUXTAPOSITION
+    return {
+        "episode": episode,
+        "view": work,
+        "can_edit": episodes_for(user, write=True).filter(pk=episode.pk).exists(),
+        "step_form": step_form or StepForm(initial={"step": following}),
+        "marker_form": marker_form or MarkerCheckForm(),
+        "measures": [selectors.episode_instruments(episode).get(m, m) for m in work.work.measures],
+    }
+
+
+def reconsolidation_shown(context: dict[str, Any]) -> list[tuple[Entity, object]]:
+    """What the work's page showed, for the audit log: ids only."""
+    view: selectors.WorkView = context["view"]
+    return [
+        (Entity.EPISODE, context["episode"].pk),
+        (Entity.RECONSOLIDATION_WORK, view.work.pk),
+        *((Entity.RECONSOLIDATION_STEP, s.pk) for s in view.steps),
+        *((Entity.MARKER_CHECK, c.pk) for c in view.checks),
+    ]

@@ -9,11 +9,31 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 from spacebetween import clock
 from spacebetween.clients.models import Attendance, Episode, Session
 from spacebetween.core.formulation import FIELDS, FieldChange, compare
 from spacebetween.core.goals import GoalChange, goal_change
-from spacebetween.formulation.models import FormulationVersion, Goal
+from spacebetween.core.reconsolidation import (
+    JUXTAPOSITION,
+    MARKERS,
+    OCCASIONS,
+    RESULTS,
+    STEP_IDS,
+    STEP_LABELS,
+    STEPS,
+    FollowUp,
+    follow_ups,
+)
+from spacebetween.formulation.models import (
+    FormulationVersion,
+    Goal,
+    MarkerCheck,
+    ReconsolidationStep,
+    ReconsolidationWork,
+)
+from spacebetween.measures.selectors import assignments_for_episode, episode_plan_rows, instruments_for
 
 
 @dataclass(frozen=True)
@@ -108,3 +128,93 @@ def goal_progress(episode: Episode, sessions: Sequence[Session]) -> list[GoalPro
 
 def active_goals(episode: Episode) -> list[Goal]:
     return list(Goal.objects.filter(episode=episode, closed_at__isnull=True).order_by("created_at", "pk"))
+
+
+def episode_instruments(episode: Episode) -> dict[str, str]:
+    """The instruments the episode uses (its measurement plan, and any questionnaire assigned in it)
+    that the practice can still use: {id: title}."""
+    available = instruments_for(episode.client.practice)
+    used = {row.instrument_id for row in episode_plan_rows(episode)}
+    used |= set(assignments_for_episode(episode).values_list("instrument_id", flat=True))
+    return {iid: available[iid].title for iid in sorted(used) if iid in available}
+
+
+# ------------------------------------------------------------------------------ memory reconsolidation
+
+
+@dataclass(frozen=True)
+class Event:
+    """One dated event of a piece of reconsolidation work, for its timeline."""
+
+    on: dt.date
+    letter: str  # the step's letter, A-E
+    title: str
+    text: str
+    results: list[tuple[str, str]]  # (marker label, result label), for a marker check
+
+
+@dataclass(frozen=True)
+class WorkView:
+    work: ReconsolidationWork
+    number: int  # 1, 2, ... in the episode
+    steps: list[ReconsolidationStep]
+    checks: list[MarkerCheck]
+    follow_ups: list[FollowUp]
+    next_step: str | None  # the step to record next (B, C, D), None once D is there (D may repeat)
+    juxtaposed: bool
+
+    @property
+    def events(self) -> list[Event]:
+        """Steps and marker checks as dated events, oldest first (step A dated when it was written)."""
+        markers, results = dict(MARKERS), dict(RESULTS)
+        letters = {s: letter for s, letter, _ in STEPS}
+        events = [
+            Event(self.work.created_at.date(), "A", "Symptom and its emotional truth", self.work.symptom, [])
+        ]
+        events += [Event(s.occurred_on, letters[s.step], STEP_LABELS[s.step], s.text, []) for s in self.steps]
+        events += [
+            Event(
+                c.checked_on,
+                "E",
+                f"Verification markers: {dict(OCCASIONS)[c.occasion].lower()}",
+                c.note,
+                [(markers[m], results[r]) for m, r in c.results()],
+            )
+            for c in self.checks
+        ]
+        return sorted(events, key=lambda e: (e.on, e.letter))
+
+
+def reconsolidation_works(episode: Episode, *, now: dt.datetime | None = None) -> list[WorkView]:
+    """The episode's reconsolidation work, first started first, each with its steps, its marker checks
+    and its follow-ups (due / overdue from the latest juxtaposition)."""
+    today = timezone.localdate(now or clock.now())
+    works = (
+        ReconsolidationWork.objects.filter(episode=episode)
+        .select_related("formulation")
+        .prefetch_related("steps", "checks")
+        .order_by("created_at", "pk")
+    )
+    result = []
+    for number, work in enumerate(works, start=1):
+        steps = sorted(work.steps.all(), key=lambda s: s.number)
+        checks = sorted(work.checks.all(), key=lambda c: (c.checked_on, c.number))
+        juxtapositions = [s.occurred_on for s in steps if s.step == JUXTAPOSITION]
+        kinds = {s.step for s in steps}
+        following = next((s for s in STEP_IDS if s not in kinds), None)
+        result.append(
+            WorkView(
+                work,
+                number,
+                steps,
+                checks,
+                follow_ups(max(juxtapositions, default=None), today, {c.occasion for c in checks}),
+                following,
+                bool(juxtapositions),
+            )
+        )
+    return result
+
+
+def reconsolidation_work(episode: Episode, work_id: int) -> WorkView | None:
+    return next((w for w in reconsolidation_works(episode) if w.work.pk == work_id), None)

@@ -16,3 +16,25 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("episodes/<int:episode_id>/goals/rate/", views.goal_rate, name="goal_rate"),
     path("episodes/<int:episode_id>/goals/close/", views.goal_close, name="goal_close"),
 ]
+urlpatterns += [
+    path(
+        "episodes/<int:episode_id>/reconsolidation/new/",
+        views.reconsolidation_start,
+        name="reconsolidation_start",
+    ),
+    path(
+        "episodes/<int:episode_id>/reconsolidation/<int:work_id>/",
+        views.reconsolidation_work,
+        name="reconsolidation_work",
+    ),
+    path(
+        "episodes/<int:episode_id>/reconsolidation/<int:work_id>/steps/",
+        views.reconsolidation_step,
+        name="reconsolidation_step",
+    ),
+    path(
+        "episodes/<int:episode_id>/reconsolidation/<int:work_id>/markers/",
+        views.marker_check,
+        name="marker_check",
+    ),
+]

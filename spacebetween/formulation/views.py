@@ -4,10 +4,13 @@ supervisor reads an episode shared for supervision (403 on a write); anyone else
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -17,9 +20,19 @@ from spacebetween.audit.services import record_reads
 from spacebetween.clients.access import get_episode_for
 from spacebetween.clients.models import Episode, Session
 from spacebetween.formulation import presenters, selectors, services
-from spacebetween.formulation.forms import FormulationForm, GoalForm, GoalRatingForm
+from spacebetween.formulation.forms import (
+    FormulationForm,
+    GoalForm,
+    GoalRatingForm,
+    MarkerCheckForm,
+    ReconsolidationForm,
+    StepForm,
+)
 from spacebetween.formulation.models import Goal
 from spacebetween.measures.selectors import instruments_for
+from spacebetween.ui.forms import PageForm, submit
+
+T = TypeVar("T")
 
 SAVED = "The formulation is saved as version {number}; earlier versions are kept."
 GOAL_ADDED = "The goal is added."
@@ -145,3 +158,99 @@ def goal_close(request: AuthenticatedHttpRequest, episode_id: int) -> HttpRespon
     services.goal_close(actor=request.user, goal=goal, request=request)
     messages.success(request, GOAL_CLOSED)
     return redirect("formulation_workspace", episode.pk)
+
+
+# ------------------------------------------------------------------------------ memory reconsolidation
+
+STARTED = "The reconsolidation work is started."
+STEP_SAVED = "The step is recorded."
+CHECK_SAVED = "The verification markers are recorded."
+
+
+def _attempt(form: PageForm, operation: Callable[..., T], **kwargs: Any) -> T | None:
+    """Run the service; None, with its refusal on the form, if it refuses."""
+    try:
+        return operation(**kwargs)
+    except ValidationError as exc:
+        form.add_service_errors(exc)
+        return None
+
+
+def _work(episode: Episode, work_id: int) -> selectors.WorkView:
+    found = selectors.reconsolidation_work(episode, work_id)
+    if found is None:
+        raise Http404("No such reconsolidation work in this episode.")
+    return found
+
+
+def _work_page(
+    request: AuthenticatedHttpRequest, episode: Episode, work_id: int, status: int = 200, **forms: object
+) -> HttpResponse:
+    context = presenters.reconsolidation_page(request.user, episode, _work(episode, work_id), **forms)  # type: ignore[arg-type]
+    _reads(request, presenters.reconsolidation_shown(context))
+    return render(request, "formulation/reconsolidation.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@clinician_required
+def reconsolidation_start(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
+    episode = get_episode_for(request, request.user, episode_id, write=True)
+    versions = selectors.versions(episode)
+    form = ReconsolidationForm(
+        request.POST if request.method == "POST" else None,
+        versions=versions,
+        instruments=selectors.episode_instruments(episode),
+        initial={"formulation": versions[0].pk if versions else ""},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = {
+            **form.cleaned_data,
+            "formulation": next((v for v in versions if v.pk == form.cleaned_data["formulation"]), None),
+        }
+        work = _attempt(
+            form, services.reconsolidation_start, actor=request.user, episode=episode, request=request, **data
+        )
+        if work is not None:
+            messages.success(request, STARTED)
+            return redirect("reconsolidation_work", episode.pk, work.pk)
+    context = {"form": form, "episode": episode}
+    return render(
+        request, "formulation/reconsolidation_start.html", context, status=400 if form.errors else 200
+    )
+
+
+@require_http_methods(["GET"])
+@clinician_required
+def reconsolidation_work(request: AuthenticatedHttpRequest, episode_id: int, work_id: int) -> HttpResponse:
+    return _work_page(request, get_episode_for(request, request.user, episode_id), work_id)
+
+
+@require_http_methods(["POST"])
+@clinician_required
+def reconsolidation_step(request: AuthenticatedHttpRequest, episode_id: int, work_id: int) -> HttpResponse:
+    episode = get_episode_for(request, request.user, episode_id, write=True)
+    work = _work(episode, work_id).work
+    form = StepForm(request.POST)
+    saved = submit(form, services.reconsolidation_step_add, actor=request.user, work=work, request=request)
+    if saved is not None:
+        messages.success(request, STEP_SAVED)
+        return redirect("reconsolidation_work", episode.pk, work.pk)
+    return _work_page(request, episode, work_id, status=400, step_form=form)
+
+
+@require_http_methods(["POST"])
+@clinician_required
+def marker_check(request: AuthenticatedHttpRequest, episode_id: int, work_id: int) -> HttpResponse:
+    episode = get_episode_for(request, request.user, episode_id, write=True)
+    work = _work(episode, work_id).work
+    form = MarkerCheckForm(request.POST)
+    if not form.is_valid():
+        return _work_page(request, episode, work_id, status=400, marker_form=form)
+    kwargs = form.service_kwargs()
+    saved = _attempt(
+        form, services.marker_check_add, actor=request.user, work=work, request=request, **kwargs
+    )
+    if saved is not None:
+        messages.success(request, CHECK_SAVED)
+        return redirect("reconsolidation_work", episode.pk, work.pk)
+    return _work_page(request, episode, work_id, status=400, marker_form=form)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.template.loader import render_to_string
 
 from spacebetween.clients.models import Client
-from spacebetween.notes.selectors import progress_notes_for_export
+from spacebetween.notes.selectors import asked_questions_for_export, progress_notes_for_export
 
 FILENAME = "progress-notes.html"
 
@@ -16,4 +16,6 @@ def progress_notes_html(client: Client) -> str | None:
     notes = progress_notes_for_export(client)
     if not notes:
         return None
-    return render_to_string("notes/export_progress_notes.html", {"client": client, "notes": notes})
+    asked = asked_questions_for_export(client)
+    rows = [(note, addenda, asked.get(note.session_id, [])) for note, addenda in notes]
+    return render_to_string("notes/export_progress_notes.html", {"client": client, "notes": rows})

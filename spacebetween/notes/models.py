@@ -8,6 +8,11 @@
   never exported, reported or served by the API; a supervisor reads one only when the therapist shares
   that very note for supervision.
 
+- `SupervisionNote`: the supervisor's notes on an episode shared for supervision, encrypted like a
+  process note, read by their author and the treating therapist only.
+- `SocraticQuestion` (a practice's library of open questions) and `SessionQuestion` (those pinned to
+  a session's plan, ticked in its progress note).
+
 A note is a draft until its author signs it; a signed note is never edited again, only added to by
 addenda (timestamped, signed by the note's author). Writes go through `notes.services`, reads through
 `notes.selectors`; nothing here decides who may see what.
@@ -117,3 +122,80 @@ class ProcessAddendum(Addendum):
 
     def __str__(self) -> str:
         return f"Addendum {self.number} to {self.note}"
+
+
+# A supervision note's ciphertext is bound to its episode and its place in that episode's list.
+SUPERVISION_NOTE_CONTEXT = "notes.SupervisionNote.body:episode={episode_id}:number={number}"
+
+
+class SupervisionNote(models.Model):
+    """What the supervisor wrote about an episode its therapist shared for supervision: a dated,
+    signed entry, never edited (a later thought is a later note). Read by the supervisor who wrote it
+    and by the episode's treating therapist; no one else, and never exported. `body` is ciphertext
+    (crypto.encrypt, SUPERVISION_NOTE_CONTEXT), as a process note's."""
+
+    episode = models.ForeignKey("clients.Episode", on_delete=models.PROTECT, related_name="+")
+    number = models.PositiveIntegerField()  # 1, 2, ... within the episode
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    written_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["episode", "number"], name="notes_supervision_note_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"Supervision note {self.number} on episode {self.episode_id}"
+
+
+class QuestionPurpose(models.TextChoices):
+    """What an open question is for (docs/notes.md: Padesky 1993; Overholser 1993; Clark & Egan 2015)."""
+
+    PATTERNS = "patterns", "Exploring patterns"
+    PAST_IN_PRESENT = "past", "The past in the present"
+    EVIDENCE = "evidence", "Evidence and alternatives"
+    HERE_AND_NOW = "here-and-now", "The here-and-now of the relationship"
+
+
+class SocraticQuestion(models.Model):
+    """One question of a practice's library. Without any row for a purpose the built-in questions
+    (`notes.defaults.SOCRATIC_QUESTIONS`) apply."""
+
+    practice = models.ForeignKey("practice.Practice", on_delete=models.CASCADE, related_name="+")
+    purpose = models.CharField(max_length=16, choices=QuestionPurpose.choices)
+    position = models.PositiveIntegerField()
+    text = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["practice", "purpose", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "purpose", "position"], name="notes_socratic_question_position"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class SessionQuestion(models.Model):
+    """A question pinned to a session's plan: its wording is copied, so a later edit of the library
+    leaves the plan as it was. Ticked in the progress note when asked, with what it opened; part of the
+    progress note, so stored as it is."""
+
+    session = models.ForeignKey("clients.Session", on_delete=models.PROTECT, related_name="+")
+    purpose = models.CharField(max_length=16, choices=QuestionPurpose.choices)
+    text = models.CharField(max_length=300)
+    position = models.PositiveIntegerField()
+    asked = models.BooleanField(default=False)
+    opened = models.TextField(blank=True)  # what asking it opened, in a line or two
+
+    class Meta:
+        ordering = ["session", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "text"], name="notes_session_question_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.text

@@ -19,11 +19,19 @@ from spacebetween import clock, crypto
 from spacebetween.accounts.models import CLINICAL_ROLES, User
 from spacebetween.audit.models import Entity, Purpose
 from spacebetween.audit.services import record_denied, record_reads
-from spacebetween.clients.access import NOT_FOUND, sessions_for
+from spacebetween.clients.access import NOT_FOUND, episodes_for, sessions_for
 from spacebetween.clients.models import Attendance, Client, Episode, Session
 from spacebetween.notes.defaults import DEFAULT_HEADINGS, DEFAULT_NAMES, prefill
-from spacebetween.notes.models import NoteKind, NoteTemplate, ProcessNote, ProgressNote
-from spacebetween.notes.services import MODELS, addendum_context, note_context
+from spacebetween.notes.library import PurposeQuestions, library
+from spacebetween.notes.models import (
+    NoteKind,
+    NoteTemplate,
+    ProcessNote,
+    ProgressNote,
+    SessionQuestion,
+    SupervisionNote,
+)
+from spacebetween.notes.services import MODELS, addendum_context, note_context, supervision_context
 
 
 @dataclass(frozen=True)
@@ -161,6 +169,16 @@ def session_notes(user: User, episode: Episode, *, now: dt.datetime | None = Non
     ]
 
 
+def asked_questions_for_export(client: Client) -> dict[int, list[SessionQuestion]]:
+    """Per session, the Socratic questions ticked as asked in its progress note, with what they opened:
+    part of the progress note, so exported with it."""
+    asked: dict[int, list[SessionQuestion]] = {}
+    rows = SessionQuestion.objects.filter(session__episode__client=client, asked=True).order_by("position")
+    for row in rows:
+        asked.setdefault(row.session_id, []).append(row)
+    return asked
+
+
 def progress_notes_for_export(client: Client) -> list[tuple[ProgressNote, list[AddendumView]]]:
     """The client's signed progress notes with their addenda, for the subject access archive. Process
     notes are never exported: this reads `ProgressNote` only."""
@@ -168,3 +186,104 @@ def progress_notes_for_export(client: Client) -> list[tuple[ProgressNote, list[A
     return [
         (n, _text(n)[1]) for n in notes.select_related("session", "author").order_by("session__starts_at")
     ]
+
+
+@dataclass(frozen=True)
+class SupervisionNoteView:
+    number: int
+    author: str
+    written_at: dt.datetime
+    body: str
+
+
+def supervises(user: User, episode: Episode) -> bool:
+    """Whether `user` is the supervisor of this episode's therapist and the episode is shared."""
+    return (
+        user.role in CLINICAL_ROLES
+        and episode.therapist_id != user.pk
+        and episodes_for(user)
+        .filter(pk=episode.pk, shared_for_supervision=True, therapist__supervisor_id=user.pk)
+        .exists()
+    )
+
+
+def supervision_notes(request: HttpRequest | None, user: User, episode: Episode) -> list[SupervisionNoteView]:
+    """An episode's supervision notes, decrypted, for its treating therapist or the supervisor of an
+    episode shared for supervision (anyone else gets none); the read is audited."""
+    if user.role not in CLINICAL_ROLES or not (episode.therapist_id == user.pk or supervises(user, episode)):
+        return []
+    notes = list(
+        SupervisionNote.objects.filter(episode_id=episode.pk).select_related("author").order_by("number")
+    )
+    if notes:
+        with transaction.atomic():
+            record_reads(
+                actor=user,
+                entities=[(Entity.SUPERVISION_NOTE, n.pk) for n in notes],
+                purpose=Purpose.TREATMENT,
+                request=request,
+            )
+    return [
+        SupervisionNoteView(
+            n.number,
+            n.author.full_name,
+            n.written_at,
+            crypto.decrypt(n.body, context=supervision_context(episode.pk, n.number)),
+        )
+        for n in notes
+    ]
+
+
+def episode_session_notes(
+    user: User, episode: Episode, *, now: dt.datetime | None = None
+) -> list[SessionNotes]:
+    """`session_notes` over all of an episode's sessions (the supervision page lists them all)."""
+    episode.shown_sessions = list(Session.objects.filter(episode=episode).order_by("starts_at"))  # type: ignore[attr-defined]
+    return session_notes(user, episode, now=now)
+
+
+def questions_library(practice_id: int) -> list[PurposeQuestions]:
+    return library(practice_id)
+
+
+def session_questions(session: Session) -> list[SessionQuestion]:
+    """The questions pinned to a session's plan, in order. The caller already read the session
+    through `clients.access`; the questions are part of its progress note and read with it."""
+    return list(SessionQuestion.objects.filter(session=session).order_by("position"))
+
+
+@dataclass(frozen=True)
+class NoteHit:
+    kind: str  # "progress" or "process"
+    entity: Entity
+    entity_id: int
+    session: Session
+    text: str  # the note's text (and its addenda), decrypted in memory only
+
+
+def notes_matching(user: User, query: str) -> list[NoteHit]:
+    """The notes in `user`'s own reach whose text holds `query` (case-insensitive), for the caseload
+    search (spacebetween.search, which audits what it shows). Progress notes: on sessions the user may
+    read (clients.access). Process notes: only the user's own, as their author, on a session they still
+    treat; a shared one is never found by the supervisor. Ciphertext is decrypted here, in memory, one
+    note at a time; nothing is indexed. Nothing matches an empty query."""
+    needle = query.casefold()
+    if not needle or user.role not in CLINICAL_ROLES:
+        return []
+    hits: list[NoteHit] = []
+    progress = ProgressNote.objects.filter(session__in=sessions_for(user)).select_related(
+        "session", "session__episode", "session__episode__client"
+    )
+    for note in progress.prefetch_related("addenda"):
+        text = "\n".join([note.body, *(a.body for a in note.addenda.all())])
+        if needle in text.casefold():
+            hits.append(NoteHit(NoteKind.PROGRESS, Entity.PROGRESS_NOTE, note.pk, note.session, text))
+    own = ProcessNote.objects.filter(author=user, session__in=sessions_for(user, write=True)).select_related(
+        "session", "session__episode", "session__episode__client"
+    )
+    for process in own:
+        body, addenda = _text(process)
+        text = "\n".join([body, *(a.body for a in addenda)])
+        if needle in text.casefold():
+            hits.append(NoteHit(NoteKind.PROCESS, Entity.PROCESS_NOTE, process.pk, process.session, text))
+    return hits

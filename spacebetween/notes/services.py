@@ -18,17 +18,23 @@ from spacebetween import clock, crypto
 from spacebetween.accounts.models import Role, User
 from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record, record_denied
-from spacebetween.clients.access import sessions_for
-from spacebetween.clients.models import Session
+from spacebetween.clients.access import episodes_for, sessions_for
+from spacebetween.clients.models import Episode, Session
+from spacebetween.notes.library import library
 from spacebetween.notes.models import (
     PROCESS_ADDENDUM_CONTEXT,
     PROCESS_NOTE_CONTEXT,
+    SUPERVISION_NOTE_CONTEXT,
     NoteKind,
     NoteTemplate,
     ProcessAddendum,
     ProcessNote,
     ProgressAddendum,
     ProgressNote,
+    QuestionPurpose,
+    SessionQuestion,
+    SocraticQuestion,
+    SupervisionNote,
 )
 
 MAX_NOTE_LENGTH = 20_000
@@ -61,12 +67,32 @@ MODELS: dict[
 }
 
 
+NOT_SUPERVISOR = (
+    "Only the therapist's supervisor writes supervision notes, on an episode shared for supervision."
+)
+EMPTY_SUPERVISION = "Write the supervision note before saving it."
+MAX_QUESTIONS = 12
+MAX_QUESTION_LENGTH = 300
+MAX_OPENED_LENGTH = 1_000
+LIBRARY_ADMIN_ONLY = "Only the practice admin can change the Socratic questions."
+QUESTIONS_REQUIRED = (
+    f"Give between 1 and {MAX_QUESTIONS} questions, one a line, each under {MAX_QUESTION_LENGTH} characters."
+)
+UNKNOWN_PURPOSE = "Choose which group of questions to save."
+PICK_QUESTIONS = "Choose at least one question from the library to pin."
+OPENED_TOO_LONG = f"Keep what it opened under {MAX_OPENED_LENGTH:,} characters."
+
+
 def note_context(session_id: int) -> str:
     return PROCESS_NOTE_CONTEXT.format(session_id=session_id)
 
 
 def addendum_context(note_id: int, number: int) -> str:
     return PROCESS_ADDENDUM_CONTEXT.format(note_id=note_id, number=number)
+
+
+def supervision_context(episode_id: int, number: int) -> str:
+    return SUPERVISION_NOTE_CONTEXT.format(episode_id=episode_id, number=number)
 
 
 def _kind(kind: str) -> tuple[Any, Any]:
@@ -260,3 +286,168 @@ def note_template_save(
             request=request,
         )
     return template
+
+
+def supervision_note_add(
+    *,
+    actor: User,
+    episode: Episode,
+    body: str,
+    now: dt.datetime | None = None,
+    request: Any = None,
+) -> SupervisionNote:
+    """A dated, signed supervision note on an episode, by the supervisor of its therapist, while the
+    episode is shared for supervision; encrypted like a process note. Anyone else: refused, audited."""
+    now = now or clock.now()
+    supervised = episodes_for(actor).filter(
+        pk=episode.pk, shared_for_supervision=True, therapist__supervisor_id=actor.pk
+    )
+    if actor.role not in (Role.THERAPIST, Role.SUPERVISOR) or not supervised.exists():
+        record_denied(
+            actor=actor,
+            entity_type=Entity.EPISODE,
+            entity_id=episode.pk,
+            detail="supervision-note",
+            action=Action.CREATE,
+            request=request,
+        )
+        raise PermissionDenied(NOT_SUPERVISOR)
+    body = _clean_body(body)
+    if not body:
+        raise ValidationError({"body": EMPTY_SUPERVISION})
+    with transaction.atomic(durable=True):
+        Episode.objects.select_for_update().filter(pk=episode.pk).first()  # numbers one at a time
+        number = SupervisionNote.objects.filter(episode_id=episode.pk).count() + 1
+        note = SupervisionNote.objects.create(
+            episode_id=episode.pk,
+            number=number,
+            author=actor,
+            body=crypto.encrypt(body, context=supervision_context(episode.pk, number)),
+            written_at=now,
+        )
+        record(
+            action=Action.CREATE,
+            actor=actor,
+            entity_type=Entity.SUPERVISION_NOTE,
+            entity_id=note.pk,
+            purpose=Purpose.TREATMENT,
+            request=request,
+        )
+    return note
+
+
+def socratic_questions_save(
+    *, actor: User, purpose: str, questions: Sequence[str], request: Any = None
+) -> list[SocraticQuestion]:
+    """The practice's own questions for one purpose, in order, replacing the ones it had (or the
+    built-in ones). Questions already pinned to a session keep their wording."""
+    if actor.role != Role.ADMIN:
+        record_denied(actor=actor, entity_type=Entity.SOCRATIC_QUESTION, detail="role", action=Action.UPDATE)
+        raise PermissionDenied(LIBRARY_ADMIN_ONLY)
+    if purpose not in QuestionPurpose.values:
+        raise ValidationError(UNKNOWN_PURPOSE)
+    clean = list(dict.fromkeys(q.strip() for q in questions if q.strip()))
+    if not clean or len(clean) > MAX_QUESTIONS or any(len(q) > MAX_QUESTION_LENGTH for q in clean):
+        raise ValidationError({"questions": QUESTIONS_REQUIRED})
+    with transaction.atomic(durable=True):
+        SocraticQuestion.objects.filter(practice_id=actor.practice_id, purpose=purpose).delete()
+        rows = SocraticQuestion.objects.bulk_create(
+            SocraticQuestion(practice_id=actor.practice_id, purpose=purpose, position=i, text=text)
+            for i, text in enumerate(clean, start=1)
+        )
+        record(
+            action=Action.UPDATE,
+            actor=actor,
+            entity_type=Entity.SOCRATIC_QUESTION,
+            entity_id=purpose,
+            purpose=Purpose.OPERATIONS,
+            request=request,
+        )
+    return rows
+
+
+def session_questions_pin(
+    *, actor: User, session: Session, picks: Sequence[str], request: Any = None
+) -> list[SessionQuestion]:
+    """Pin questions of the practice's library to a session's plan. `picks` are "purpose:index"
+    (index from 0 in that purpose's list as the page showed it); one already pinned stays as it is."""
+    session = _treating(actor, session, Action.UPDATE)
+    questions = {
+        f"{group.purpose}:{i}": (group.purpose, text)
+        for group in library(session.episode.client.practice_id)
+        for i, text in enumerate(group.questions)
+    }
+    chosen = [questions[p] for p in dict.fromkeys(picks) if p in questions]
+    if not chosen or len(chosen) != len(set(picks)):
+        raise ValidationError({"picks": PICK_QUESTIONS})
+    with transaction.atomic(durable=True):
+        pinned = set(SessionQuestion.objects.filter(session=session).values_list("text", flat=True))
+        position = SessionQuestion.objects.filter(session=session).count()
+        created = []
+        for purpose, text in chosen:
+            if text in pinned:
+                continue
+            position += 1
+            created.append(
+                SessionQuestion.objects.create(session=session, purpose=purpose, text=text, position=position)
+            )
+        record(
+            action=Action.UPDATE,
+            actor=actor,
+            entity_type=Entity.SESSION,
+            entity_id=session.pk,
+            purpose=Purpose.TREATMENT,
+            request=request,
+            detail=f"{len(created)} question(s) pinned",
+        )
+    return created
+
+
+def session_questions_tick(
+    *,
+    actor: User,
+    session: Session,
+    asked: Sequence[int],
+    opened: dict[int, str],
+    request: Any = None,
+) -> list[SessionQuestion]:
+    """Mark which pinned questions were asked (the rest not), each with what it opened."""
+    session = _treating(actor, session, Action.UPDATE)
+    clean = {pk: text.replace("\r\n", "\n").strip() for pk, text in opened.items()}
+    if any(len(text) > MAX_OPENED_LENGTH for text in clean.values()):
+        raise ValidationError({"opened": OPENED_TOO_LONG})
+    if ProgressNote.objects.filter(session=session, signed_at__isnull=False).exists():
+        raise ValidationError(LOCKED)
+    with transaction.atomic(durable=True):
+        rows = list(SessionQuestion.objects.select_for_update().filter(session=session))
+        for row in rows:
+            row.asked = row.pk in set(asked)
+            row.opened = clean.get(row.pk, "") if row.asked else ""
+            row.save(update_fields=["asked", "opened"])
+        record(
+            action=Action.UPDATE,
+            actor=actor,
+            entity_type=Entity.SESSION,
+            entity_id=session.pk,
+            purpose=Purpose.TREATMENT,
+            request=request,
+            detail="questions ticked",
+        )
+    return rows
+
+
+def session_question_unpin(*, actor: User, session: Session, question_id: int, request: Any = None) -> None:
+    """Take a question off the session's plan."""
+    session = _treating(actor, session, Action.UPDATE)
+    with transaction.atomic(durable=True):
+        deleted, _ = SessionQuestion.objects.filter(session=session, pk=question_id).delete()
+        if not deleted:
+            raise ValidationError({"picks": PICK_QUESTIONS})
+        record(
+            action=Action.DELETE,
+            actor=actor,
+            entity_type=Entity.SESSION_QUESTION,
+            entity_id=question_id,
+            purpose=Purpose.TREATMENT,
+            request=request,
+        )

@@ -10,6 +10,8 @@ from django import forms
 from spacebetween.clients.forms import PageForm
 from spacebetween.core.instruments import Instrument
 from spacebetween.relationship.measures import MAX_NOTE_LENGTH, SESSION_RATING, Feeling, Intensity
+from spacebetween.relationship.models import Repaired, RuptureKind, ThemeKind
+from spacebetween.relationship.services import MAX_RUPTURE_TEXT, MAX_THEME_LABEL
 
 
 class ReflectionForm(PageForm):
@@ -90,3 +92,47 @@ class ReflectionForm(PageForm):
             "note": data["note"],
             "share_with_supervisor": data["share_with_supervisor"],
         }
+
+
+class RuptureNoteForm(PageForm):
+    """A short note on an alliance rupture (Safran & Muran 2000; Eubanks, Muran & Safran 2018)."""
+
+    what_happened = forms.CharField(
+        label="What happened",
+        max_length=MAX_RUPTURE_TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The moment the work between you broke down or strained, in a few lines.",
+    )
+    therapist_part = forms.CharField(
+        label="Your own part in it",
+        required=False,
+        max_length=MAX_RUPTURE_TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What you did, felt or missed that may have contributed.",
+    )
+    repair = forms.CharField(
+        label="How it was repaired, or what might repair it",
+        required=False,
+        max_length=MAX_RUPTURE_TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    kind = forms.ChoiceField(
+        label="Kind of rupture",
+        choices=RuptureKind.choices,
+        widget=forms.RadioSelect,
+        help_text=(
+            "Withdrawal: the client moves away (goes quiet, defers, changes the subject). Confrontation: "
+            "the client moves against you (complains, is angry, pushes for control)."
+        ),
+    )
+    repaired = forms.ChoiceField(label="Repaired?", choices=Repaired.choices, widget=forms.RadioSelect)
+
+
+class ThemeForm(PageForm):
+    kind = forms.ChoiceField(label="Kind", choices=ThemeKind.choices, widget=forms.RadioSelect)
+    label = forms.CharField(
+        label="Theme",
+        max_length=MAX_THEME_LABEL,
+        widget=forms.TextInput(attrs={"list": "theme-labels", "autocomplete": "off"}),
+        help_text="A short label from your practice's list, or a new one, e.g. “feeling pushed away”.",
+    )

@@ -8,7 +8,8 @@ episode)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -17,8 +18,19 @@ from spacebetween import clock, crypto
 from spacebetween.accounts.models import CLINICAL_ROLES, User
 from spacebetween.clients.access import sessions_for
 from spacebetween.clients.models import Attendance, Episode, Session
-from spacebetween.relationship.models import SessionReflection
-from spacebetween.relationship.services import note_context
+from spacebetween.core.ruptures import ThemePattern, theme_patterns
+from spacebetween.practice.models import Practice
+from spacebetween.relationship.models import (
+    RUPTURE_TEXT_FIELDS,
+    Repaired,
+    RuptureKind,
+    RuptureNote,
+    SessionReflection,
+    SessionTheme,
+    ThemeKind,
+    ThemeLabel,
+)
+from spacebetween.relationship.services import note_context, rupture_context
 
 
 def reflections_for(user: User) -> QuerySet[SessionReflection]:
@@ -85,3 +97,193 @@ def reflection_status(
         for pk, sessions in held.items()
         if sessions
     ]
+
+
+# Rupture notes and themes (docs/insights.md, "Ruptures and themes"). Who sees them: the treating
+# therapist, and a supervisor only on an episode shared for supervision (`sessions_for`, read scope);
+# never a practice admin or the client, and no export, report or API reads these tables.
+
+
+def _visible_sessions(user: User) -> QuerySet[Session]:
+    if user.role not in CLINICAL_ROLES:
+        return Session.objects.none()
+    return sessions_for(user)
+
+
+@dataclass(frozen=True)
+class RuptureNoteView:
+    note: RuptureNote
+    texts: dict[str, str]  # decrypted, by field name
+
+    def initial(self) -> dict[str, str]:
+        """The note as the form's initial values."""
+        return {**self.texts, "kind": self.note.kind, "repaired": self.note.repaired}
+
+    @property
+    def kind_label(self) -> str:
+        return RuptureKind(self.note.kind).label
+
+    @property
+    def repaired_label(self) -> str:
+        return Repaired(self.note.repaired).label
+
+
+def rupture_note_for(user: User, session_id: int) -> RuptureNoteView | None:
+    """The rupture note on a session, its texts decrypted, for whoever may read it; the caller audits
+    the read."""
+    note = RuptureNote.objects.filter(session__in=_visible_sessions(user), session_id=session_id).first()
+    if note is None:
+        return None
+    texts = {}
+    for name in RUPTURE_TEXT_FIELDS:
+        value = getattr(note, name)
+        texts[name] = crypto.decrypt(value, context=rupture_context(name, session_id)) if value else ""
+    return RuptureNoteView(note, texts)
+
+
+def session_themes(user: User, session_id: int) -> list[SessionTheme]:
+    return list(
+        SessionTheme.objects.filter(session__in=_visible_sessions(user), session_id=session_id)
+        .select_related("label")
+        .order_by("kind", "label__label", "pk")
+    )
+
+
+def theme_labels(practice: Practice) -> list[str]:
+    """The practice's own list of theme labels, for the tagging form's suggestions."""
+    return list(
+        ThemeLabel.objects.filter(practice=practice).order_by("label").values_list("label", flat=True)
+    )
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    """One session of the timeline with something on it (never a note's text)."""
+
+    session: Session
+    number: int | None  # the session's number on the chart (attended sessions), None if not attended
+    detected_rupture: bool  # the chart found a possible rupture at this session
+    detected_repair: bool
+    note_kind: str  # the rupture note's kind label, "" without a note
+    note_repaired: str  # "Repaired" / "Partly repaired" / "Not yet repaired", "" without a note
+    transference: tuple[str, ...]
+    counter_transference: tuple[str, ...]
+
+    @property
+    def has_note(self) -> bool:
+        return bool(self.note_kind)
+
+    @property
+    def rupture(self) -> str:
+        """The rupture in words, for the chart's table and tooltip."""
+        if self.detected_rupture:
+            found = "Possible rupture (detected)"
+        elif self.has_note:
+            found = "Rupture marked by the therapist"
+        else:
+            return "Repair (detected)" if self.detected_repair else ""
+        note = (
+            f"rupture note: {self.note_kind}, {self.note_repaired.lower()}"
+            if self.has_note
+            else "no note yet"
+        )
+        return f"{found}; {note}" + ("; repair (detected)" if self.detected_repair else "")
+
+    @property
+    def theme_words(self) -> tuple[str, ...]:
+        return tuple(f"transference: {label}" for label in self.transference) + tuple(
+            f"counter-transference: {label}" for label in self.counter_transference
+        )
+
+
+@dataclass(frozen=True)
+class Timeline:
+    episode_id: int
+    rows: list[TimelineRow]
+    patterns: list[ThemePattern]
+    may_write: bool  # the user treats this episode: links to write notes and tag themes
+
+    def chart_marks(self) -> list[tuple[int, str, bool, tuple[str, ...]]]:
+        """(session number, rupture in words, note written, themes in words) for the rows on the
+        chart's session axis (`insights.charts.space_between_chart`'s `timeline`)."""
+        return [(r.number, r.rupture, r.has_note, r.theme_words) for r in self.rows if r.number is not None]
+
+
+def timelines(
+    user: User,
+    episodes: Sequence[Episode],
+    detected: Mapping[int, Sequence[tuple[int, bool]]],
+    *,
+    now: dt.datetime | None = None,
+) -> dict[int, Timeline]:
+    """Per episode the user may see: its sessions with a rupture (detected by the chart, or marked with
+    a note) or a theme, in order, and the themes' patterns before ruptures (`core.ruptures`).
+    `detected`: per episode id, (session number on the chart, True for a rupture / False for a
+    repair), from the alliance events. Three queries whatever the number of episodes and sessions."""
+    now = now or clock.now()
+    visible = _visible_sessions(user).filter(episode_id__in=[e.pk for e in episodes])
+    by_episode: dict[int, list[Session]] = defaultdict(list)
+    for session in visible.order_by("episode_id", "starts_at", "pk"):
+        by_episode[session.episode_id].append(session)
+    notes = {
+        n.session_id: n
+        for n in RuptureNote.objects.filter(session__in=visible).only("session_id", "kind", "repaired")
+    }
+    tags: dict[int, list[SessionTheme]] = defaultdict(list)
+    for tag in (
+        SessionTheme.objects.filter(session__in=visible)
+        .select_related("label")
+        .order_by("label__label", "pk")
+    ):
+        tags[tag.session_id].append(tag)
+    return {
+        e.pk: _timeline(e, by_episode.get(e.pk, []), notes, tags, detected.get(e.pk, ()), user, now)
+        for e in episodes
+        if e.pk in by_episode
+    }
+
+
+def _timeline(
+    episode: Episode,
+    sessions: list[Session],
+    notes: Mapping[int, RuptureNote],
+    tags: Mapping[int, list[SessionTheme]],
+    detected: Sequence[tuple[int, bool]],
+    user: User,
+    now: dt.datetime,
+) -> Timeline:
+    attended = [s for s in sessions if s.attendance == Attendance.ATTENDED]
+    number = {s.pk: i for i, s in enumerate(attended, start=1)}
+    found: dict[int, set[bool]] = defaultdict(set)  # session id -> {True: rupture, False: repair}
+    for session_number, is_rupture in detected:
+        if 1 <= session_number <= len(attended):
+            found[attended[session_number - 1].pk].add(is_rupture)
+    held = [
+        s
+        for s in sessions
+        if s.pk in found
+        or (s.starts_at <= now and s.attendance not in (Attendance.CANCELLED, Attendance.DID_NOT_ATTEND))
+    ]
+    rows, rupture_at, tagged_at = [], [], []
+    for position, s in enumerate(held, start=1):
+        note, themes = notes.get(s.pk), tags.get(s.pk, [])
+        if not (s.pk in found or note or themes):
+            continue
+        row = TimelineRow(
+            session=s,
+            number=number.get(s.pk),
+            detected_rupture=True in found[s.pk],
+            detected_repair=False in found[s.pk],
+            note_kind=RuptureKind(note.kind).label if note else "",
+            note_repaired=Repaired(note.repaired).label if note else "",
+            transference=tuple(t.label.label for t in themes if t.kind == ThemeKind.TRANSFERENCE),
+            counter_transference=tuple(
+                t.label.label for t in themes if t.kind == ThemeKind.COUNTER_TRANSFERENCE
+            ),
+        )
+        rows.append(row)
+        if row.detected_rupture or note:
+            rupture_at.append(position)
+        tagged_at += [(position, ThemeKind(t.kind).label, t.label.label) for t in themes]
+    patterns = theme_patterns(tagged_at, rupture_at) if rupture_at else []
+    return Timeline(episode.pk, rows, patterns, may_write=episode.therapist_id == user.pk)

@@ -25,7 +25,19 @@ from spacebetween.relationship.measures import (
     Intensity,
     therapist_alliance_instrument,
 )
-from spacebetween.relationship.models import NOTE_CONTEXT, MeasureKind, SessionReflection
+from spacebetween.relationship.models import (
+    NOTE_CONTEXT,
+    RUPTURE_CONTEXT,
+    RUPTURE_TEXT_FIELDS,
+    MeasureKind,
+    Repaired,
+    RuptureKind,
+    RuptureNote,
+    SessionReflection,
+    SessionTheme,
+    ThemeKind,
+    ThemeLabel,
+)
 
 NOT_ALLOWED = "Only the session's treating therapist can record a reflection on it."
 NOT_YET = "This session has not taken place yet; reflect on it afterwards."
@@ -41,6 +53,11 @@ NOTE_TOO_LONG = f"Keep the note under {MAX_NOTE_LENGTH} characters."
 
 def note_context(session_id: int) -> str:
     return NOTE_CONTEXT.format(session_id=session_id)
+
+
+def rupture_context(field: str, session_id: int) -> str:
+    """Where a rupture note's text lives: each field bound to its own session and field."""
+    return RUPTURE_CONTEXT.format(field=field, session_id=session_id)
 
 
 def _is_int(value: object) -> bool:
@@ -176,3 +193,180 @@ def reflection_record(
         # The therapist's view feeds the alliance gap: insights marks the episode stale.
         answers_stored.send(__name__, episode_id=session.episode_id)
     return reflection
+
+
+# Rupture notes and transference themes (docs/insights.md, "Ruptures and themes").
+RUPTURE_NOT_ALLOWED = "Only the session's treating therapist can write a rupture note on it."
+THEME_NOT_ALLOWED = "Only the session's treating therapist can tag its themes."
+MAX_RUPTURE_TEXT = 4000
+MAX_THEME_LABEL = 60
+RUPTURE_WHAT_REQUIRED = "Say briefly what happened."
+RUPTURE_TOO_LONG = f"Keep this under {MAX_RUPTURE_TEXT} characters."
+RUPTURE_KIND_REQUIRED = "Choose withdrawal, confrontation or both."
+REPAIRED_REQUIRED = "Say whether the rupture was repaired: yes, partly or not yet."
+THEME_KIND_REQUIRED = "Choose transference or counter-transference."
+THEME_LABEL_REQUIRED = "Give the theme a short label, e.g. “wish to rescue”."
+THEME_LABEL_TOO_LONG = f"Keep the label under {MAX_THEME_LABEL} characters."
+THEME_ALREADY = "This session already has that theme."
+NO_SUCH_THEME = "Choose one of this session's themes to remove; nothing was changed."
+
+
+def _session_for_writing(
+    actor: User, session: Session, *, detail: str, refusal: str, now: dt.datetime
+) -> Session:
+    """The session, if `actor` treats it and it took place; else refused (PermissionDenied, audited,
+    or ValidationError), before anything is written."""
+    session = Session.objects.select_related("episode__client__practice").get(pk=session.pk)
+    if not sessions_for(actor, write=True).filter(pk=session.pk).exists():
+        record_denied(
+            actor=actor, entity_type=Entity.SESSION, entity_id=session.pk, detail=detail, action=Action.UPDATE
+        )
+        raise PermissionDenied(refusal)
+    if session.starts_at > now:
+        raise ValidationError(NOT_YET)
+    if session.attendance in (Attendance.CANCELLED, Attendance.DID_NOT_ATTEND):
+        raise ValidationError(NO_SESSION)
+    return session
+
+
+def _rupture_texts(what_happened: str, therapist_part: str, repair: str) -> dict[str, str]:
+    texts = {"what_happened": what_happened, "therapist_part": therapist_part, "repair": repair}
+    texts = {name: (value or "").strip() for name, value in texts.items()}
+    errors = {name: RUPTURE_TOO_LONG for name, value in texts.items() if len(value) > MAX_RUPTURE_TEXT}
+    if not texts["what_happened"]:
+        errors["what_happened"] = RUPTURE_WHAT_REQUIRED
+    if errors:
+        raise ValidationError(errors)
+    return texts
+
+
+def rupture_note_save(
+    *,
+    actor: User,
+    session: Session,
+    kind: str,
+    repaired: str,
+    what_happened: str,
+    therapist_part: str = "",
+    repair: str = "",
+    now: dt.datetime | None = None,
+    request: Any = None,
+) -> RuptureNote:
+    """Write (or correct) the rupture note on `session`: what happened, the therapist's own part, how it
+    was repaired, the kind (Safran & Muran: withdrawal, confrontation or both) and whether it is
+    repaired. Each text is encrypted before it reaches the database. Refused, writing nothing: anyone
+    but the treating therapist (PermissionDenied, audited), a session that has not taken place, and a
+    missing or unknown field (ValidationError naming it)."""
+    now = now or clock.now()
+    session = _session_for_writing(
+        actor, session, detail="rupture-note", refusal=RUPTURE_NOT_ALLOWED, now=now
+    )
+    errors = {}
+    if kind not in RuptureKind.values:
+        errors["kind"] = RUPTURE_KIND_REQUIRED
+    if repaired not in Repaired.values:
+        errors["repaired"] = REPAIRED_REQUIRED
+    try:
+        texts = _rupture_texts(what_happened, therapist_part, repair)
+    except ValidationError as exc:
+        errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    if errors:
+        raise ValidationError(errors)
+    fields: dict[str, object] = {
+        name: crypto.encrypt(texts[name], context=rupture_context(name, session.pk)) if texts[name] else ""
+        for name in RUPTURE_TEXT_FIELDS
+    }
+    fields.update(kind=kind, repaired=repaired, therapist=actor, updated_at=now)
+    with transaction.atomic(durable=True):
+        note, created = RuptureNote.objects.select_for_update().update_or_create(
+            session=session, defaults=fields, create_defaults={**fields, "created_at": now}
+        )
+        record(
+            action=Action.CREATE if created else Action.UPDATE,
+            actor=actor,
+            entity_type=Entity.RUPTURE_NOTE,
+            entity_id=note.pk,
+            purpose=Purpose.TREATMENT,
+            request=request,
+        )
+    return note
+
+
+def clean_theme_label(label: str) -> str:
+    """A label as stored: spaces collapsed, at most MAX_THEME_LABEL characters."""
+    cleaned = " ".join((label or "").split())
+    if not cleaned:
+        raise ValidationError({"label": THEME_LABEL_REQUIRED})
+    if len(cleaned) > MAX_THEME_LABEL:
+        raise ValidationError({"label": THEME_LABEL_TOO_LONG})
+    return cleaned
+
+
+def theme_tag(
+    *,
+    actor: User,
+    session: Session,
+    kind: str,
+    label: str,
+    now: dt.datetime | None = None,
+    request: Any = None,
+) -> SessionTheme:
+    """Tag `session` with a transference or counter-transference theme. The label is taken from the
+    practice's list (matched without regard to case) or added to it. Refused, writing nothing: anyone
+    but the treating therapist (PermissionDenied, audited), a session that has not taken place, an
+    unknown kind, an empty or long label, and a theme the session already has (ValidationError)."""
+    now = now or clock.now()
+    session = _session_for_writing(actor, session, detail="theme", refusal=THEME_NOT_ALLOWED, now=now)
+    errors = {}
+    if kind not in ThemeKind.values:
+        errors["kind"] = THEME_KIND_REQUIRED
+    try:
+        label = clean_theme_label(label)
+    except ValidationError as exc:
+        errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    if errors:
+        raise ValidationError(errors)
+    practice = session.episode.client.practice
+    known = ThemeLabel.objects.filter(practice=practice, label__iexact=label).first()
+    if known is not None and SessionTheme.objects.filter(session=session, label=known, kind=kind).exists():
+        raise ValidationError({"label": THEME_ALREADY})
+    with transaction.atomic(durable=True):
+        if known is None:
+            known = ThemeLabel.objects.create(practice=practice, label=label, created_at=now)
+            record(
+                action=Action.CREATE,
+                actor=actor,
+                entity_type=Entity.THEME_LABEL,
+                entity_id=known.pk,
+                purpose=Purpose.TREATMENT,
+                request=request,
+            )
+        tag = SessionTheme.objects.create(
+            session=session, label=known, kind=kind, tagged_by=actor, tagged_at=now
+        )
+        record(
+            action=Action.CREATE,
+            actor=actor,
+            entity_type=Entity.SESSION_THEME,
+            entity_id=tag.pk,
+            purpose=Purpose.TREATMENT,
+            request=request,
+        )
+    return tag
+
+
+def theme_untag(*, actor: User, session: Session, tag_id: int | None, request: Any = None) -> None:
+    """Remove one of the session's themes (the label stays in the practice's list)."""
+    session = _session_for_writing(actor, session, detail="theme", refusal=THEME_NOT_ALLOWED, now=clock.now())
+    if tag_id is None or not SessionTheme.objects.filter(session=session, pk=tag_id).exists():
+        raise ValidationError({"tag": NO_SUCH_THEME})
+    with transaction.atomic(durable=True):
+        SessionTheme.objects.filter(session=session, pk=tag_id).delete()
+        record(
+            action=Action.DELETE,
+            actor=actor,
+            entity_type=Entity.SESSION_THEME,
+            entity_id=tag_id,
+            purpose=Purpose.TREATMENT,
+            request=request,
+        )
