@@ -8,7 +8,9 @@ Workloads (docs/performance.md says what each measures and why):
 - caseload: the caseload and client pages with 15 and 60 clients of two years' weekly data; query
   counts and latency; baseline: `GET /healthz` through the same test client (bench/caseload.py);
 - score: the column scoring path against a per-row loop (bench/score.py);
-- analytics: the network insights batch against a pandas group-by-apply (bench/analytics.py).
+- analytics: the network insights batch against a pandas group-by-apply (bench/analytics.py);
+- transcripts: coding session transcripts, the batch against a per-utterance loop of the same model
+  (bench/transcripts.py).
 
 Each workload reports its figures, the baseline measured in the same run, `ratio` (computed from the
 reported figures) and, where issue #6 sets one, `goal` and `goal_met`. The document also names the
@@ -36,7 +38,7 @@ from typing import Any
 
 from bench import harness, stats
 
-WORKLOADS = ("submit", "caseload", "score", "analytics")
+WORKLOADS = ("submit", "caseload", "score", "analytics", "transcripts")
 DEFAULT_SEED = 7
 # score and analytics report a fast side and a slow (baseline) side by rate; (fast, slow, rate key).
 SPEEDUP_SIDES = {

@@ -12,6 +12,8 @@ Both sides code the AnnoMI copy under tests/data/published/annomi (8,370 utteran
 
 Both sides spend most of their time building features (tokens, n-grams and their CRC-32, in Python,
 utterance by utterance); the weights' sparse products are a small part, so the two rates are close.
+In `spacebetween bench` the loop is the baseline, `ratio` the batch's rate over the loop's, and the goal
+(issue #19) the batch's own rate: at least 2,000 utterances/s.
 
     python bench/transcripts.py [--quick]
 """
@@ -34,6 +36,7 @@ from spacebetween.research.tabular import read_csv
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "published" / "annomi" / "AnnoMI-full.csv"
 REPEATS = 3
+GOAL_UTTERANCES_PER_SEC = 2000  # issue #19: a 50-minute session (~500 turns) codes in well under 1 s
 
 
 def run(quick: bool = False, seed: int = 0) -> dict[str, Any]:  # seed: the suite's signature; unused
@@ -67,6 +70,13 @@ def run(quick: bool = False, seed: int = 0) -> dict[str, Any]:  # seed: the suit
         raise AssertionError("per-utterance loop and vectorised coding disagree")
     vector_rate = len(utterances) / vector_seconds
     loop_rate = loop_sample / loop_seconds
+    per_utterance_loop = {
+        "utterances_measured": loop_sample,
+        "seconds_measured": round(loop_seconds, 4),
+        "utterances_per_sec": round(loop_rate),
+        "note": f"timed on the first {loop_sample} utterances (whole transcripts), extrapolated",
+    }
+    # The suite's shape (bench/run.py): the loop is the baseline; the goal is the batch's own rate.
     return {
         "benchmark": "code transcripts (AnnoMI)",
         "utterances": len(utterances),
@@ -75,13 +85,11 @@ def run(quick: bool = False, seed: int = 0) -> dict[str, Any]:  # seed: the suit
             "utterances_per_sec": round(vector_rate),
             "note": f"best of {REPEATS} runs",
         },
-        "per_utterance_loop": {
-            "utterances_measured": loop_sample,
-            "seconds_measured": round(loop_seconds, 4),
-            "utterances_per_sec": round(loop_rate),
-            "note": f"timed on the first {loop_sample} utterances (whole transcripts), extrapolated",
-        },
-        "speedup": round(vector_rate / loop_rate, 1),
+        "baseline": {"path": "per_utterance_loop", **per_utterance_loop},
+        "ratio": round(round(vector_rate) / round(loop_rate), 1),
+        "ratio_of": "vectorised utterances_per_sec / per_utterance_loop utterances_per_sec",
+        "goal": {"min_utterances_per_sec": GOAL_UTTERANCES_PER_SEC},
+        "goal_met": vector_rate >= GOAL_UTTERANCES_PER_SEC,
     }
 
 

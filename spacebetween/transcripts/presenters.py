@@ -1,0 +1,158 @@
+"""What the pages show of a coded transcript: each code's words, the summary figures with what each
+one is, and the small charts' geometry (SVG coordinates; the pages draw them, and a table beside each
+chart gives the same numbers). No database, no request."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+ESTIMATE = (
+    "A model's estimate, wrong on about one therapist turn in five and one client turn in three "
+    "(docs/transcripts.md). Use it to find passages to listen to, never on its own to judge a "
+    "therapist's competence or to decide anything about a client."
+)
+
+# The code's words on the page (colour is never the only sign: the label is always written).
+CODE_LABELS = {
+    "question": "Question",
+    "open_question": "Open question",
+    "closed_question": "Closed question",
+    "reflection": "Reflection",
+    "simple_reflection": "Simple reflection",
+    "complex_reflection": "Complex reflection",
+    "therapist_input": "Information or advice",
+    "other": "Other",
+    "change": "Change talk",
+    "neutral": "Neutral",
+    "sustain": "Sustain talk",
+}
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    name: str
+    value: str  # as shown; "not given" when the model does not code it
+    meaning: str
+
+
+def _number(value: Any, suffix: str = "", digits: int = 2) -> str:
+    if value is None:
+        return "not given"
+    return f"{value:.{digits}f}{suffix}" if isinstance(value, float) else f"{value}{suffix}"
+
+
+def figures(summary: dict[str, Any]) -> list[Figure]:
+    """The session's summary figures, each with what it is (MITI 4.2.1, Moyers et al. 2016)."""
+    if not summary:
+        return []
+    return [
+        Figure(
+            "reflection_to_question",
+            "Reflection-to-question ratio",
+            _number(summary.get("reflection_to_question")),
+            "Reflections per question the therapist asked. MITI 4.2.1 reads 1 as fair and 2 as good.",
+        ),
+        Figure(
+            "percent_open_questions",
+            "Open questions",
+            _number(summary.get("percent_open_questions"), " %", 1),
+            "Share of questions that are open. Not given: the shipped model codes questions without "
+            "telling open from closed.",
+        ),
+        Figure(
+            "percent_complex_reflections",
+            "Complex reflections",
+            _number(summary.get("percent_complex_reflections"), " %", 1),
+            "Share of reflections that add meaning. Not given: the shipped model codes reflections "
+            "without telling simple from complex.",
+        ),
+        Figure(
+            "change_vs_sustain",
+            "Change talk vs sustain talk",
+            f"{summary.get('change_talk', 0)} : {summary.get('sustain_talk', 0)}"
+            + (
+                f" ({summary['percent_change_talk']:.0f} % change)"
+                if summary.get("percent_change_talk") is not None
+                else ""
+            ),
+            "The client's turns for change against those for staying the same; neutral turns aside.",
+        ),
+        Figure(
+            "lsm",
+            "Language style matching",
+            _number(summary.get("lsm")),
+            "How alike the two speakers use function words over the session (Ireland & Pennebaker "
+            "2010; 0 to 1). About 0.8 in the demonstration sessions the model was built on; a "
+            "description of how the two speak together, not a quality score.",
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class Point:
+    x: float
+    y: float
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A small line chart: points in a WIDTH x HEIGHT box, y from `low` (bottom) to `high` (top)."""
+
+    title: str
+    points: list[Point]
+    path: str  # SVG path through the points with a value
+    low: str
+    high: str
+
+
+WIDTH, HEIGHT, PAD = 300, 100, 12
+
+
+def chart(
+    title: str, labels: Sequence[str], values: Sequence[float | None], low: float, high: float
+) -> Chart:
+    """Points for `values` (None leaves a gap) evenly across the width."""
+    n = len(values)
+    points: list[Point] = []
+    span = (high - low) or 1.0
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        if value is None:
+            continue
+        x = PAD + (WIDTH - 2 * PAD) * (i / (n - 1) if n > 1 else 0.5)
+        clamped = min(max(value, low), high)
+        y = HEIGHT - PAD - (HEIGHT - 2 * PAD) * (clamped - low) / span
+        points.append(Point(round(x, 1), round(y, 1), label, f"{value:g}"))
+    path = " ".join(f"{'M' if i == 0 else 'L'}{p.x},{p.y}" for i, p in enumerate(points))
+    return Chart(title, points, path, f"{low:g}", f"{high:g}")
+
+
+# (title, summary key, low, high) of each small chart on the episode's page.
+EPISODE_SERIES = (
+    ("Reflection-to-question ratio", "reflection_to_question", 0.0, 3.0),
+    ("Change talk, % of change and sustain", "percent_change_talk", 0.0, 100.0),
+    ("Language style matching", "lsm", 0.5, 1.0),
+    ("Client's emotion words", "client_emotion_words", 0.0, None),
+)
+
+
+def _value(summary: dict[str, Any], key: str) -> float | None:
+    if key == "client_emotion_words":
+        return float(summary.get("emotion_words", {}).get("client", 0))
+    value = summary.get(key)
+    return float(value) if value is not None else None
+
+
+def episode_charts(points: Sequence[Any]) -> list[Chart]:
+    """One small chart per figure across the episode's coded sessions (`selectors.SessionPoint`)."""
+    labels = [f"coded session {i}" for i in range(1, len(points) + 1)]  # dates: the table beside it
+    charts = []
+    for title, key, low, high in EPISODE_SERIES:
+        values = [_value(p.summary, key) for p in points]
+        top = high if high is not None else max([v for v in values if v is not None] + [1.0])
+        charts.append(chart(title, labels, values, low, top))
+    return charts
