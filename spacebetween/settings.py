@@ -143,6 +143,7 @@ INSTALLED_APPS = [
     "spacebetween.relationship",
     "spacebetween.exercises",
     "spacebetween.notes",
+    "spacebetween.transcripts",
     "spacebetween.insights",
     "spacebetween.safety",
     "spacebetween.api",
@@ -154,6 +155,8 @@ INSTALLED_APPS = [
     "spacebetween.consent",
     "spacebetween.rights",
     "spacebetween.formulation",
+    "spacebetween.progress",
+    "spacebetween.search",
     "spacebetween.owner",
 ]
 

@@ -16,10 +16,13 @@ urlpatterns = [
     path("", include("spacebetween.relationship.urls")),
     path("", include("spacebetween.exercises.urls")),
     path("", include("spacebetween.notes.urls")),
+    path("", include("spacebetween.transcripts.urls")),
     path("", include("spacebetween.safety.urls")),
     path("", include("spacebetween.insights.urls")),
     path("", include("spacebetween.rights.urls")),
     path("", include("spacebetween.formulation.urls")),
+    path("", include("spacebetween.progress.urls")),
+    path("", include("spacebetween.search.urls")),
     path("", include("spacebetween.api.page_urls")),
     path("", include("spacebetween.owner.urls")),
 ]

@@ -40,16 +40,21 @@ LAYERS: list[set[str]] = [
     # asking for answers and taking them (risk answers through safety.risk first)
     {"answering"},
     # measurement plans; one-time links and the answering pages; the therapist's session reflection;
-    # session notes (progress and process notes); exercises and psychoeducation between sessions
-    {"plans", "delivery", "relationship", "notes", "exercises"},
+    # session notes (progress and process notes); exercises and psychoeducation between sessions;
+    # session transcripts, coded (below rights and backup, which erase and back them up)
+    {"plans", "delivery", "relationship", "notes", "exercises", "transcripts"},
     # what the answers mean (listens to answers_stored); the JSON API
     {"insights", "api"},
     # the clinical pages (caseload, client record, portal, practice); backups; the demo practice;
-    # data rights (export, erasure, retention)
     # the therapist's workspace: case formulation and goal-based outcomes (reads insights' charts)
-    {"web", "backup", "demo", "rights", "formulation"},
-    # the practice owner's pages: the audit log, the outbox, the settings gathered from each package
-    {"owner"},
+    {"web", "backup", "demo", "formulation"},
+    # data rights (export, erasure, retention): above every package whose records it exports or
+    # erases (the formulation's among them); only the owner's pages and the URL map read it
+    {"rights"},
+    # the practice owner's pages: the audit log, the outbox, the settings gathered from each package;
+    # the client's own view of their progress (reads formulation's goals, exercises, safety plans);
+    # the therapist's search of their own caseload (reads notes' and formulation's selectors)
+    {"owner", "progress", "search"},
     # what starts it all: the settings, the URL map, the WSGI entry, the worker's jobs, the command
     {"settings", "urls", "wsgi", "jobs", "cli"},
 ]

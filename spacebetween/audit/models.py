@@ -73,22 +73,37 @@ class Entity(StrEnum):
     PACK_ACCEPTANCE = "PackAcceptance"
     PAGE = "Page"  # a page refused to a role (the entity id names the page)
     PRACTICE = "Practice"
+    PRACTICE_EXERCISE = "PracticeExercise"  # an exercise a practice wrote (spacebetween.exercises.own)
+    PRACTICE_PAGE = "PracticePage"  # a library page a practice wrote (spacebetween.exercises.own_pages)
     PRACTICE_OUTCOMES = "PracticeOutcomes"  # a page: the practice's outcomes
     PRACTICE_OVERVIEW = "PracticeOverview"  # a page: the practice at a glance
     PRACTICE_SETTINGS = "PracticeSettings"  # a page: the practice's settings in one place
     PROCESS_NOTE = "ProcessNote"  # a therapist's private process note on a session (encrypted)
     PROGRESS_NOTE = "ProgressNote"  # a session's progress note, part of the clinical record
+    # whether a client sees their own progress in the portal (spacebetween.progress)
+    PROGRESS_VIEW_SETTING = "ProgressViewSetting"
     QUESTIONNAIRE_LINK = "QuestionnaireLink"
+    MARKER_CHECK = "MarkerCheck"  # verification markers checked on reconsolidation work (formulation)
+    RECONSOLIDATION_STEP = "ReconsolidationStep"  # a dated step of reconsolidation work
+    RECONSOLIDATION_WORK = "ReconsolidationWork"  # memory-reconsolidation work in an episode
     READING_SHARE = "ReadingShare"  # a psychoeducation page shared with a client
     RESPONSE = "Response"
     RETENTION_POLICY = "RetentionPolicy"  # a practice's retention rule (spacebetween.rights)
     RISK_FLAG = "RiskFlag"
     RISK_NOTIFICATION = "RiskNotification"
     RISK_SEVERITY_RULE = "RiskSeverityRule"
+    RUPTURE_NOTE = "RuptureNote"  # a therapist's note on an alliance rupture (spacebetween.relationship)
     SAFETY_PLAN = "SafetyPlan"
+    SEARCH = "Search"  # a page: a therapist's search of their own caseload (spacebetween.search)
     SESSION = "Session"
+    SESSION_QUESTION = "SessionQuestion"  # a Socratic question pinned to a session (spacebetween.notes)
     SESSION_REFLECTION = "SessionReflection"
+    SESSION_THEME = "SessionTheme"  # a transference or counter-transference theme tagged on a session
     SIGN_IN_LINK = "SignInLink"  # a one-time link to set up an account (`spacebetween setup`)
+    SOCRATIC_QUESTION = "SocraticQuestion"  # a practice's library of Socratic questions
+    THEME_LABEL = "ThemeLabel"  # a label in a practice's list of transference themes
+    SUPERVISION_NOTE = "SupervisionNote"  # a supervisor's note on an episode shared for supervision
+    TRANSCRIPT = "Transcript"  # a session's transcript, its turns encrypted (spacebetween.transcripts)
     USER = "User"
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -55,7 +56,8 @@ from spacebetween.backup.archive import (
 from spacebetween.exercises.services import entry_context
 from spacebetween.notes import services as notes
 from spacebetween.notifications.models import body_context
-from spacebetween.relationship.services import note_context
+from spacebetween.relationship.services import note_context, rupture_context
+from spacebetween.transcripts import services as transcripts
 
 # Tables left out, and why. Content types and permissions are made by `migrate` with ids of its own,
 # so a row that points at one is stored by the target's natural key instead (BY_NATURAL_KEY).
@@ -79,16 +81,51 @@ class EncryptedField:
     related: tuple[str, ...] = ()
 
 
+# The workspace's encrypted columns (spacebetween.formulation, in backup's own layer, so named here
+# rather than imported): each row knows its context (`context_of`).
+FORMULATION_ENCRYPTED = (
+    ("formulation.FormulationVersion", "content_encrypted"),
+    ("formulation.Goal", "text_encrypted"),
+    ("formulation.ReconsolidationWork", "symptom_encrypted"),
+    ("formulation.ReconsolidationWork", "emotional_truth_encrypted"),
+    ("formulation.ReconsolidationStep", "text_encrypted"),
+    ("formulation.MarkerCheck", "note_encrypted"),
+)
+
+
+def _rupture_note_context(name: str, row: Any) -> str:
+    """A rupture note's text is bound to its field and session (relationship.services.rupture_context)."""
+    return rupture_context(name, row.session_id)
+
+
+def _own_context(field: str) -> Callable[[Any], str]:
+    return lambda row: str(row.context_of(field))
+
+
 # Every field encrypted with spacebetween.crypto.encrypt; tests/backup checks that none is missing.
 ENCRYPTED_FIELDS = (
+    *(EncryptedField(model, name, _own_context(name)) for model, name in FORMULATION_ENCRYPTED),
     EncryptedField(
         "relationship.SessionReflection", "feelings_note", lambda row: note_context(row.session_id)
     ),
     EncryptedField("notifications.OutboxMessage", "body_text", lambda row: body_context(row.message_id)),
+    *(
+        EncryptedField("relationship.RuptureNote", name, functools.partial(_rupture_note_context, name))
+        for name in ("what_happened", "therapist_part", "repair")
+    ),
     EncryptedField("notes.ProcessNote", "body", lambda row: notes.note_context(row.session_id)),
+    EncryptedField(
+        "transcripts.Transcript", "speakers", lambda row: transcripts.speakers_context(row.session_id)
+    ),
+    EncryptedField(
+        "transcripts.Turn", "text", lambda row: transcripts.turn_context(row.transcript_id, row.number)
+    ),
     EncryptedField("exercises.ExerciseEntry", "content", lambda row: entry_context(row.assignment_id)),
     EncryptedField(
         "notes.ProcessAddendum", "body", lambda row: notes.addendum_context(row.note_id, row.number)
+    ),
+    EncryptedField(
+        "notes.SupervisionNote", "body", lambda row: notes.supervision_context(row.episode_id, row.number)
     ),
     EncryptedField(
         "accounts.TotpDevice",

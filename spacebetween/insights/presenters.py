@@ -17,6 +17,7 @@ from spacebetween.insights import charts, selectors
 from spacebetween.insights.analysis import Alert, AllianceInsight, EpisodeInsight, OutcomeInsight
 from spacebetween.insights.charts.svg import number
 from spacebetween.practice.models import Practice
+from spacebetween.relationship import selectors as relationship
 from spacebetween.relationship.measures import Feeling
 
 MARKER_OF_SIGNAL = {
@@ -53,6 +54,9 @@ class EpisodeView:
     mentalizing: charts.Chart | None = None
     mentalizing_note: str = ""
     checkins_shown: int = 0  # counter-transference check-ins drawn (feelings and intensity, never the note)
+    # Ruptures and transference themes under the space-between chart: the client page only, never a
+    # report or the client's copy (docs/insights.md, "Ruptures and themes").
+    timeline: relationship.Timeline | None = None
 
 
 def _outcome_view(
@@ -133,6 +137,7 @@ def _space_between(
     with_ratings: bool,
     checkins: CheckinChoice,
     for_client: bool = False,
+    timeline: relationship.Timeline | None = None,
 ) -> tuple[charts.Chart, list[str], charts.Chart | None]:
     """One chart with the gap where both views share one validated metric; else the client's view and
     the therapist's, each in its own unit, side by side with no gap (docs/insights.md)."""
@@ -179,6 +184,7 @@ def _space_between(
     client_label = f"Client: {_short_title(a.instrument.title)}"
     therapist_label = f"Therapist: {_short_title(a.therapist_measure or 'session rating')}"
     markers = [] if for_client else _alliance_markers(a)
+    marks = timeline.chart_marks() if timeline is not None and not for_client else []
     if why_not is None and theirs:
         # One validated metric: one axis in its points, the gap signed client minus therapist.
         chart = charts.space_between_chart(
@@ -196,6 +202,7 @@ def _space_between(
             ),
             markers=markers,
             checkins=shown,
+            timeline=marks,
         )
         return chart, notes, None
     # Unlike measures: one chart per view, each in its own unit, no gap.
@@ -212,6 +219,7 @@ def _space_between(
         scale_max=high,
         markers=markers,
         checkins=[] if own else shown,
+        timeline=marks,
     )
     if not own or metric is None:
         return chart, notes, None
@@ -261,6 +269,7 @@ def episode_view(
     alerts: Sequence[Alert] | None = None,
     checkins: CheckinChoice | None = None,
     for_client: bool = False,
+    timeline: relationship.Timeline | None = None,
 ) -> EpisodeView:
     """Charts and alerts for one episode; `alerts` are the signals to show (`selectors.current_alerts`:
     the stored ones), the insight's own when None. Without `therapist_side` the therapist's own ratings
@@ -273,7 +282,7 @@ def episode_view(
     if checkins is None:
         checkins = "all" if therapist_side else "none"
     if for_client:
-        therapist_side, checkins, risk_marks = False, "none", False
+        therapist_side, checkins, risk_marks, timeline = False, "none", False, None
     sessions = list(range(1, insight.scores.sessions_attended + 1))
     outcomes = [
         _outcome_view(o, sessions, risk_marks=risk_marks, for_client=for_client)
@@ -291,6 +300,7 @@ def episode_view(
             with_ratings=therapist_side,
             checkins=checkins,
             for_client=for_client,
+            timeline=timeline,
         )
         if for_client:
             notes = []
@@ -315,6 +325,7 @@ def episode_view(
         alerts=[] if for_client else list(insight.alerts if alerts is None else alerts),
         has_scores=bool(insight.scores.series),
         checkins_shown=shown if space_between is not None else 0,
+        timeline=timeline,
     )
 
 
@@ -345,6 +356,12 @@ def episode_views(
     for_client = for_client or report == "client"
     insights = selectors.episode_insights(episodes, practice, instruments)
     alerts = selectors.current_alerts(episodes, practice, computed=insights)
+    # The client page only: the ruptures the chart found, with the therapist's rupture notes and themes.
+    timelines = (
+        {}
+        if report is not None or for_client
+        else relationship.timelines(user, episodes, _detected(insights))
+    )
     views = []
     for pk, insight in insights.items():
         treating = insight.scores.episode.therapist_id == user.pk
@@ -366,7 +383,17 @@ def episode_views(
                     alerts=alerts.get(pk),
                     checkins=checkins,
                     for_client=for_client,
+                    timeline=timelines.get(pk),
                 ),
             )
         )
     return views
+
+
+def _detected(insights: Mapping[int, EpisodeInsight]) -> dict[int, list[tuple[int, bool]]]:
+    """Per episode, (session number, True for a possible rupture / False for a repair) as detected."""
+    return {
+        pk: [(e.session_number, e.kind == alliance_core.AllianceEventKind.RUPTURE) for e in i.alliance.events]
+        for pk, i in insights.items()
+        if i.alliance is not None
+    }

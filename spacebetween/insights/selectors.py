@@ -16,6 +16,7 @@ from spacebetween.accounts.models import User
 from spacebetween.clients.models import Attendance, Episode
 from spacebetween.core import mechanisms, trajectories
 from spacebetween.core.instruments import Instrument
+from spacebetween.exercises.selectors import entries_before_sessions
 from spacebetween.insights.analysis import (
     OPEN_RUPTURE,
     OUTCOME_CONSTRUCTS,
@@ -164,16 +165,24 @@ def practice_mechanisms(practice: Practice) -> list[mechanisms.LaggedAssociation
     )
     width = max((p.session_number for e in scores for s in e.series.values() for p in s), default=0)
     clients = [entry.episode.client_id for entry in scores]
+    practised = _practice_matrix(scores, width, practice.time_zone)
+    processes = [(instruments[i].title, _matrix(scores, i, width)) for i in process_ids]
+    # Between-session practice joins the table only once enough clients were set exercises: a
+    # practice that does not use them is not shown a row of "no claim" (docs/insights.md).
+    if len({c for c, row in zip(clients, practised, strict=True) if not np.isnan(row).all()}) >= (
+        mechanisms.MIN_CLIENTS
+    ):
+        processes.append((PRACTICE_PROCESS, practised))
     results = []
     for outcome_id in outcome_ids:
         symptom = _matrix(scores, outcome_id, width)
         outcome = instruments[outcome_id]
-        for process_id in process_ids:
+        for process_name, process in processes:
             results.append(
                 mechanisms.lagged_association(
-                    _matrix(scores, process_id, width),
+                    process,
                     symptom,
-                    process_name=instruments[process_id].title,
+                    process_name=process_name,
                     outcome_name=outcome.title,
                     symptom_higher_is_better=primary_scale(outcome).direction == "higher_is_better",
                     clients=clients,
@@ -181,6 +190,20 @@ def practice_mechanisms(practice: Practice) -> list[mechanisms.LaggedAssociation
                 )
             )
     return results
+
+
+PRACTICE_PROCESS = "Exercises done in the week before the session"
+
+
+def _practice_matrix(entries: Sequence[EpisodeScores], width: int, time_zone: str) -> np.ndarray:
+    """Between-session practice as a process variable: per episode and attended session, the exercise
+    entries of the week before it (exercises.selectors.entries_before_sessions; NaN = none was set)."""
+    counts = entries_before_sessions({e.episode.pk: e.attended for e in entries}, time_zone=time_zone)
+    matrix = np.full((len(entries), width), np.nan)
+    for row, entry in enumerate(entries):
+        values = counts.get(entry.episode.pk, [])[:width]
+        matrix[row, : len(values)] = values
+    return matrix
 
 
 # --- the caseload, ordered by need ---

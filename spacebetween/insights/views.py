@@ -20,6 +20,7 @@ from spacebetween.audit.services import record
 from spacebetween.clients.access import clients_for, get_client_for
 from spacebetween.clients.models import Client
 from spacebetween.clients.selectors import client_record
+from spacebetween.exercises.selectors import between_sessions_for
 from spacebetween.insights import selectors, services
 from spacebetween.insights.forms import InsightSettingsForm
 from spacebetween.insights.pdf import render_pdf
@@ -76,11 +77,15 @@ def report_html(
         include_checkins=include_checkins and audience == "session",
     )
     made_on = clock.now()
+    # What was set and read between sessions, per episode the copy holds: counts and dates only, never
+    # an entry's content (docs/between-sessions.md, "The report").
+    between = between_sessions_for(request.user, client_page.episodes, now=made_on)
     return render_to_string(
         "insights/report.html",
         {
             "record": client_page,
             "insight_views": views,
+            "between_sessions": list(between.items()),
             "audience": audience,
             "audience_label": AUDIENCES[audience],
             "made_on": made_on,

@@ -11,7 +11,7 @@ from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record
 from spacebetween.core import mechanisms
 from spacebetween.insights import charts, outcomes
-from spacebetween.insights.selectors import practice_mechanisms
+from spacebetween.insights.selectors import PRACTICE_PROCESS, practice_mechanisms
 
 
 @require_GET
@@ -44,5 +44,6 @@ def practice_outcomes(request: AuthenticatedHttpRequest) -> HttpResponse:
         "mechanisms_min_clients": mechanisms.MIN_CLIENTS,
         "mechanisms_min_pairs": mechanisms.MIN_PAIRS_PER_CLIENT,
         "mechanisms_planned_effect": mechanisms.PLANNED_EFFECT,
+        "mechanisms_practice": PRACTICE_PROCESS,
     }
     return render(request, "insights/practice_outcomes.html", context)

@@ -2,7 +2,8 @@
 
 Both modes remove every piece of the client's identifying text: the client's names, e-mail, phone,
 date of birth, country and emergency contact; the free text written about them (referral reasons,
-safety plans, actions taken on risk flags, the therapist's encrypted reflection notes); their portal
+safety plans, actions taken on risk flags, the therapist's encrypted reflection notes and rupture
+notes, session transcripts, the encrypted formulation, goals and reconsolidation work); their portal
 login (scrubbed, deactivated, signed out everywhere); their questionnaire links and drafts; the
 addresses and bodies of e-mails queued or sent to them. Then a generic pass walks every table that
 hangs off the client and overwrites any text column that still contains one of their identifiers.
@@ -36,11 +37,13 @@ from spacebetween.audit.services import record
 from spacebetween.clients.access import clients_for
 from spacebetween.clients.models import Client, Episode
 from spacebetween.delivery.models import Draft, QuestionnaireLink
+from spacebetween.formulation.erasure import blank_free_text as formulation_blank
 from spacebetween.notifications.models import OutboxMessage, Status
-from spacebetween.relationship.models import SessionReflection
+from spacebetween.relationship.models import RuptureNote, SessionReflection
 from spacebetween.rights.models import Erasure, ErasureMode
 from spacebetween.rights.selectors import anonymised, retention_for
 from spacebetween.safety.models import RiskFlag, SafetyPlan
+from spacebetween.transcripts.models import Transcript
 
 logger = logging.getLogger(__name__)
 
@@ -189,6 +192,12 @@ def _scrub_known(client: Client) -> None:
     Episode.objects.filter(client=client).update(referral_reason=ERASED)
     RiskFlag.objects.filter(episode__client=client).exclude(action_taken="").update(action_taken=ERASED)
     SessionReflection.objects.filter(session__episode__client=client).update(feelings_note="")
+    formulation_blank(client)  # encrypted, so out of the generic pass's sight
+    RuptureNote.objects.filter(session__episode__client=client).update(
+        what_happened="", therapist_part="", repair=""
+    )
+    # A transcript is the session's words: nothing of it is kept de-identified (docs/transcripts.md).
+    Transcript.objects.filter(session__episode__client=client).delete()
     SafetyPlan.objects.filter(client=client).update(
         warning_signs="",
         coping_strategies="",

@@ -7,6 +7,8 @@
   (`insights.pdf`), one per therapist who treated them.
 - `progress-notes.html`: the signed progress notes and their addenda (`spacebetween.notes`); the
   therapist's process notes (psychotherapy notes) are never in the archive.
+- `exercise-entries.html`: the exercises set between sessions and every entry the client wrote,
+  decrypted, private ones included (`spacebetween.exercises.export`).
 - `summary.html`: the same in words, plus what the FHIR Bundle does not carry: contact details, the
   consent history, safety plans and risk flags, and what was withheld.
 
@@ -43,6 +45,10 @@ from spacebetween.core import fhir
 from spacebetween.core import instruments as catalogue
 from spacebetween.core.instruments import Instrument
 from spacebetween.core.scoring import score_response
+from spacebetween.exercises.export import FILENAME as EXERCISES_FILE
+from spacebetween.exercises.export import exercise_entries_html
+from spacebetween.formulation.export import FILENAME as WORKSPACE_FILE
+from spacebetween.formulation.export import workspace_html
 from spacebetween.insights.pdf import render_pdf
 from spacebetween.insights.views import report_html
 from spacebetween.measures.models import Response
@@ -298,6 +304,13 @@ def export_archive(
         # Signed progress notes are part of the record; process notes never leave (docs/notes.md).
         if (notes_html := progress_notes_html(client)) is not None:
             archive_zip.writestr(PROGRESS_NOTES_FILE, notes_html)
+        # The formulation, the goals and the reconsolidation work are the clinical record, not
+        # psychotherapy notes: they go to the client (docs/formulation.md).
+        if (workspace := workspace_html(client)) is not None:
+            archive_zip.writestr(WORKSPACE_FILE, workspace)
+        # The client's own exercise entries, private ones included: they are the client's words.
+        if (exercises_html := exercise_entries_html(client)) is not None:
+            archive_zip.writestr(EXERCISES_FILE, exercises_html)
         for name, pdf in sorted(reports.items()):
             archive_zip.writestr(name, pdf)
     with transaction.atomic():

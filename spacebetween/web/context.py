@@ -6,9 +6,14 @@ from django.http import HttpRequest
 from spacebetween.accounts.models import Role, User
 
 # The main navigation per role: (url name, label). Pages a role may not open are not offered.
-_CLINICIAN_NAV = [("caseload", "Caseload"), ("client_new", "Add client"), ("password_change", "Password")]
+_CLINICIAN_NAV = [
+    ("caseload", "Caseload"),
+    ("client_new", "Add client"),
+    ("search", "Search"),
+    ("password_change", "Password"),
+]
 NAV_BY_ROLE: dict[str, list[tuple[str, str]]] = {
-    Role.THERAPIST: [*_CLINICIAN_NAV[:2], ("supervision", "Supervision"), _CLINICIAN_NAV[2]],
+    Role.THERAPIST: [*_CLINICIAN_NAV[:3], ("supervision", "Supervision"), _CLINICIAN_NAV[3]],
     Role.SUPERVISOR: _CLINICIAN_NAV,
     Role.CLIENT: [("portal", "My page"), ("password_change", "Password")],
     Role.ADMIN: [

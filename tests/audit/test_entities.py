@@ -56,12 +56,26 @@ ADDED_SINCE = {
     "ExerciseAssignment",  # an exercise set for an episode (spacebetween.exercises)
     "ExerciseEntry",  # a client's entry in an exercise
     "ReadingShare",  # a psychoeducation page shared with a client
+    "PracticeExercise",  # an exercise a practice wrote from building blocks (spacebetween.exercises.own)
+    "PracticePage",  # a library page a practice wrote in Markdown (spacebetween.exercises.own_pages)
     "NoteTemplate",  # a practice's headings for a kind of session note (spacebetween.notes)
     "ProcessNote",  # a therapist's private process note (spacebetween.notes)
     "ProgressNote",  # a session's progress note (spacebetween.notes)
     "FormulationVersion",  # one version of an episode's case formulation (spacebetween.formulation)
     "Goal",  # a client's goal in their own words (spacebetween.formulation)
     "GoalRating",  # a goal rated 0-10 at a session (spacebetween.formulation)
+    "ProgressViewSetting",  # whether a client sees their own progress in the portal (spacebetween.progress)
+    "Transcript",  # a session's transcript, its turns encrypted (spacebetween.transcripts)
+    "Search",  # a therapist's search of their own caseload (spacebetween.search)
+    "SessionQuestion",  # a Socratic question pinned to a session (spacebetween.notes)
+    "SocraticQuestion",  # a practice's library of Socratic questions (spacebetween.notes)
+    "SupervisionNote",  # a supervisor's note on an episode shared for supervision (spacebetween.notes)
+    "RuptureNote",  # a therapist's note on an alliance rupture (spacebetween.relationship)
+    "SessionTheme",  # a transference or counter-transference theme tagged on a session (relationship)
+    "ThemeLabel",  # a label in a practice's list of transference themes (spacebetween.relationship)
+    "ReconsolidationWork",  # memory-reconsolidation work in an episode (spacebetween.formulation)
+    "ReconsolidationStep",  # a dated step of reconsolidation work
+    "MarkerCheck",  # verification markers checked on reconsolidation work
 }
 
 

@@ -22,11 +22,14 @@ from spacebetween.backup.services import (
 )
 from spacebetween.clients.models import Session
 from spacebetween.exercises import services as exercises
+from spacebetween.formulation import services as formulation
+from spacebetween.formulation.models import MarkerCheck
 from spacebetween.notes import services as notes
 from spacebetween.notifications.services import outbox_enqueue
 from spacebetween.relationship import services as relationship
+from spacebetween.transcripts import services as transcripts
 from tests.backup.conftest import KEY, OTHER_KEY
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, share_for_supervision
 from tests.exercises.conftest import THOUGHT_RECORD, assign
 from tests.relationship.conftest import NOTE, RATING
 
@@ -45,9 +48,46 @@ def encrypted_everywhere(
     relationship.reflection_record(
         actor=alice, session=session, answers=RATING, note=NOTE, feelings=["bored"], intensity=2
     )
+    relationship.rupture_note_save(
+        actor=alice,
+        session=session,
+        kind="withdrawal",
+        repaired="partly",
+        what_happened="Went quiet after the holiday was mentioned",
+        therapist_part="I pressed on with the plan",
+        repair="Named it the next week",
+    )
     signin.totp_enrolment(user=alice)
     notes.note_save(actor=alice, session=session, kind="process", body="A process note", sign=True)
     notes.addendum_add(actor=alice, session=session, kind="process", body="Its addendum")
+    share_for_supervision(alice, session.episode)
+    supervisor = alice.supervisor
+    assert supervisor is not None  # sam (tests/conftest.py)
+    notes.supervision_note_add(actor=supervisor, episode=session.episode, body="A supervision note")
+    # One turn, one speaker: one value of each transcript field.
+    transcripts.transcript_upload(actor=alice, session=session, data=b"Ames: hello", filename="s.txt")
+    # One value of each of the workspace's encrypted fields.
+    formulation.formulation_revise(actor=alice, episode=session.episode, fields={"ccrt_wish": "To be seen"})
+    formulation.goal_add(actor=alice, episode=session.episode, text="Sleep through")
+    work = formulation.reconsolidation_start(
+        actor=alice, episode=session.episode, symptom="Freezes", emotional_truth="Anger means leaving"
+    )
+    formulation.reconsolidation_step_add(
+        actor=alice, work=work, step="retrieval", occurred_on=dt.date(2026, 10, 5), text="Felt it"
+    )
+    check = MarkerCheck(  # straight to the table: the service would want steps C and D (more values)
+        work=work,
+        number=1,
+        occasion="session",
+        checked_on=dt.date(2026, 10, 5),
+        recorded_by=alice,
+        recorded_at=clock.now,
+        no_retrigger="yes",
+        symptom_ceased="yes",
+        effortless="yes",
+    )
+    check.seal("Calm")
+    check.save()
     outbox_enqueue(
         practice_id=alice.practice_id,
         to_address="carol@example.org",

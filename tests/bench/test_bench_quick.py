@@ -89,7 +89,7 @@ def test_bench_quick_reports_every_figure_with_its_baseline(tmp_path: Path) -> N
     assert set(document["machine"]) >= MACHINE_KEYS
     assert document["machine"]["cpu_count"] >= 1
     workloads = document["workloads"]
-    assert set(workloads) == {"submit", "caseload", "score", "analytics"}
+    assert set(workloads) == {"submit", "caseload", "score", "analytics", "transcripts"}
 
     submit = workloads["submit"]
     _check_submit(submit["sqlite"], "sqlite")
@@ -132,3 +132,12 @@ def test_bench_quick_reports_every_figure_with_its_baseline(tmp_path: Path) -> N
             analytics["batch"]["episodes_per_sec"] / analytics["baseline"]["episodes_per_sec"], abs=0.05
         )
         assert isinstance(analytics["goal_met"], bool)
+
+    transcripts = workloads["transcripts"]
+    assert transcripts["utterances"] > 0 and transcripts["baseline"]["path"] == "per_utterance_loop"
+    assert transcripts["ratio"] == pytest.approx(
+        transcripts["vectorised"]["utterances_per_sec"] / transcripts["baseline"]["utterances_per_sec"],
+        abs=0.05,
+    )
+    assert transcripts["goal"] == {"min_utterances_per_sec": 2000}
+    assert transcripts["goal_met"] == (transcripts["vectorised"]["utterances_per_sec"] >= 2000)

@@ -28,7 +28,9 @@ from spacebetween.api.services import api_key_create
 from spacebetween.clients.models import Client, Episode, Session
 from spacebetween.core import instruments as catalogue
 from spacebetween.delivery.services import link_issue
+from spacebetween.exercises.own import practice_exercise_write
 from spacebetween.exercises.services import exercise_assign, page_share
+from spacebetween.formulation.services import reconsolidation_start
 from spacebetween.safety.crisis import crisis_resource_add
 from spacebetween.safety.models import RiskFlag
 from tests.conftest import signed_in
@@ -137,12 +139,34 @@ practice_plan          GET    302 403 403 403 200 403 403
 practice_plan          POST   302 403 403 403 400 403 403
 session_reflection     GET    302 200 404 404 403 403 404
 session_reflection     POST   302 200 404 404 403 403 404
+rupture_note           GET    302 200 404 404 403 403 404
+rupture_note           POST   302 400 404 404 403 403 404
+session_themes         GET    302 200 404 404 403 403 404
+session_themes         POST   302 400 404 404 403 403 404
+session_theme_remove   GET    405 405 405 405 405 405 405
+session_theme_remove   POST   302 400 404 404 403 403 404
 progress_note          GET    302 200 404 404 403 403 404
 progress_note          POST   302 400 404 404 403 403 404
 process_note           GET    302 200 404 404 403 403 404
 process_note           POST   302 400 404 404 403 403 404
+session_transcript     GET    302 200 404 404 403 403 404
+session_transcript     POST   302 400 404 404 403 403 404
+transcript_speakers    GET    302 302 404 404 403 403 404
+transcript_speakers    POST   302 302 404 404 403 403 404
+transcript_delete      GET    405 405 405 405 405 405 405
+transcript_delete      POST   302 302 404 404 403 403 404
+episode_transcripts    GET    302 200 404 404 403 403 404
+episode_transcripts    POST   405 405 405 405 405 405 405
 note_templates         GET    302 403 403 403 200 403 403
 note_templates         POST   302 403 403 403 400 403 403
+socratic_questions     GET    302 403 403 403 200 403 403
+socratic_questions     POST   302 403 403 403 400 403 403
+session_questions      GET    302 200 404 404 403 403 404
+session_questions      POST   302 400 404 404 403 403 404
+supervision_notes      GET    302 200 404 404 403 403 404
+supervision_notes      POST   302 403 404 404 403 403 404
+search                 GET    302 200 200 200 403 403 200
+search                 POST   302 400 400 400 403 403 400
 formulation_workspace  GET    302 200 404 404 403 403 404
 formulation_workspace  POST   405 405 405 405 405 405 405
 formulation_revise     GET    302 200 404 404 403 403 404
@@ -155,6 +179,14 @@ goal_rate              GET    405 405 405 405 405 405 405
 goal_rate              POST   302 400 404 404 403 403 404
 goal_close             GET    405 405 405 405 405 405 405
 goal_close             POST   302 400 404 404 403 403 404
+reconsolidation_start  GET    302 200 404 404 403 403 404
+reconsolidation_start  POST   302 400 404 404 403 403 404
+reconsolidation_work   GET    302 200 404 404 403 403 404
+reconsolidation_work   POST   405 405 405 405 405 405 405
+reconsolidation_step   GET    405 405 405 405 405 405 405
+reconsolidation_step   POST   302 400 404 404 403 403 404
+marker_check           GET    405 405 405 405 405 405 405
+marker_check           POST   302 400 404 404 403 403 404
 risk_flag              GET    302 200 404 404 404 403 404
 risk_flag              POST   405 405 405 405 405 405 405
 risk_flag_acknowledge  GET    405 405 405 405 405 405 405
@@ -177,10 +209,20 @@ exercise_withdraw      GET    405 405 405 405 405 405 405
 exercise_withdraw      POST   302 302 404 404 403 403 404
 library                GET    302 200 200 200 403 403 200
 library                POST   405 405 405 405 405 405 405
+practice_exercise_new  GET    302 200 200 403 403 403 200
+practice_exercise_new  POST   302 400 400 403 403 403 400
+practice_page_new      GET    302 200 200 403 403 403 200
+practice_page_new      POST   302 400 400 403 403 403 400
+practice_exercise_retire GET  405 405 405 405 405 405 405
+practice_exercise_retire POST 302 302 403 403 403 403 404
 portal_exercise        GET    302 403 403 403 403 200 403
 portal_exercise        POST   302 403 403 403 403 400 403
 portal_reading         GET    302 403 403 403 403 200 403
 portal_reading         POST   405 405 405 405 405 405 405
+portal_progress        GET    302 403 403 403 403 200 403
+portal_progress        POST   405 405 405 405 405 405 405
+progress_view_setting  GET    302 200 404 404 403 403 404
+progress_view_setting  POST   302 400 404 404 403 403 404
 link_start_page        GET    200 200 200 200 200 200 200
 link_start_page        POST   405 405 405 405 405 405 405
 link_start             GET    405 405 405 405 405 405 405
@@ -307,6 +349,16 @@ def record_under_test(
             ends_on=now.date() + dt.timedelta(days=7),
         ).pk,
         "reading_id": page_share(actor=alice, episode=episode, page="emotions").pk,
+        "work_id": reconsolidation_start(
+            actor=alice, episode=episode, symptom="Freezes", emotional_truth="Anger means leaving"
+        ).pk,
+        "practice_exercise_id": practice_exercise_write(
+            actor=alice,
+            title="Matrix exercise",
+            why="A reason.",
+            steps="One step.",
+            blocks=[{"label": "How was it?", "kind": "scale10"}],
+        ).pk,
     }
 
 

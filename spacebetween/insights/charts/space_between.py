@@ -52,6 +52,10 @@ CHECKIN_SHADES = {1: "#f0f0f0", 2: "#d0d0d0", 3: "#a0a0a0", 4: "#606060", 5: "#2
 
 Points = Sequence[tuple[int, float]]
 Checkin = tuple[int, str, int | None]  # session, feelings, intensity 1 to 5 (or none)
+# The timeline under the check-ins (docs/insights.md, "Ruptures and themes"): session, the rupture in
+# words ("" if none: e.g. "Possible rupture (detected); rupture note: withdrawal, repaired"), whether a
+# rupture note is written, and the themes tagged, each in words. Never a note's text.
+TimelineMark = tuple[int, str, bool, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,7 @@ def space_between_chart(
     gap_rule: str | None = None,
     markers: Sequence[Marker] = (),
     checkins: Sequence[Checkin] = (),
+    timeline: Sequence[TimelineMark] = (),
     max_gap: int = 2,
 ) -> Chart:
     """Both views of the relationship in one unit (`unit`, on `scale_min`–`scale_max`), ruptures and
@@ -93,14 +98,18 @@ def space_between_chart(
     tooltip and table). With `gap_rule` (the caller's statement of the rupture threshold, in `unit`:
     only for two views on one shared, validated metric) the gap client minus therapist is drawn where
     both rated a session; without it no gap is drawn or tabled. Either view may be empty, so a view on
-    another metric gets a chart of its own."""
+    another metric gets a chart of its own. `timeline`: the ruptures (detected or marked) and the
+    transference themes per session, drawn in a strip of their own and tabled."""
     client, therapist = sorted(client), sorted(therapist)
     checkins = sorted(checkins, key=lambda c: c[0])
+    timeline = sorted(timeline, key=lambda t: t[0])
     _check(client, therapist, checkins, markers, scale_min, scale_max)
+    check_sessions("timeline", [t[0] for t in timeline])
 
     inputs = (title, client, therapist, client_label, therapist_label, unit, scale_min, scale_max, gap_rule)
-    chart_id = chart_id_of("space", *inputs, markers, checkins, max_gap)
+    chart_id = chart_id_of("space", *inputs, markers, checkins, timeline, max_gap)
     rated = [s for s, _ in client] + [s for s, _ in therapist] + [c[0] for c in checkins]
+    rated += [t[0] for t in timeline]
     frame = Frame(scale_min, scale_max, sessions_spanned(rated, [m.session_number for m in markers]))
     views = ((client_label, client, "sb-client"), (therapist_label, therapist, "sb-therapist"))
     ratings = _Ratings(dict(client), dict(therapist))
@@ -133,14 +142,19 @@ def space_between_chart(
     if checkins:
         body += _checkin_strip(checkins, frame.sessions, top)
         top += 48
+    if timeline:
+        body += _timeline_strip(timeline, frame.sessions, top)
+        top += 48
     legend_parts, bottom = draw_legend(legend, top)
 
     columns = _columns(ratings, client_label, therapist_label, unit, show_gap, markers, checkins)
+    columns += _timeline_columns(timeline)
     shown_sessions = sorted(
         set(ratings.client)
         | set(ratings.therapist)
         | set(events_by_session(markers))
         | {c[0] for c in checkins}
+        | {t[0] for t in timeline}
     )
     return make_chart(
         chart_id,
@@ -229,6 +243,53 @@ def _checkin_strip(checkins: Sequence[Checkin], sessions_shown: int, top: float)
             ),
         ]
     return parts
+
+
+def _timeline_strip(timeline: Sequence[TimelineMark], sessions_shown: int, top: float) -> list[str]:
+    """Under the check-ins: a diamond at a rupture, filled where a rupture note is written and hollow
+    where none is yet, and the number of themes tagged written beside "T" (shape and text, not colour
+    alone); the words in each tooltip and in the table."""
+    parts = [
+        el(
+            "text",
+            text="Ruptures (◆ note written, ◇ none yet) and themes (T)",
+            x=PLOT_LEFT,
+            y=top + 10,
+            fill=DARK,
+        )
+    ]
+    y = top + 28
+    for s, rupture, noted, themes in timeline:
+        x = session_x(s, sessions_shown)
+        if rupture:
+            tip = svg_title(f"Session {s}: {rupture}")
+            points = f"{x:g},{y - 8:g} {x + 7:g},{y:g} {x:g},{y + 8:g} {x - 7:g},{y:g}"
+            fill = INK if noted else WHITE
+            parts.append(el("polygon", tip, points=points, fill=fill, stroke=INK, class_="sb-rupture-note"))
+        if themes:
+            tip = svg_title(f"Session {s}: {'; '.join(themes)}")
+            parts.append(
+                el(
+                    "text",
+                    tip,
+                    text=f"T{len(themes)}",
+                    x=x,
+                    y=y + 22,
+                    text_anchor="middle",
+                    font_size="10",
+                    fill=INK,
+                    class_="sb-theme",
+                )
+            )
+    return parts
+
+
+def _timeline_columns(timeline: Sequence[TimelineMark]) -> list[tuple[str, Callable[[int], str]]]:
+    if not timeline:
+        return []
+    ruptures = {s: rupture for s, rupture, _, _ in timeline}
+    themes = {s: "; ".join(labels) for s, _, _, labels in timeline}
+    return [("Rupture", lambda s: ruptures.get(s, "")), ("Themes", lambda s: themes.get(s, ""))]
 
 
 def _columns(

@@ -1,7 +1,7 @@
 """`spacebetween worker`: send the e-mail outbox over SMTP, and run the minute jobs of the measurement
-loop (plans.services.plan_apply, delivery.services.links_send_due and
-safety.escalation.escalate_due) and the insights refresh of episodes with new answers
-(insights.services.refresh_stale_due) every `--jobs-every` seconds.
+loop (plans.services.plan_apply, delivery.services.links_send_due,
+exercises.reminders.reminders_queue_due and safety.escalation.escalate_due) and the insights refresh
+of episodes with new answers (insights.services.refresh_stale_due) every `--jobs-every` seconds.
 
 Loops: claim due messages, send each through Django's SMTP backend (EMAIL_HOST, EMAIL_PORT, ...),
 sleep. `--mail-folder DIR` writes each message to a file in DIR instead of sending it (the demo and
@@ -32,6 +32,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from spacebetween import clock
 from spacebetween.delivery.services import links_send_due
+from spacebetween.exercises.reminders import reminders_queue_due
 from spacebetween.insights.services import refresh_stale_due
 from spacebetween.notifications.models import OutboxMessage
 from spacebetween.notifications.services import outbox_claim, outbox_release, outbox_send_one
@@ -132,7 +133,7 @@ class Command(BaseCommand):
 
 def _run_jobs() -> None:
     """The minute jobs; one failing is logged and does not stop the outbox (or the other job)."""
-    for job in (plan_apply, links_send_due, escalate_due, refresh_stale_due):
+    for job in (plan_apply, links_send_due, reminders_queue_due, escalate_due, refresh_stale_due):
         try:
             job(now=clock.now())
         except Exception:
