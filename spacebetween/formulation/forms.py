@@ -24,7 +24,24 @@ class FormulationForm(PageForm):
         help_text="From the practice's instruments.",
     )
 
-    def __init__(self, *args: Any, instruments: Mapping[str, Instrument], **kwargs: Any) -> None:
+    evidence = forms.TypedMultipleChoiceField(
+        label="Evidence in the notes: sessions whose notes bear on it",
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=(
+            "The sessions of this episode that have taken place; the formulation links to their "
+            "progress notes."
+        ),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        instruments: Mapping[str, Instrument],
+        sessions: Sequence[Session] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         for field, label, group in FIELDS:
             self.fields[field] = forms.CharField(
@@ -37,11 +54,17 @@ class FormulationForm(PageForm):
         measures.choices = sorted(
             ((iid, f"{i.title} ({iid})") for iid, i in instruments.items()), key=lambda c: c[1]
         )
-        self.order_fields([f for f, _, _ in FIELDS] + ["measures"])
+        evidence: Any = self.fields["evidence"]
+        evidence.choices = [(s.pk, f"Session {n}, {s.starts_at:%d %b %Y}") for n, s in enumerate(sessions, 1)]
+        self.order_fields([f for f, _, _ in FIELDS] + ["measures", "evidence"])
 
     def service_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
-        return {"fields": {f: data.get(f, "") for f, _, _ in FIELDS}, "measures": data.get("measures", [])}
+        return {
+            "fields": {f: data.get(f, "") for f, _, _ in FIELDS},
+            "measures": data.get("measures", []),
+            "evidence": data.get("evidence", []),
+        }
 
 
 class GoalForm(PageForm):

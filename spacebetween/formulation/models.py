@@ -44,6 +44,9 @@ class FormulationVersion(models.Model):
     # {field id: text} (core.formulation.FIELD_IDS) as JSON, encrypted (FORMULATION_CONTEXT); `content`
     content_encrypted = models.TextField(default="", blank=True)
     measures = models.JSONField(default=list)  # instrument ids that should move if it is right
+    # The evidence in the notes: ids of the episode's sessions whose notes bear on this version (issue
+    # #17, part 2), in session order. Ids only: the notes stay in `notes`, read through its own pages.
+    evidence = models.JSONField(default=list)
 
     class Meta:
         ordering = ["episode", "number"]

@@ -46,6 +46,9 @@ def workspace(
         "versions": all_versions,
         "latest": all_versions[0] if all_versions else None,
         "groups": selectors.grouped(all_versions[0]) if all_versions else [],
+        "evidence": selectors.evidence(episode, all_versions[:1]).get(all_versions[0].pk, [])
+        if all_versions
+        else [],
         "progress": progress,
         "goals_chart": chart,
         "threshold_note": THRESHOLD_NOTE,

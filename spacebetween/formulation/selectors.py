@@ -66,10 +66,34 @@ def grouped(version: FormulationVersion) -> list[Group]:
 
 
 @dataclass(frozen=True)
+class Cited:
+    """A session a formulation version cites as evidence in the notes; its progress note is linked."""
+
+    session: Session
+    number: int | None  # its number among the episode's held sessions, None if it did not take place
+
+
+def evidence(episode: Episode, chosen: Sequence[FormulationVersion]) -> dict[int, list[Cited]]:
+    """{version id: the sessions it cites, in session order}, in one query. A cited session since
+    deleted is left out."""
+    wanted = {pk for version in chosen for pk in version.evidence}
+    if not wanted:
+        return {version.pk: [] for version in chosen}
+    numbers = {s.pk: n for n, s in enumerate(held_sessions(episode), start=1)}
+    found = {s.pk: s for s in Session.objects.filter(episode=episode, pk__in=wanted)}
+    return {
+        version.pk: [Cited(found[pk], numbers.get(pk)) for pk in version.evidence if pk in found]
+        for version in chosen
+    }
+
+
+@dataclass(frozen=True)
 class Comparison:
     before: FormulationVersion
     after: FormulationVersion
     rows: list[FieldChange]
+    before_evidence: list[Cited]
+    after_evidence: list[Cited]
 
     @property
     def changed_count(self) -> int:
@@ -88,8 +112,13 @@ def comparison(episode: Episode, before: int | None, after: int | None) -> Compa
     if before not in found or after not in found or before == after:
         return None
     a, b = found[before], found[after]
+    cited = evidence(episode, [a, b])
     return Comparison(
-        a, b, compare(a.content, b.content, before_measures=a.measures, after_measures=b.measures)
+        a,
+        b,
+        compare(a.content, b.content, before_measures=a.measures, after_measures=b.measures),
+        cited[a.pk],
+        cited[b.pk],
     )
 
 
@@ -218,3 +247,55 @@ def reconsolidation_works(episode: Episode, *, now: dt.datetime | None = None) -
 
 def reconsolidation_work(episode: Episode, work_id: int) -> WorkView | None:
     return next((w for w in reconsolidation_works(episode) if w.work.pk == work_id), None)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One dated event of the episode's reconsolidation work on the client page's timeline: a step, a
+    marker check, or a follow-up due or overdue. Titles and marker results only, never the text (that
+    is on the work's own page)."""
+
+    on: dt.date
+    work: ReconsolidationWork
+    number: int  # the work's number in the episode
+    letter: str  # A-E, or "" for a follow-up
+    title: str
+    results: list[tuple[str, str]]  # (marker label, result label), for a marker check
+    status: str  # "", or the follow-up's "due" / "overdue"
+
+
+def timeline_entries(works: Sequence[WorkView]) -> list[TimelineEntry]:
+    """Every step, marker check and follow-up due or overdue of `works`, oldest first. Follow-ups still
+    upcoming or done are left out: the check itself is on the timeline once it is recorded."""
+    markers, results = dict(MARKERS), dict(RESULTS)
+    letters = {s: letter for s, letter, _ in STEPS}
+    entries: list[TimelineEntry] = []
+    for view in works:
+        work, number = view.work, view.number
+        entries.append(
+            TimelineEntry(
+                work.created_at.date(), work, number, "A", "Symptom and its emotional truth", [], ""
+            )
+        )
+        entries += [
+            TimelineEntry(s.occurred_on, work, number, letters[s.step], STEP_LABELS[s.step], [], "")
+            for s in view.steps
+        ]
+        entries += [
+            TimelineEntry(
+                c.checked_on,
+                work,
+                number,
+                "E",
+                f"Verification markers: {dict(OCCASIONS)[c.occasion].lower()}",
+                [(markers[m], results[r]) for m, r in c.results()],
+                "",
+            )
+            for c in view.checks
+        ]
+        entries += [
+            TimelineEntry(f.due_on, work, number, "", f.label, [], f.status)
+            for f in view.follow_ups
+            if f.status in ("due", "overdue")
+        ]
+    return sorted(entries, key=lambda e: (e.on, e.number, e.letter or "F"))

@@ -57,6 +57,7 @@ TOO_MANY_GOALS = f"A client works on up to {MAX_ACTIVE_GOALS} goals at a time: c
 GOAL_CLOSED = "This goal is closed; it can no longer be rated."
 NOT_THIS_EPISODE = "Choose a session of this episode."
 NOT_HELD = "Rate goals at a session that has taken place."
+EVIDENCE_NOT_THIS_EPISODE = "Choose sessions of this episode as the evidence in the notes."
 MAX_GOAL_LENGTH = 300
 
 
@@ -83,19 +84,39 @@ def _clean_content(fields: Mapping[str, str]) -> dict[str, str]:
     return content
 
 
+def _evidence(episode: Episode, evidence: Sequence[int]) -> list[int]:
+    """The cited sessions' ids in session order; each must be a session of `episode`."""
+    wanted = set()
+    for value in evidence:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationError({"evidence": EVIDENCE_NOT_THIS_EPISODE})
+        wanted.add(value)
+    found = list(
+        Session.objects.filter(episode=episode, pk__in=wanted)
+        .order_by("starts_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    if len(found) != len(wanted):
+        raise ValidationError({"evidence": EVIDENCE_NOT_THIS_EPISODE})
+    return found
+
+
 def formulation_revise(
     *,
     actor: User,
     episode: Episode,
     fields: Mapping[str, str],
     measures: Sequence[str] = (),
+    evidence: Sequence[int] = (),
     now: dt.datetime | None = None,
     request: Any = None,
 ) -> FormulationVersion:
     """Save the formulation as a new version (the first, or the next after the latest); earlier versions
-    stay as they were. Refused, writing nothing: anyone but the treating therapist (PermissionDenied,
-    audited), an unknown field or measure, a part over the length limit, an empty formulation, and a
-    revision identical to the latest version (ValidationError)."""
+    stay as they were. `evidence` names the sessions of the episode whose notes bear on it (stored as
+    ids, in session order). Refused, writing nothing: anyone but the treating therapist
+    (PermissionDenied, audited), an unknown field or measure, a session of another episode (or none)
+    as evidence, a part over the length limit, an empty formulation, and a revision identical to the
+    latest version (ValidationError)."""
     now = now or clock.now()
     episode = _check_write(actor, episode, "formulation")
     content = _clean_content(fields)
@@ -104,10 +125,16 @@ def formulation_revise(
     if unknown:
         raise ValidationError({"measures": UNKNOWN_MEASURE.format(measure=unknown[0])})
     chosen = sorted(set(measures))
+    cited = _evidence(episode, evidence)
     with transaction.atomic(durable=True):
         Episode.objects.select_for_update().filter(pk=episode.pk).first()
         latest = FormulationVersion.objects.filter(episode=episode).order_by("-number").first()
-        if latest is not None and latest.content == content and sorted(latest.measures) == chosen:
+        if (
+            latest is not None
+            and latest.content == content
+            and sorted(latest.measures) == chosen
+            and latest.evidence == cited
+        ):
             raise ValidationError(UNCHANGED)
         version = FormulationVersion(
             episode=episode,
@@ -115,6 +142,7 @@ def formulation_revise(
             author=actor,
             recorded_at=now,
             measures=chosen,
+            evidence=cited,
         )
         version.seal(content)
         version.save()

@@ -66,9 +66,12 @@ def formulation_revise(request: AuthenticatedHttpRequest, episode_id: int) -> Ht
     episode = get_episode_for(request, request.user, episode_id, write=True)
     instruments = instruments_for(episode.client.practice)
     latest = next(iter(selectors.versions(episode)), None)
-    initial = {**latest.content, "measures": latest.measures} if latest else {}
+    initial = {**latest.content, "measures": latest.measures, "evidence": latest.evidence} if latest else {}
     form = FormulationForm(
-        request.POST if request.method == "POST" else None, initial=initial, instruments=instruments
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        instruments=instruments,
+        sessions=selectors.held_sessions(episode),
     )
     if request.method == "POST" and form.is_valid():
         try:

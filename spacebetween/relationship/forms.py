@@ -3,6 +3,7 @@ checkbox per feeling, the intensity as radio buttons). Rules live in `relationsh
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -10,7 +11,7 @@ from django import forms
 from spacebetween.clients.forms import PageForm
 from spacebetween.core.instruments import Instrument
 from spacebetween.relationship.measures import MAX_NOTE_LENGTH, SESSION_RATING, Feeling, Intensity
-from spacebetween.relationship.models import Repaired, RuptureKind, ThemeKind
+from spacebetween.relationship.models import Repaired, RuptureKind, ThemeKind, ThemeLabel
 from spacebetween.relationship.services import MAX_RUPTURE_TEXT, MAX_THEME_LABEL
 
 
@@ -136,3 +137,30 @@ class ThemeForm(PageForm):
         widget=forms.TextInput(attrs={"list": "theme-labels", "autocomplete": "off"}),
         help_text="A short label from your practice's list, or a new one, e.g. “feeling pushed away”.",
     )
+
+
+def _label_choices(labels: Sequence[ThemeLabel]) -> list[tuple[object, str]]:
+    return [("", "Choose a label"), *((label.pk, label.label) for label in labels)]
+
+
+class LabelRenameForm(PageForm):
+    """Posted, never in a URL: a label is sensitive (docs/insights.md, "Ruptures and themes")."""
+
+    label_id = forms.TypedChoiceField(label="Label to rename", coerce=int)
+    label = forms.CharField(label="New name", max_length=MAX_THEME_LABEL)
+
+    def __init__(self, *args: Any, labels: Sequence[ThemeLabel], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choice: Any = self.fields["label_id"]
+        choice.choices = _label_choices(labels)
+
+
+class LabelMergeForm(PageForm):
+    source_id = forms.TypedChoiceField(label="Merge this label", coerce=int)
+    target_id = forms.TypedChoiceField(label="Into this label", coerce=int)
+
+    def __init__(self, *args: Any, labels: Sequence[ThemeLabel], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("source_id", "target_id"):
+            choice: Any = self.fields[name]
+            choice.choices = _label_choices(labels)

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from spacebetween import clock, crypto
 from spacebetween.accounts.models import CLINICAL_ROLES, User
@@ -154,6 +154,24 @@ def theme_labels(practice: Practice) -> list[str]:
     return list(
         ThemeLabel.objects.filter(practice=practice).order_by("label").values_list("label", flat=True)
     )
+
+
+@dataclass(frozen=True)
+class LabelUse:
+    label: ThemeLabel
+    uses: int  # sessions' tags with it, across the practice (a count, never which sessions)
+
+
+def label_list(practice_id: int) -> list[LabelUse]:
+    """The practice's theme labels with how often each is used, for the admin's page: two queries."""
+    uses = dict(
+        SessionTheme.objects.filter(label__practice_id=practice_id)
+        .values("label")
+        .annotate(n=Count("pk"))
+        .values_list("label", "n")
+    )
+    rows = ThemeLabel.objects.filter(practice_id=practice_id).order_by("label", "pk")
+    return [LabelUse(row, uses.get(row.pk, 0)) for row in rows]
 
 
 @dataclass(frozen=True)

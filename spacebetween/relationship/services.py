@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from spacebetween import clock, crypto
-from spacebetween.accounts.models import User
+from spacebetween.accounts.models import Role, User
 from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record, record_denied
 from spacebetween.clients.access import sessions_for
@@ -370,3 +370,109 @@ def theme_untag(*, actor: User, session: Session, tag_id: int | None, request: A
             purpose=Purpose.TREATMENT,
             request=request,
         )
+
+
+# ------------------------------------------------------------------------------ the practice's labels
+
+LABELS_ADMIN_ONLY = "Only the practice admin can edit the practice's theme labels."
+NO_SUCH_LABEL = "Choose one of the practice's theme labels."
+LABEL_TAKEN = "Another label already reads like this: merge the two instead."
+MERGE_SAME = "Choose two different labels: merge one into another."
+
+
+def _label_admin(actor: User, detail: str) -> None:
+    """The practice's label list is the admin's, as its note templates and Socratic questions are
+    (docs/notes.md); a therapist adds labels by tagging, and anyone else is refused, audited."""
+    if actor.role != Role.ADMIN:
+        record_denied(actor=actor, entity_type=Entity.THEME_LABEL, detail=detail, action=Action.UPDATE)
+        raise PermissionDenied(LABELS_ADMIN_ONLY)
+
+
+def _practice_label(actor: User, label_id: object, field: str) -> ThemeLabel:
+    found = (
+        ThemeLabel.objects.filter(practice_id=actor.practice_id, pk=label_id).first()
+        if isinstance(label_id, int) and not isinstance(label_id, bool)
+        else None
+    )
+    if found is None:
+        raise ValidationError({field: NO_SUCH_LABEL})
+    return found
+
+
+def _label_audit(
+    actor: User, action: Action, entity_type: Entity, pk: object, detail: str, request: Any
+) -> None:
+    """One audit row of a label edit: ids and a fixed detail, never the label's words."""
+    record(
+        action=action,
+        actor=actor,
+        entity_type=entity_type,
+        entity_id=pk,
+        purpose=Purpose.OPERATIONS,
+        request=request,
+        detail=detail,
+    )
+
+
+def theme_label_rename(*, actor: User, label_id: object, label: str, request: Any = None) -> ThemeLabel:
+    """Rename one of the practice's theme labels (a mistyped one, say): every session tagged with it
+    reads the new name. Refused, writing nothing: anyone but the practice admin (PermissionDenied,
+    audited), a label of another practice or none, an empty or long name, and a name another label
+    already has, matched without regard to case (merge them instead) (ValidationError)."""
+    _label_admin(actor, "theme label rename")
+    found = _practice_label(actor, label_id, "label_id")
+    cleaned = clean_theme_label(label)
+    taken = ThemeLabel.objects.filter(practice_id=actor.practice_id, label__iexact=cleaned).exclude(
+        pk=found.pk
+    )
+    if taken.exists():
+        raise ValidationError({"label": LABEL_TAKEN})
+    with transaction.atomic(durable=True):
+        found.label = cleaned
+        found.save(update_fields=["label"])
+        record(
+            action=Action.UPDATE,
+            actor=actor,
+            entity_type=Entity.THEME_LABEL,
+            entity_id=found.pk,
+            purpose=Purpose.OPERATIONS,
+            request=request,
+        )
+    return found
+
+
+def theme_label_merge(
+    *, actor: User, source_id: object, target_id: object, request: Any = None
+) -> ThemeLabel:
+    """Merge the label `source_id` into `target_id`: its tags move to the target (a session already
+    tagged with the target, of the same kind, keeps that one tag) and the source leaves the list.
+    Refused, writing nothing: anyone but the practice admin (PermissionDenied, audited), a label of
+    another practice or none, and the same label twice (ValidationError). Audited by ids: the source
+    deleted (its detail names the target's id), the target updated, each tag moved updated and each
+    double deleted."""
+    _label_admin(actor, "theme label merge")
+    source = _practice_label(actor, source_id, "source_id")
+    target = _practice_label(actor, target_id, "target_id")
+    if source.pk == target.pk:
+        raise ValidationError({"target_id": MERGE_SAME})
+    with transaction.atomic(durable=True):
+        tags = list(SessionTheme.objects.select_for_update().filter(label=source))
+        kept = set(
+            SessionTheme.objects.filter(
+                label=target, session_id__in=[t.session_id for t in tags]
+            ).values_list("session_id", "kind")
+        )
+        doubles = [t.pk for t in tags if (t.session_id, t.kind) in kept]
+        moved = [t.pk for t in tags if t.pk not in doubles]
+        SessionTheme.objects.filter(pk__in=doubles).delete()
+        SessionTheme.objects.filter(pk__in=moved).update(label=target)
+        source_pk = source.pk
+        source.delete()
+        merged = f"merged into label {target.pk}"
+        _label_audit(actor, Action.DELETE, Entity.THEME_LABEL, source_pk, merged, request)
+        _label_audit(actor, Action.UPDATE, Entity.THEME_LABEL, target.pk, merged, request)
+        for pk in moved:
+            _label_audit(actor, Action.UPDATE, Entity.SESSION_THEME, pk, "label merge", request)
+        for pk in doubles:
+            _label_audit(actor, Action.DELETE, Entity.SESSION_THEME, pk, "label merge", request)
+    return target

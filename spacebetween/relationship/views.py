@@ -12,13 +12,19 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from spacebetween.accounts.decorators import AuthenticatedHttpRequest, clinician_required
+from spacebetween.accounts.decorators import AuthenticatedHttpRequest, admin_required, clinician_required
 from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record, record_reads
 from spacebetween.clients.access import get_session_for
 from spacebetween.clients.models import Session
 from spacebetween.relationship import selectors, services
-from spacebetween.relationship.forms import ReflectionForm, RuptureNoteForm, ThemeForm
+from spacebetween.relationship.forms import (
+    LabelMergeForm,
+    LabelRenameForm,
+    ReflectionForm,
+    RuptureNoteForm,
+    ThemeForm,
+)
 from spacebetween.relationship.measures import NOT_VALIDATED, SESSION_RATING, therapist_alliance_instrument
 from spacebetween.ui.forms import submit
 
@@ -26,6 +32,9 @@ REFLECTION_SAVED = "Your reflection on the session is saved."
 RUPTURE_SAVED = "The rupture note is saved. It is on the timeline under the space-between chart."
 THEME_ADDED = "The theme is added to the session."
 THEME_REMOVED = "The theme is removed from the session."
+LABEL_RENAMED = "The label is renamed; every session tagged with it shows the new name."
+LABELS_MERGED = "The labels are merged; the tags moved to the label kept."
+NO_ACTION = "Choose to rename a label or to merge two; nothing was changed."
 
 
 @require_http_methods(["GET", "POST"])
@@ -158,3 +167,28 @@ def session_theme_remove(request: AuthenticatedHttpRequest, session_id: int) -> 
         return _themes_page(request, session, ThemeForm(), error=exc.messages[0])
     messages.success(request, THEME_REMOVED)
     return redirect("session_themes", session.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@admin_required
+def theme_labels(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The practice's theme labels: rename one, or merge one into another (the admin's, as the note
+    templates and the Socratic questions are). The forms post; a label never goes in a URL."""
+    uses = selectors.label_list(request.user.practice_id)
+    labels = [use.label for use in uses]
+    action = request.POST.get("action", "") if request.method == "POST" else ""
+    rename = LabelRenameForm(request.POST if action == "rename" else None, labels=labels, prefix="rename")
+    merge = LabelMergeForm(request.POST if action == "merge" else None, labels=labels, prefix="merge")
+    done = None
+    if action == "rename":
+        done = submit(rename, services.theme_label_rename, actor=request.user, request=request)
+    elif action == "merge":
+        done = submit(merge, services.theme_label_merge, actor=request.user, request=request)
+    if done is not None:
+        messages.success(request, LABEL_RENAMED if action == "rename" else LABELS_MERGED)
+        return redirect("theme_labels")
+    error = NO_ACTION if request.method == "POST" and action not in ("rename", "merge") else ""
+    context = {"uses": uses, "rename": rename, "merge": merge, "error": error}
+    return render(
+        request, "relationship/theme_labels.html", context, status=400 if request.method == "POST" else 200
+    )

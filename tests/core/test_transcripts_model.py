@@ -8,8 +8,15 @@ import numpy as np
 import pytest
 
 from spacebetween.core.transcripts.evaluate import score
-from spacebetween.core.transcripts.features import featurise
-from spacebetween.core.transcripts.model import MODEL_PATH, Coder, TrainSettings, train
+from spacebetween.core.transcripts.features import Sparse, featurise
+from spacebetween.core.transcripts.model import (
+    MODEL_PATH,
+    Coder,
+    TrainSettings,
+    log_count_ratios,
+    train,
+    train_head,
+)
 from spacebetween.core.transcripts.table import (
     CLIENT_LABELS,
     THERAPIST_LABELS,
@@ -59,6 +66,28 @@ def test_training_is_deterministic_and_survives_saving(annomi: list[Utterance], 
     loaded = Coder.load(tmp_path / "m.npz")
     assert loaded.code(few) == one.code(few)  # float16 storage does not change the codes here
     assert loaded.meta["transcripts"] == "4"
+
+
+def test_log_count_ratios_by_hand() -> None:
+    # rows: {0, 1} and {0} of class a, {2} of class b; add-one counts for a: p = (3, 2, 1) / 6,
+    # for the rest: q = (1, 1, 2) / 4 (Wang & Manning 2012's ratio, one class against the rest)
+    x = Sparse(np.array([0, 2, 3, 4]), np.array([0, 1, 0, 2]), np.array([0.5, 0.5, 1.0, 1.0]), 3)
+    r = log_count_ratios(x, ["a", "a", "b"], ("a", "b"), 1.0)
+    assert np.allclose(r[:, 0], np.log([2.0, 4 / 3, 1 / 3]))
+    assert np.allclose(r[:, 1], -r[:, 0])
+
+
+def test_scaled_head_folds_the_ratios_into_its_weights(annomi: list[Utterance]) -> None:
+    few = [u for u in transcripts(annomi, {"0", "1", "2"}) if u.speaker == "therapist"]
+    x = featurise(few, 14)
+    labels = [u.label for u in few]
+    settings = TrainSettings(steps=20, bits=14)
+    plain = train_head(x, labels, THERAPIST_LABELS, settings)
+    scaled = train_head(x, labels, THERAPIST_LABELS, settings, nb=True)
+    assert not np.allclose(plain.weights, scaled.weights)
+    assert np.array_equal(scaled.weights, train_head(x, labels, THERAPIST_LABELS, settings, nb=True).weights)
+    # used like any head: its codes on its own training rows mostly match the labels
+    assert np.mean([a == b for a, b in zip(scaled.predict(x), labels, strict=True)]) > 0.8
 
 
 def test_held_out_transcripts_beat_the_majority_class(annomi: list[Utterance]) -> None:

@@ -1,5 +1,6 @@
 """In chromium: a memory-reconsolidation workflow taken from the symptom to its verification markers
-and shown at the 3-month follow-up (due, then done), by keyboard; every page passes axe-core (serious
+and shown at the 3-month follow-up (due, then done), on its own page and on the client page's
+timeline, by keyboard; every page passes axe-core (serious
 and critical) at desktop width and on a 375 px phone without scrolling sideways."""
 
 from __future__ import annotations
@@ -83,7 +84,16 @@ def test_reconsolidation_to_the_three_month_follow_up(
     sign_in(page, demo_therapist)  # three months on, the sign-in has long expired
     page.goto(f"/episodes/{episode.pk}/workspace/")
     expect(page.get_by_text("3-month follow-up due")).to_be_visible()
-    page.get_by_role("link", name="Work 1").click()
+    # On the client page's timeline (issue #17, part 5): the dated events, the follow-up due, a link
+    page.goto(f"/clients/{client.pk}/")
+    on_timeline = page.get_by_role("table", name="Steps, verification-marker checks and follow-ups due")
+    expect(on_timeline.get_by_role("row").filter(has_text="D. Juxtaposition")).to_contain_text("22 Sep 2026")
+    expect(on_timeline.get_by_role("row").filter(has_text="22 Dec 2026")).to_contain_text(
+        "3-month follow-up: due"
+    )
+    _checked(page)
+    on_timeline.get_by_role("link", name="Work 1").first.focus()
+    page.keyboard.press("Enter")
     expect(page.get_by_text("3-month follow-up: 22 Dec 2026 — Due")).to_be_visible()
     _markers(page, "3-month follow-up", "2027-01-05", ("Yes", "Yes", "Yes"))
     expect(page.get_by_text("3-month follow-up: 22 Dec 2026 — Done")).to_be_visible()
@@ -96,6 +106,12 @@ def test_reconsolidation_to_the_three_month_follow_up(
         "3m",
     ]
     _checked(page)
+    page.goto(f"/clients/{client.pk}/")
+    on_timeline = page.get_by_role("table", name="Steps, verification-marker checks and follow-ups due")
+    expect(on_timeline.get_by_role("row").filter(has_text="5 Jan 2027")).to_contain_text(
+        "E. Verification markers: 3-month follow-up"
+    )
+    expect(on_timeline).not_to_contain_text("3-month follow-up: due")  # done, so no longer due
 
 
 def _options(page: Page) -> list[str]:

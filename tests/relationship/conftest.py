@@ -41,3 +41,13 @@ def therapist_alliance_form(admin: User) -> str:
     )
     measures.licensed_pack_accept(actor=admin, terms_digest=pack_terms_digest(licensed_pack()), accepted=True)
     return "practice-wai-t"
+
+
+from tests.browser.conftest import (  # noqa: E402, F401  (the browser fixtures, for the labels' browser test)
+    browser_page,
+    chromium,
+    demo_practice,
+    demo_therapist,
+    live_site,
+    sign_in,
+)

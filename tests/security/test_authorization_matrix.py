@@ -29,7 +29,7 @@ from spacebetween.clients.models import Client, Episode, Session
 from spacebetween.core import instruments as catalogue
 from spacebetween.delivery.services import link_issue
 from spacebetween.exercises.own import practice_exercise_write
-from spacebetween.exercises.services import exercise_assign, page_share
+from spacebetween.exercises.services import entry_record, exercise_assign, page_share
 from spacebetween.formulation.services import reconsolidation_start
 from spacebetween.safety.crisis import crisis_resource_add
 from spacebetween.safety.models import RiskFlag
@@ -161,6 +161,8 @@ note_templates         GET    302 403 403 403 200 403 403
 note_templates         POST   302 403 403 403 400 403 403
 socratic_questions     GET    302 403 403 403 200 403 403
 socratic_questions     POST   302 403 403 403 400 403 403
+theme_labels           GET    302 403 403 403 200 403 403
+theme_labels           POST   302 403 403 403 400 403 403
 session_questions      GET    302 200 404 404 403 403 404
 session_questions      POST   302 400 404 404 403 403 404
 supervision_notes      GET    302 200 404 404 403 403 404
@@ -285,6 +287,9 @@ METHODS = ("GET", "POST")
 # Who may see Carol's clinical content at all (alice treats her; sam only if she were shared).
 MAY_SEE_CAROL = {"alice"}
 CAROL_CLINICAL = ("Low mood after bereavement",)
+# What Carol wrote in an exercise entry she kept private: no answer to anyone but Carol herself holds it,
+# not even alice's (her therapist sees that it was done, never what it says).
+CAROL_PRIVATE = "Wrote to my brother and never sent it"
 
 
 def _routes(
@@ -313,7 +318,7 @@ def test_every_route_and_method_has_a_row() -> None:
 
 @pytest.fixture
 def record_under_test(
-    alice: User, admin: User, client_record: Client, episode: Episode, session: Session
+    alice: User, admin: User, carol_user: User, client_record: Client, episode: Episode, session: Session
 ) -> dict[str, object]:
     """One of each protected object, all in Carol's episode (alice's caseload)."""
     now = timezone.now()
@@ -328,6 +333,16 @@ def record_under_test(
     crisis_line = crisis_resource_add(
         actor=admin, country="GB", name="Matrix duty line", phone="020 7946 0000", text="Weekdays."
     )
+    exercise = exercise_assign(
+        actor=alice,
+        episode=episode,
+        exercise="emotion-check-in",
+        frequency="daily",
+        starts_on=now.date(),
+        ends_on=now.date() + dt.timedelta(days=7),
+    )
+    private_answers: dict[str, object] = {"feeling": "sad", "intensity": 60, "what_happened": CAROL_PRIVATE}
+    entry_record(actor=carol_user, assignment=exercise, answers=private_answers, private=True, now=now)
     return {
         "client_id": client_record.pk,
         "episode_id": episode.pk,
@@ -340,14 +355,7 @@ def record_under_test(
         "key_id": key.pk,
         "resource_id": crisis_line.pk,
         "instrument_id": "phq9",
-        "exercise_id": exercise_assign(
-            actor=alice,
-            episode=episode,
-            exercise="emotion-check-in",
-            frequency="daily",
-            starts_on=now.date(),
-            ends_on=now.date() + dt.timedelta(days=7),
-        ).pk,
+        "exercise_id": exercise.pk,
         "reading_id": page_share(actor=alice, episode=episode, page="emotions").pk,
         "work_id": reconsolidation_start(
             actor=alice, episode=episode, symptom="Freezes", emotional_truth="Anger means leaving"
@@ -381,3 +389,6 @@ def test_the_answer_is_the_one_in_the_matrix(
         assert not any(text in body for text in CAROL_CLINICAL), (
             f"{method} {url} shows Carol's record to {role}"
         )
+    if role != "carol_user":
+        body = response.content.decode(errors="replace")
+        assert CAROL_PRIVATE not in body, f"{method} {url} shows Carol's private entry to {role}"
