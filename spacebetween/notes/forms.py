@@ -1,20 +1,10 @@
 from __future__ import annotations
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
 from spacebetween.notes.services import MAX_NOTE_LENGTH
-
-
-class ServiceErrors(forms.Form):
-    def add_service_errors(self, exc: ValidationError) -> None:
-        """A service's refusal, shown on its field, or above the form."""
-        if hasattr(exc, "error_dict"):
-            for field, errors in exc.error_dict.items():
-                self.add_error(field if field in self.fields else None, errors)
-        else:
-            self.add_error(None, exc)
+from spacebetween.ui.forms import ServiceErrors
 
 
 class NoteForm(ServiceErrors):

@@ -3,20 +3,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from spacebetween.core.transcript_formats import MAX_BYTES
 from spacebetween.transcripts.models import Role
-
-
-class ServiceErrors(forms.Form):
-    def add_service_errors(self, exc: ValidationError) -> None:
-        """A service's refusal, shown on its field, or above the form."""
-        if hasattr(exc, "error_dict"):
-            for field, errors in exc.error_dict.items():
-                self.add_error(field if field in self.fields else None, errors)
-        else:
-            self.add_error(None, exc)
+from spacebetween.ui.forms import ServiceErrors
 
 
 class UploadForm(ServiceErrors):

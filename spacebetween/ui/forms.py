@@ -32,17 +32,27 @@ class PageFormMixin:
         super().__init__(*args, **kwargs)
 
     def add_service_errors(self, exc: ValidationError) -> None:
-        """Put a service's ValidationError on the fields it names; the rest above the form."""
-        form: Any = self
-        if not hasattr(exc, "error_dict"):
-            form.add_error(None, exc)
-            return
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
+        service_errors_shown(self, exc)
 
 
 class PageForm(PageFormMixin, forms.Form):
     pass
+
+
+class ServiceErrors(forms.Form):
+    """A form rendered Django's own way that still shows a service's refusal on the fields it names."""
+
+    def add_service_errors(self, exc: ValidationError) -> None:
+        service_errors_shown(self, exc)
+
+
+def service_errors_shown(form: Any, exc: ValidationError) -> None:
+    """Put a service's ValidationError on the fields it names; the rest above the form."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for name, errors in exc.error_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
 
 
 def submit(form: PageFormMixin, operation: Callable[..., T], **context: Any) -> T | None:

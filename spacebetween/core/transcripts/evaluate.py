@@ -88,7 +88,13 @@ def cross_validate(
         for f in range(folds):
             train_mask = fold[rows] != f
             train_rows, test_rows = rows[train_mask], rows[~train_mask]
-            head = train_head(x.take(train_rows), [utterances[i].label for i in train_rows], labels, settings)
+            head = train_head(
+                x.take(train_rows),
+                [utterances[i].label for i in train_rows],
+                labels,
+                settings,
+                nb=speaker in settings.nb_heads,
+            )
             for j, label in zip(np.flatnonzero(~train_mask), head.predict(x.take(test_rows)), strict=True):
                 predicted[j] = label
         out[speaker] = score(true, predicted, labels)

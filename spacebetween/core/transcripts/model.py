@@ -5,7 +5,11 @@
 
 Training is full-batch Adam on the class-weighted (balanced) cross-entropy with an L2 penalty, from
 zero weights, for a fixed number of steps: no randomness, so the same data and settings give the same
-weights. The weights are saved as the rows of the hashed feature space that training touched
+weights. The therapist head is NBSVM-style (Wang & Manning, ACL 2012, "Baselines and bigrams"): each
+feature is scaled, per class, by its naive-Bayes log-count ratio before the logistic regression, and the
+scaling is folded into the saved weights, so coding costs the same (docs/transcripts.md: it lifted the
+therapist head's cross-validated macro-F1 and lowered the client head's, so only the therapist head
+uses it). The weights are saved as the rows of the hashed feature space that training touched
 (float16), which keeps the shipped file small.
 """
 
@@ -34,6 +38,8 @@ class TrainSettings:
     learning_rate: float = 0.08
     l2: float = 1e-4
     bits: int = DEFAULT_BITS
+    nb_heads: tuple[str, ...] = ("therapist",)  # heads trained on log-count-ratio-scaled features
+    nb_alpha: float = 1.0  # add-alpha smoothing of the log-count ratios
 
 
 @dataclass
@@ -120,20 +126,47 @@ def _softmax(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return e / e.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
 
 
-def train_head(x: Sparse, y: Sequence[str], labels: Sequence[str], settings: TrainSettings) -> Head:
+def train_head(
+    x: Sparse, y: Sequence[str], labels: Sequence[str], settings: TrainSettings, *, nb: bool = False
+) -> Head:
     """Class-weighted multinomial logistic regression by full-batch Adam (deterministic).
 
-    Trained on the columns the rows use (compacted), then spread back to the full hashed width.
+    Trained on the columns the rows use (compacted), then spread back to the full hashed width. With
+    ``nb`` the features are scaled per class by `log_count_ratios` and the scaling is folded into the
+    returned weights (score = x · (w ∘ r)), so the head is used exactly like an unscaled one.
     """
     used, local = np.unique(x.indices, return_inverse=True)
     compact = Sparse(x.indptr, local.astype(np.int64), x.data, len(used))
-    head = _train_compact(compact, y, labels, settings)
+    scale = log_count_ratios(compact, y, labels, settings.nb_alpha) if nb else None
+    head = _train_compact(compact, y, labels, settings, scale)
     weights = np.zeros((x.width, len(labels)))
-    weights[used] = head.weights
+    weights[used] = head.weights if scale is None else head.weights * scale
     return Head(head.labels, weights, head.bias)
 
 
-def _train_compact(x: Sparse, y: Sequence[str], labels: Sequence[str], settings: TrainSettings) -> Head:
+def log_count_ratios(
+    x: Sparse, y: Sequence[str], labels: Sequence[str], alpha: float
+) -> npt.NDArray[np.float64]:
+    """(width, k): per class c, log((p / |p|₁) / (q / |q|₁)) with p (q) the add-alpha counts of rows in
+    (not in) c that use each column, binarised: Wang & Manning's NBSVM ratio, one class against the rest."""
+    index = {label: i for i, label in enumerate(labels)}
+    target = np.asarray([index[v] for v in y], dtype=np.int64)[x.row_ids()]
+    out = np.zeros((x.width, len(labels)))
+    for k in range(len(labels)):
+        inside = target == k
+        p = alpha + np.bincount(x.indices[inside], minlength=x.width)
+        q = alpha + np.bincount(x.indices[~inside], minlength=x.width)
+        out[:, k] = np.log((p / p.sum()) / (q / q.sum()))
+    return out
+
+
+def _train_compact(
+    x: Sparse,
+    y: Sequence[str],
+    labels: Sequence[str],
+    settings: TrainSettings,
+    scale: npt.NDArray[np.float64] | None = None,
+) -> Head:
     k = len(labels)
     index = {label: i for i, label in enumerate(labels)}
     target = np.asarray([index[v] for v in y], dtype=np.int64)
@@ -146,9 +179,9 @@ def _train_compact(x: Sparse, y: Sequence[str], labels: Sequence[str], settings:
     m_w, v_w, m_b, v_b = np.zeros_like(w), np.zeros_like(w), np.zeros(k), np.zeros(k)
     beta1, beta2, eps = 0.9, 0.999, 1e-8
     for step in range(1, settings.steps + 1):
-        p = _softmax(x.dot(w) + b)
+        p = _softmax(x.dot(w if scale is None else w * scale) + b)
         g = (p - onehot) * sample_weight[:, None]
-        grad_w = x.tdot(g) + settings.l2 * w
+        grad_w = (x.tdot(g) if scale is None else x.tdot(g) * scale) + settings.l2 * w
         grad_b = g.sum(axis=0)
         m_w = beta1 * m_w + (1 - beta1) * grad_w
         v_w = beta2 * v_w + (1 - beta2) * grad_w**2
@@ -167,11 +200,19 @@ def train(utterances: Sequence[Utterance], settings: TrainSettings | None = None
     coder = Coder(settings.bits)
     for speaker, labels in HEADS.items():
         rows = np.asarray([i for i, u in enumerate(utterances) if u.speaker == speaker], dtype=np.int64)
-        coder.heads[speaker] = train_head(x.take(rows), [utterances[i].label for i in rows], labels, settings)
+        coder.heads[speaker] = train_head(
+            x.take(rows),
+            [utterances[i].label for i in rows],
+            labels,
+            settings,
+            nb=speaker in settings.nb_heads,
+        )
     coder.meta = {
         "steps": str(settings.steps),
         "learning_rate": str(settings.learning_rate),
         "l2": str(settings.l2),
+        "nb_heads": ",".join(settings.nb_heads),
+        "nb_alpha": str(settings.nb_alpha),
         "utterances": str(len(utterances)),
         "transcripts": str(len({u.transcript_id for u in utterances})),
     }
