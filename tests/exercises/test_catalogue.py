@@ -9,13 +9,14 @@ import pytest
 from spacebetween.exercises import catalogue
 
 
-def test_the_six_exercises_each_with_a_reason_and_steps() -> None:
+def test_the_seven_exercises_each_with_a_reason_and_steps() -> None:
     found = catalogue.exercises()
     assert set(found) == {
         "thought-record",
         "emotion-check-in",
         "mindful-breathing",
         "self-compassion-break",
+        "self-compassionate-letter",
         "other-minds",
         "relationship-diary",
     }
@@ -53,6 +54,18 @@ def test_the_relationship_diary_mirrors_the_ccrt_and_cites_its_source() -> None:
     ]
     assert diary.fields[5].kind == "feeling"
     assert any("Luborsky" in s and "1998" in s for s in diary.sources)
+
+
+def test_the_kind_letter_asks_for_the_letter_and_cites_its_sources() -> None:
+    """The self-compassionate letter (issue #18: "a self-compassion break and self-compassionate
+    letter"): written from a kind friend's point of view (Neff 2011; Gilbert 2010; Leary et al. 2007)."""
+    letter = catalogue.exercises()["self-compassionate-letter"]
+    assert [(f.name, f.required) for f in letter.fields] == [
+        ("about", True),
+        ("letter", True),
+        ("reading_back", False),
+    ]
+    assert {s.split(",")[0] for s in letter.sources} == {"Neff", "Gilbert", "Leary"}
 
 
 def test_at_least_four_pages_each_with_sources() -> None:

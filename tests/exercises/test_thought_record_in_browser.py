@@ -33,7 +33,12 @@ def set_exercise(page: Page, name: str) -> None:
 
 
 def test_a_thought_record_and_mindful_breathing_set_done_by_keyboard_and_read(
-    chromium, live_site, sign_in, demo_therapist, demo_client_user, carol  # noqa: F811
+    chromium,
+    live_site,
+    sign_in,
+    demo_therapist,
+    demo_client_user,
+    carol,  # noqa: F811
 ) -> None:
     therapist = chromium.new_context(viewport=DESKTOP, base_url=live_site)
     therapist.set_default_timeout(10_000)
