@@ -24,7 +24,7 @@ from spacebetween.accounts.models import Role
 from spacebetween.audit.models import Entity, Purpose
 from spacebetween.audit.services import record_reads
 from spacebetween.clients.access import episodes_for, get_episode_for
-from spacebetween.exercises import catalogue, own, own_pages, selectors, services
+from spacebetween.exercises import catalogue, own, own_pages, presenters, selectors, services
 from spacebetween.exercises.access import (
     get_assignment_for,
     get_own_assignment,
@@ -38,7 +38,6 @@ from spacebetween.exercises.forms import (
     PracticePageForm,
     ShareForm,
 )
-from spacebetween.safety.crisis import resources_for
 from spacebetween.ui.forms import submit
 
 ASSIGNED = "Exercise set: the client sees it in their portal."
@@ -200,17 +199,7 @@ def portal_exercise(request: AuthenticatedHttpRequest, exercise_id: int) -> Http
             return redirect("portal")
     elif request.method == "GET":
         _audit(request, [(Entity.EXERCISE_ASSIGNMENT, assignment.pk)], Purpose.PATIENT_REQUEST)
-    client = assignment.episode.client
-    context = {
-        "form": form,
-        "exercise": exercise,
-        "open": services.is_open(assignment, services.practice_today(assignment.episode, clock.now())),
-        # A timed exercise with a question for the minutes gets the page's timer (exercises/timer.js).
-        "timer_field": next((f.name for f in exercise.fields if f.kind == "minutes"), None)
-        if exercise.minutes
-        else None,
-        "resources": resources_for(client.practice, client),
-    }
+    context = {"form": form, **presenters.portal_exercise(assignment, exercise)}
     return render(request, "exercises/portal_exercise.html", context, status=_status(form))
 
 

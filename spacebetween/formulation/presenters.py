@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import QueryDict
+
 from spacebetween.accounts.models import User
 from spacebetween.audit.models import Entity
 from spacebetween.clients.access import episodes_for
@@ -13,8 +15,16 @@ from spacebetween.core.goals import MAX_ACTIVE_GOALS
 from spacebetween.core.reconsolidation import JUXTAPOSITION
 from spacebetween.formulation import selectors
 from spacebetween.formulation.chart import goals_chart
-from spacebetween.formulation.forms import GoalForm, GoalRatingForm, MarkerCheckForm, StepForm
+from spacebetween.formulation.forms import (
+    FormulationForm,
+    GoalForm,
+    GoalRatingForm,
+    MarkerCheckForm,
+    StepForm,
+)
+from spacebetween.formulation.models import FormulationVersion
 from spacebetween.insights.presenters import episode_views
+from spacebetween.measures.selectors import instruments_for
 
 THRESHOLD_NOTE = (
     "Change is the latest rating minus the first. A change of 3 or more points is often quoted as "
@@ -58,6 +68,20 @@ def workspace(
         "insight_views": episode_views(user, [episode], episode.client.practice),
         "reconsolidation": selectors.reconsolidation_works(episode),
     }
+
+
+def revise_form(
+    episode: Episode, data: QueryDict | None
+) -> tuple[FormulationForm, FormulationVersion | None]:
+    """The revise page's form, filled from the latest version (empty for the first), with the
+    practice's instruments and the episode's held sessions to choose from; and that latest version."""
+    instruments = instruments_for(episode.client.practice)
+    latest = next(iter(selectors.versions(episode)), None)
+    initial = {**latest.content, "measures": latest.measures, "evidence": latest.evidence} if latest else {}
+    form = FormulationForm(
+        data, initial=initial, instruments=instruments, sessions=selectors.held_sessions(episode)
+    )
+    return form, latest
 
 
 def shown(context: dict[str, Any]) -> list[tuple[Entity, object]]:

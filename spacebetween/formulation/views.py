@@ -21,7 +21,6 @@ from spacebetween.clients.access import get_episode_for
 from spacebetween.clients.models import Episode, Session
 from spacebetween.formulation import presenters, selectors, services
 from spacebetween.formulation.forms import (
-    FormulationForm,
     GoalForm,
     GoalRatingForm,
     MarkerCheckForm,
@@ -29,7 +28,6 @@ from spacebetween.formulation.forms import (
     StepForm,
 )
 from spacebetween.formulation.models import Goal
-from spacebetween.measures.selectors import instruments_for
 from spacebetween.ui.forms import PageForm, submit
 
 T = TypeVar("T")
@@ -64,15 +62,7 @@ def workspace(request: AuthenticatedHttpRequest, episode_id: int) -> HttpRespons
 @clinician_required
 def formulation_revise(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
     episode = get_episode_for(request, request.user, episode_id, write=True)
-    instruments = instruments_for(episode.client.practice)
-    latest = next(iter(selectors.versions(episode)), None)
-    initial = {**latest.content, "measures": latest.measures, "evidence": latest.evidence} if latest else {}
-    form = FormulationForm(
-        request.POST if request.method == "POST" else None,
-        initial=initial,
-        instruments=instruments,
-        sessions=selectors.held_sessions(episode),
-    )
+    form, latest = presenters.revise_form(episode, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             version = services.formulation_revise(

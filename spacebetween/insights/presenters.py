@@ -1,19 +1,20 @@
 """From an episode's insights to the charts and plain-language alerts of the client page and the PDF
-report: one place, so that the page and the report always show the same thing."""
+report: one place, so that the page and the report always show the same thing. And what the practice
+outcomes page shows beside the aggregates (`practice_outcomes_page`)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from spacebetween.accounts.models import User
 from spacebetween.clients.models import Episode
 from spacebetween.core import alliance as alliance_core
-from spacebetween.core import mentalizing, trajectories
+from spacebetween.core import mechanisms, mentalizing, trajectories
 from spacebetween.core.instruments import Instrument
-from spacebetween.insights import charts, selectors
+from spacebetween.insights import charts, outcomes, selectors
 from spacebetween.insights.analysis import Alert, AllianceInsight, EpisodeInsight, OutcomeInsight
 from spacebetween.insights.charts.svg import number
 from spacebetween.practice.models import Practice
@@ -396,4 +397,30 @@ def _detected(insights: Mapping[int, EpisodeInsight]) -> dict[int, list[tuple[in
         pk: [(e.session_number, e.kind == alliance_core.AllianceEventKind.RUPTURE) for e in i.alliance.events]
         for pk, i in insights.items()
         if i.alliance is not None
+    }
+
+
+def practice_outcomes_page(user: User, result: outcomes.PracticeOutcomes) -> dict[str, Any]:
+    """The practice outcomes page's context: the aggregates, their chart beside the national figures,
+    the rules they follow, and the practice's process-outcome associations; never a name."""
+    chart = charts.outcome_bars(
+        title="Outcomes of finished episodes beside the latest national figures",
+        rows=outcomes.benchmark_rows(result),
+        benchmark_label="England, latest national figure",
+        practice_label="This practice",
+        missing_text=outcomes.SUPPRESSED,
+    )
+    return {
+        "outcomes": result,
+        "chart": chart,
+        "columns": outcomes.OUTCOMES.values(),
+        "benchmarks": outcomes.NATIONAL_BENCHMARKS,
+        "small_cell": outcomes.SMALL_CELL,
+        "finished_course_sessions": outcomes.FINISHED_COURSE_SESSIONS,
+        "caseness_rule": outcomes.caseness_rule(),
+        "mechanisms": selectors.practice_mechanisms(user.practice),
+        "mechanisms_min_clients": mechanisms.MIN_CLIENTS,
+        "mechanisms_min_pairs": mechanisms.MIN_PAIRS_PER_CLIENT,
+        "mechanisms_planned_effect": mechanisms.PLANNED_EFFECT,
+        "mechanisms_practice": selectors.PRACTICE_PROCESS,
     }

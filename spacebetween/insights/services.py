@@ -18,12 +18,13 @@ import numpy as np
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
+from django.http import HttpRequest
 
 from spacebetween import clock
 from spacebetween.accounts.models import Role, User
 from spacebetween.audit.models import Action, Entity, Purpose
 from spacebetween.audit.services import record
-from spacebetween.clients.models import EndReason, Episode
+from spacebetween.clients.models import Client, EndReason, Episode
 from spacebetween.core import trajectories
 from spacebetween.core.instruments import Instrument
 from spacebetween.insights import selectors
@@ -66,6 +67,24 @@ def settings_save(*, actor: User, request: object = None, **values: object) -> I
         )
     refresh_practice(settings.practice)
     return settings
+
+
+def report_made(
+    *, actor: User, client: Client, audience: str, checkins: bool, request: HttpRequest | None = None
+) -> None:
+    """Audit a progress report made (a read of the client's record, exported as a PDF): the audience
+    and whether the therapist's check-ins were included, never the report's content."""
+    with transaction.atomic():
+        record(
+            action=Action.READ,
+            event_type="export",
+            actor=actor,
+            entity_type=Entity.CLIENT,
+            entity_id=client.pk,
+            purpose=Purpose.TREATMENT,
+            request=request,
+            detail=f"progress report {audience}" + (" with check-ins" if checkins else ""),
+        )
 
 
 @dataclass

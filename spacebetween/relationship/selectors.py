@@ -12,10 +12,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.db.models import Count, QuerySet
+from django.http import HttpRequest
 
 from spacebetween import clock, crypto
 from spacebetween.accounts.models import CLINICAL_ROLES, User
+from spacebetween.audit.models import Entity, Purpose
+from spacebetween.audit.services import record_reads
 from spacebetween.clients.access import sessions_for
 from spacebetween.clients.models import Attendance, Episode, Session
 from spacebetween.core.ruptures import ThemePattern, theme_patterns
@@ -60,6 +64,24 @@ def reflection_for(user: User, session_id: int) -> ReflectionView | None:
         return None
     note = reflection.feelings_note
     return ReflectionView(reflection, crypto.decrypt(note, context=note_context(session_id)) if note else "")
+
+
+def reflection_read(request: HttpRequest | None, user: User, session: Session) -> dict[str, object]:
+    """The reflection form's starting values for `user`, who may change `session` (clients.access):
+    their reflection on it if they wrote one (its read audited), else nothing (the session's read
+    audited)."""
+    with transaction.atomic():
+        existing = reflection_for(user, session.pk)
+        shown = (
+            (Entity.SESSION_REFLECTION, existing.reflection.pk) if existing else (Entity.SESSION, session.pk)
+        )
+        record_reads(actor=user, entities=[shown], purpose=Purpose.TREATMENT, request=request)
+    if existing is None:
+        return {}
+    r = existing.reflection
+    initial = {**r.answers, "feelings": r.feelings, "intensity": r.intensity, "note": existing.note}
+    initial["share_with_supervisor"] = r.shared_with_supervisor
+    return initial
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from spacebetween.accounts.decorators import AuthenticatedHttpRequest, admin_required, clinician_required
-from spacebetween.audit.models import Action, Entity, Purpose
-from spacebetween.audit.services import record, record_reads
+from spacebetween.audit.models import Entity, Purpose
+from spacebetween.audit.services import record_reads
 from spacebetween.clients.access import get_session_for
 from spacebetween.clients.models import Session
 from spacebetween.relationship import selectors, services
@@ -55,30 +55,10 @@ def session_reflection(request: AuthenticatedHttpRequest, session_id: int) -> Ht
                 messages.success(request, REFLECTION_SAVED)
                 return redirect("client_detail", session.episode.client_id)
     else:
-        with transaction.atomic():
-            existing = selectors.reflection_for(request.user, session.pk)
-            record(
-                action=Action.READ,
-                actor=request.user,
-                entity_type=Entity.SESSION_REFLECTION if existing else Entity.SESSION,
-                entity_id=existing.reflection.pk if existing else session.pk,
-                purpose=Purpose.TREATMENT,
-                request=request,
-            )
-        initial = {}
-        if existing is not None:
-            r = existing.reflection
-            initial = {**r.answers, "feelings": r.feelings, "intensity": r.intensity, "note": existing.note}
-            initial["share_with_supervisor"] = r.shared_with_supervisor
+        initial = selectors.reflection_read(request, request.user, session)
         form = ReflectionForm(initial=initial, instrument=instrument)
-    context = {
-        "form": form,
-        "session": session,
-        "episode": session.episode,
-        "instrument": instrument,
-        "session_rating": SESSION_RATING,
-        "not_validated": NOT_VALIDATED,
-    }
+    context = {"form": form, "session": session, "episode": session.episode, "instrument": instrument}
+    context |= {"session_rating": SESSION_RATING, "not_validated": NOT_VALIDATED}
     return render(request, "relationship/reflection_form.html", context)
 
 

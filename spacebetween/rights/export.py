@@ -50,7 +50,7 @@ from spacebetween.exercises.export import exercise_entries_html
 from spacebetween.formulation.export import FILENAME as WORKSPACE_FILE
 from spacebetween.formulation.export import workspace_html
 from spacebetween.insights.pdf import render_pdf
-from spacebetween.insights.views import report_html
+from spacebetween.insights.report import report_html
 from spacebetween.measures.models import Response
 from spacebetween.measures.selectors import assignment_instrument
 from spacebetween.notes.export import FILENAME as PROGRESS_NOTES_FILE

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.test import RequestFactory
 
-from spacebetween.insights.views import report_html
+from spacebetween.insights.report import report_html
 from spacebetween.measures import services as measures
 from spacebetween.measures.selectors import licensed_pack, pack_terms_digest
 from spacebetween.relationship import services as relationship

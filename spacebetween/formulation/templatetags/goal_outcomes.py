@@ -4,7 +4,7 @@ in the report"; goal-based outcomes, Law & Jacob 2015). Read here so that the re
 a layer below) needs one load line and no import, as the client page does for reconsolidation work.
 
 The report is made only for a record its maker may read, and its supervision copy holds only the
-episodes shared for supervision (insights.views.report_html); each goal shown is audited as read."""
+episodes shared for supervision (insights.report.report_html); each goal shown is audited as read."""
 
 from __future__ import annotations
 
