@@ -45,9 +45,12 @@ LAYERS: list[set[str]] = [
     {"plans", "delivery", "relationship", "notes", "exercises", "transcripts"},
     # what the answers mean (listens to answers_stored); the JSON API
     {"insights", "api"},
-    # the clinical pages (caseload, client record, portal, practice); backups; the demo practice;
+    # the clinical pages (caseload, client record, portal, practice); backups;
     # the therapist's workspace: case formulation and goal-based outcomes (reads insights' charts)
-    {"web", "backup", "demo", "formulation"},
+    {"web", "backup", "formulation"},
+    # the demo practice: writes its clients' formulations, goals, notes and exercises through their
+    # services (demo.workspace), so it sits above formulation; nothing below imports it
+    {"demo"},
     # data rights (export, erasure, retention): above every package whose records it exports or
     # erases (the formulation's among them); only the owner's pages and the URL map read it
     {"rights"},

@@ -32,6 +32,7 @@ from spacebetween.clients.models import Attendance, Client, EndReason, Episode, 
 from spacebetween.core.schedule import AFTER_SESSION_DAYS, BEFORE_SESSION_DAYS, Reason
 from spacebetween.demo import answers, vocabulary
 from spacebetween.demo.answers import AttendedSession, CoursePlan, Profile, TherapistView
+from spacebetween.demo.workspace import Workspace, workspace_written, write_workspace
 from spacebetween.insights.hooks import deferred_refresh
 from spacebetween.insights.services import refresh_practice
 from spacebetween.measures import services as measures_catalogue
@@ -396,6 +397,7 @@ class DemoPractice:
     responses: int = 0
     reflections: int = 0
     fitted: tuple[str, ...] = ()  # instruments whose expected-recovery curve the practice fitted
+    workspace: Workspace | None = None  # exercises, notes, formulations, a rupture note
 
 
 def demo_today() -> dt.date:
@@ -492,7 +494,7 @@ def generate_demo_practice(
         fit = refresh_practice(practice, refit=True, actor=admin).fit
         demo_client, episode, sessions = demo_episode
         _leave_one_open(staff["therapist"], episode, sessions, now)
-        # Linked last: a demo whose client login is linked is a complete demo (see `demo_state`).
+        # Linked near the end, then the workspace, whose last write marks a complete demo (`demo_state`).
         client_user = user_create(
             practice=practice,
             email=demo_email("client"),
@@ -503,6 +505,7 @@ def generate_demo_practice(
             is_demo_account=True,
         )
         clinical.client_portal_link(actor=staff["therapist"], client=demo_client, portal_user=client_user)
+        written_workspace = write_workspace(seed=seed, demo_client=demo_client, now=now)
     return DemoPractice(
         practice=practice,
         admin=admin,
@@ -518,6 +521,7 @@ def generate_demo_practice(
         responses=written.responses,
         reflections=written.reflections,
         fitted=tuple(sorted(fit.fitted)),
+        workspace=written_workspace,
     )
 
 
@@ -652,8 +656,9 @@ def demo_state() -> str:
     """Whether this database holds the demo practice, completely or from an interrupted run."""
     if not User.objects.filter(email=demo_email("admin")).exists():
         return DemoState.ABSENT
-    linked = Client.objects.filter(portal_user__email=demo_email("client")).exists()
-    return DemoState.COMPLETE if linked else DemoState.INCOMPLETE
+    # The workspace's last write (workspace.write_workspace: the themes on the demo client's session)
+    # marks a complete demo; a run cut off before it left an incomplete one.
+    return DemoState.COMPLETE if workspace_written(demo_email("client")) else DemoState.INCOMPLETE
 
 
 def demo_practice_ids() -> list[int]:

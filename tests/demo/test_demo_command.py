@@ -15,6 +15,7 @@ from django.core.management.base import CommandError
 
 from spacebetween.accounts.models import Role, User
 from spacebetween.accounts.services import user_create
+from spacebetween.clients import services as clinical
 from spacebetween.clients.models import Client, Episode, Session
 from spacebetween.demo.generator import DEMO_LOGINS, DEMO_PASSWORD, DemoState, demo_email, demo_state
 from spacebetween.demo.management.commands.demo import (
@@ -27,6 +28,7 @@ from spacebetween.demo.management.commands.demo import (
     RESET_HAS_OTHER_DATA,
     RESET_NOT_EMBEDDED,
 )
+from spacebetween.exercises.models import ExerciseEntry
 from spacebetween.measures.models import Response
 from spacebetween.practice.models import Practice
 from spacebetween.practice.services import practice_create
@@ -57,6 +59,7 @@ def test_it_loads_once_prints_every_login_and_keeps_the_data_on_a_second_run(set
     assert LICENSED_PACK_NOTE in out and "reads each instrument's terms and accepts them" in out
     assert f"{Response.objects.count()} questionnaire answers" in out
     assert "Expected recovery fitted for: none (fewer than 40 completed episodes)" in out
+    assert f"({ExerciseEntry.objects.count()} entries by the demo client)" in out  # demo.workspace
     before = (
         Client.objects.count(),
         Episode.objects.count(),
@@ -102,6 +105,26 @@ def test_it_refuses_an_interrupted_demo() -> None:
         _demo()
     assert str(exc.value) == INCOMPLETE_DEMO
     assert not Client.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_demo_cut_off_before_its_workspace_is_incomplete() -> None:
+    """The client's portal login is linked before the workspace is written: a run cut off between the
+    two is refused as interrupted, not taken for a complete demo."""
+    practice = practice_create(name="Willow Lane Therapy (demo)")
+    user_create(practice=practice, email=demo_email("admin"), full_name="A", role=Role.ADMIN, password=None)
+    therapist = user_create(
+        practice=practice, email=demo_email("therapist"), full_name="T", role=Role.THERAPIST, password=None
+    )
+    login = user_create(
+        practice=practice, email=demo_email("client"), full_name="C", role=Role.CLIENT, password=None
+    )
+    client = clinical.client_create(actor=therapist, given_name="C", family_name="D")
+    clinical.client_portal_link(actor=therapist, client=client, portal_user=login)
+    assert demo_state() == DemoState.INCOMPLETE
+    with pytest.raises(CommandError) as exc:
+        _demo()
+    assert str(exc.value) == INCOMPLETE_DEMO
 
 
 @pytest.mark.django_db

@@ -13,9 +13,13 @@ from spacebetween.accounts.models import User
 from spacebetween.audit.models import AuditEvent
 from spacebetween.clients.models import Client, Episode, Session
 from spacebetween.demo.generator import generate_demo_practice
+from spacebetween.exercises.models import ExerciseAssignment, ExerciseEntry
+from spacebetween.exercises.selectors import entry_answers
+from spacebetween.formulation.models import FormulationVersion, GoalRating
 from spacebetween.measures.models import Response
+from spacebetween.notes.models import ProgressNote
 from spacebetween.practice.models import Practice
-from spacebetween.relationship.models import SessionReflection
+from spacebetween.relationship.models import RuptureNote, SessionReflection
 from spacebetween.relationship.services import note_context
 
 TODAY = dt.date(2026, 11, 23)
@@ -89,8 +93,32 @@ def _snapshot(practice: Practice) -> str:
             for e in episodes
         ),  # fmt: skip
         "audit": [[a.action, a.entity_type, emails.get(a.actor_id, a.actor_role), a.purpose] for a in audit],
+        "workspace": _workspace(practice),
     }
     return json.dumps(dump, sort_keys=True, default=str)
+
+
+def _workspace(practice: Practice) -> dict[str, object]:
+    """The demo therapist's workspace (demo.workspace): how much of each, and what the client wrote
+    and the therapist rated, by session time."""
+    mine = {"episode__client__practice": practice}
+    entries = ExerciseEntry.objects.filter(**{f"assignment__{k}": v for k, v in mine.items()})
+    ratings = GoalRating.objects.filter(**{f"goal__{k}": v for k, v in mine.items()}).select_related(
+        "session"
+    )
+    return {
+        "exercises": ExerciseAssignment.objects.filter(**mine).count(),
+        "entries": [
+            [e.recorded_at.isoformat(), e.private, entry_answers(e.assignment, e)]
+            for e in entries.select_related("assignment").order_by("recorded_at")
+        ],
+        "notes": ProgressNote.objects.filter(
+            **{f"session__{k}": v for k, v in mine.items()}, signed_at__isnull=False
+        ).count(),
+        "formulations": FormulationVersion.objects.filter(**mine).count(),
+        "ratings": sorted([r.session.starts_at.isoformat(), r.score] for r in ratings),
+        "ruptures": RuptureNote.objects.filter(**{f"session__{k}": v for k, v in mine.items()}).count(),
+    }
 
 
 def _made(seed: int) -> str:
@@ -109,3 +137,5 @@ def test_the_same_seed_and_day_make_an_identical_practice() -> None:
     assert first == _made(7)
     assert len(first) > 500_000  # the dump really holds the sessions and the answers
     assert '"phq9_9": 0' in first and '"bond"' in first  # answers and reflections
+    workspace = json.loads(first)["workspace"]
+    assert workspace["entries"] and workspace["ratings"] and workspace["notes"] and workspace["ruptures"] == 1

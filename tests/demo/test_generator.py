@@ -20,7 +20,7 @@ from spacebetween.clients.access import clients_for, episodes_for
 from spacebetween.clients.models import Attendance, Client, EndReason, Episode, Session, SessionFormat
 from spacebetween.clients.selectors import caseload
 from spacebetween.core.schedule import PlanRow, When
-from spacebetween.demo import answers
+from spacebetween.demo import answers, workspace
 from spacebetween.demo.generator import (
     CASELOAD_SIZES,
     DEMO_LOGINS,
@@ -32,6 +32,9 @@ from spacebetween.demo.generator import (
     history_counts,
     plan_demo_cases,
 )
+from spacebetween.exercises.models import ExerciseAssignment, ExerciseEntry, ReadingShare
+from spacebetween.exercises.selectors import entry_answers
+from spacebetween.formulation.models import FormulationVersion, Goal, GoalRating
 from spacebetween.insights.models import ExpectedRecoveryFit
 from spacebetween.insights.selectors import caseload_by_need
 from spacebetween.measures.models import Assignment, AssignmentStatus, Response
@@ -42,7 +45,8 @@ from spacebetween.measures.selectors import (
     open_questionnaires_for_client,
     practice_plan_rows,
 )
-from spacebetween.relationship.models import SessionReflection
+from spacebetween.notes.models import ProgressNote
+from spacebetween.relationship.models import RuptureNote, SessionReflection, SessionTheme, ThemeLabel
 from spacebetween.safety.models import RiskFlag
 
 TODAY = dt.date(2026, 11, 23)
@@ -191,10 +195,28 @@ def test_the_audit_chain_verifies_and_holds_every_write(demo: DemoPractice) -> N
         + ended
         + ExpectedRecoveryFit.objects.count()
         + 1
+        + _workspace_writes()
     )
     assert AuditEvent.objects.filter(practice_id=demo.practice.pk).count() == report.events == expected
     by_client = AuditEvent.objects.filter(entity_type="Response", actor_role="client")
     assert by_client.count() == Response.objects.count() == demo.responses
+
+
+def _workspace_writes() -> int:
+    """The workspace's audited writes (demo.workspace): one per row, a read of a page besides its share,
+    and one per theme label the practice's list gained."""
+    rows: list[Any] = [
+        ExerciseAssignment,
+        ExerciseEntry,
+        ReadingShare,
+        ProgressNote,
+        FormulationVersion,
+        Goal,
+        GoalRating,
+    ]
+    reads = sum(ReadingShare.objects.values_list("times_read", flat=True))
+    themes = RuptureNote.objects.count() + SessionTheme.objects.count() + ThemeLabel.objects.count()
+    return sum(model.objects.count() for model in rows) + reads + themes
 
 
 def _primary(response: Response) -> float:
@@ -325,3 +347,54 @@ def test_the_demo_client_has_one_questionnaire_waiting(demo: DemoPractice) -> No
     waiting = open_questionnaires_for_client(demo.demo_client_user, now=NOW)
     assert [q.assignment.instrument_id for q in waiting] == ["phq9"]
     assert Assignment.objects.exclude(status=AssignmentStatus.ANSWERED).count() == 1
+
+
+def test_the_demo_therapists_workspace_has_exercises_notes_a_formulation_and_a_rupture_note(
+    demo: DemoPractice,
+) -> None:
+    written = demo.workspace
+    assert written is not None and written.clients == 1 + workspace.OTHER_CLIENTS
+    mine = Episode.objects.filter(therapist=demo.demo_therapist, ended_on__isnull=True)
+    story = demo.demo_client.episodes.get(ended_on__isnull=True)
+    # Exercises set, and the demo client's own entries through her portal login, some private.
+    assert (
+        ExerciseAssignment.objects.filter(episode__in=mine).count()
+        == written.exercises
+        >= 2 * written.clients
+    )
+    entries = ExerciseEntry.objects.filter(assignment__episode=story)
+    assert entries.count() == written.entries == ExerciseEntry.objects.count() >= 3
+    assert entries.filter(private=True).exists() and entries.filter(private=False).exists()
+    first = entries.order_by("recorded_at").first()
+    assert first is not None and entry_answers(first.assignment, first)  # encrypted; opens with its context
+    assert all(e.recorded_at < NOW for e in entries)
+    page = ReadingShare.objects.get(episode=story)
+    assert page.times_read == 1 and page.first_read_at is not None
+    # Signed progress notes on past sessions.
+    signed = ProgressNote.objects.filter(session__episode__in=mine, signed_at__isnull=False)
+    assert signed.count() == written.progress_notes == workspace.NOTED_SESSIONS * written.clients
+    assert all(n.session.starts_at < (n.signed_at or NOW) < NOW for n in signed.select_related("session"))
+    # A formulation with its CCRT, and two goals each rated at several sessions.
+    version = FormulationVersion.objects.get(episode=story)
+    content = version.content
+    assert content["presenting_problems"] and content["ccrt_wish"] and content["ccrt_response_of_other"]
+    goals = Goal.objects.filter(episode=story)
+    assert goals.count() == 2 and all(g.ratings.count() == workspace.RATED_SESSIONS for g in goals)
+    assert (
+        GoalRating.objects.count() == written.goal_ratings == 2 * workspace.RATED_SESSIONS * written.clients
+    )
+    # The rupture note and two themes on the demo client's session where her alliance fell.
+    rupture = RuptureNote.objects.get()
+    assert rupture.session.episode_id == story.pk and rupture.repaired == "yes"
+    themes = SessionTheme.objects.filter(session=rupture.session)
+    assert {t.kind for t in themes} == {"transference", "counter_transference"}
+    wai_after = Response.objects.get(
+        assignment__planned__occasion=str(rupture.session_id), instrument_id=answers.ALLIANCE_MEASURE
+    )
+    earlier = Response.objects.filter(
+        assignment__episode=story,
+        instrument_id=answers.ALLIANCE_MEASURE,
+        submitted_at__lt=wai_after.submitted_at,
+    ).order_by("-submitted_at")[: answers.RUPTURE_WINDOW]
+    before = sum(_primary(r) for r in earlier) / answers.RUPTURE_WINDOW
+    assert before - _primary(wai_after) > 0  # the note sits on the drop the chart shows

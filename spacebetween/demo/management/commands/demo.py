@@ -158,6 +158,13 @@ class Command(BaseCommand):
             f"{demo.responses} questionnaire answers, {demo.reflections} therapist reflections. "
             f"Expected recovery fitted for: {fitted}.\n{LICENSED_PACK_NOTE}"
         )
+        if (ws := demo.workspace) is not None:
+            self.stdout.write(
+                f"The demo therapist's workspace, on {ws.clients} clients: {ws.exercises} exercises set "
+                f"({ws.entries} entries by the demo client), {ws.progress_notes} signed progress notes, "
+                f"{ws.clients} formulations with {ws.goals} goals ({ws.goal_ratings} ratings), "
+                f"{ws.rupture_notes} rupture note and {ws.themes} themes."
+            )
 
     def _print_logins(self, url: str) -> None:
         width = max(len(login.role) for login in DEMO_LOGINS)
