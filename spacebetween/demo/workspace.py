@@ -28,8 +28,9 @@ from spacebetween.measures.models import Response
 from spacebetween.notes import services as notes
 from spacebetween.notes.defaults import DEFAULT_HEADINGS
 from spacebetween.notes.models import NoteKind
+from spacebetween.relationship import selectors as relationship_selectors
 from spacebetween.relationship import services as relationship
-from spacebetween.relationship.models import Repaired, RuptureKind, SessionTheme, ThemeKind
+from spacebetween.relationship.models import Repaired, RuptureKind, ThemeKind
 
 # The demo client and this many of the demo therapist's other open individual episodes.
 OTHER_CLIENTS = 2
@@ -148,8 +149,8 @@ def _rupture_session(episode: Episode, attended: list[Session]) -> Session:
 def workspace_written(client_email: str) -> bool:
     """Whether `write_workspace` finished for the demo client with this portal login: its last write,
     the themes on her session, is there (generator.demo_state reads a complete demo from it)."""
-    tagged = SessionTheme.objects.filter(session__episode__client__portal_user__email=client_email)
-    return tagged.count() >= len(THEMES)
+    client = Client.objects.filter(portal_user__email=client_email).first()
+    return client is not None and relationship_selectors.themes_tagged_count(client.pk) >= len(THEMES)
 
 
 def write_workspace(*, seed: int, demo_client: Client, now: dt.datetime) -> Workspace:

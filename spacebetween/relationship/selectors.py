@@ -327,3 +327,9 @@ def _timeline(
         tagged_at += [(position, ThemeKind(t.kind).label, t.label.label) for t in themes]
     patterns = theme_patterns(tagged_at, rupture_at) if rupture_at else []
     return Timeline(episode.pk, rows, patterns, may_write=episode.therapist_id == user.pk)
+
+
+def themes_tagged_count(client_id: int) -> int:
+    """How many themes are tagged on the client's sessions: a count, never which or what (the demo
+    reads a finished load from it; docs/insights.md, "Ruptures and themes")."""
+    return SessionTheme.objects.filter(session__episode__client_id=client_id).count()
