@@ -55,6 +55,15 @@ def versions(episode: Episode) -> list[FormulationVersion]:
     )
 
 
+def latest_versions(episodes: Sequence[Episode]) -> dict[int, FormulationVersion]:
+    """Each episode's newest version, by episode id, in one query whatever the caseload (search)."""
+    latest: dict[int, FormulationVersion] = {}
+    rows = FormulationVersion.objects.filter(episode__in=episodes).order_by("episode_id", "-number")
+    for version in rows:
+        latest.setdefault(version.episode_id, version)
+    return latest
+
+
 def grouped(version: FormulationVersion) -> list[Group]:
     """A version's parts under their headings, in reading order."""
     groups: list[Group] = []

@@ -87,8 +87,9 @@ def caseload_search(request: HttpRequest | None, user: User, query: str) -> list
         found.append((hit, (note.entity, note.entity_id)))
     episodes = list(episodes_for(user).select_related("client"))
     found += _themes(user, episodes, query)
+    latest_of = formulation.latest_versions(episodes)  # one query, not one per episode
     for episode in episodes:
-        latest = next(iter(formulation.versions(episode)), None)
+        latest = latest_of.get(episode.pk)
         if latest is None:
             continue
         text = "\n".join(part.text for group in formulation.grouped(latest) for part in group.parts)
