@@ -4,8 +4,9 @@ What a clinician knows from MI coding practice (MITI 4.2.1, Moyers et al. 2016; 
 al. 2003), computed from the model's codes, so each is an estimate of the model (docs/transcripts.md):
 
 - reflection-to-question ratio (MITI's R:Q; its thresholds are 1:1 "fair", 2:1 "good");
-- % open questions and % complex reflections, only when the coder gives those codes (the shipped one
-  codes the four main behaviours only: then None);
+- % open questions and % complex reflections, from the refined codes ("open_question",
+  "complex_reflection": the shipped coder's subtype heads); None when the codes carry no subtypes (a
+  transcript coded before those heads), never 0 %;
 - change vs sustain talk: counts and the share of change talk among the two (MITI's
   "percent change talk"), neutral turns aside;
 - emotion words per speaker by family (`core.transcripts.rules`, a lexicon, not a model);

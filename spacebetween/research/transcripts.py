@@ -8,9 +8,10 @@
 Input of `code` and `lsm`: a CSV with columns transcript_id, utterance_id, interlocutor (therapist or
 client) and utterance_text, one row per utterance, each transcript's rows in spoken order. `code` writes
 the same rows (same order, same columns) with therapist_behaviour (therapist rows: question, reflection,
-therapist_input, other) and client_talk_type (client rows: change, neutral, sustain) added, and with
-`--rules` the rule flags (emotion_words, names_feeling, here_and_now, socratic_question). The codes come
-from a model trained on AnnoMI by `train` (docs/transcripts.md: what it can and cannot be used for).
+therapist_input, other), client_talk_type (client rows: change, neutral, sustain), question_type (open,
+closed) and reflection_type (simple, complex) added, and with `--rules` the rule flags (emotion_words,
+names_feeling, here_and_now, socratic_question). The codes come from a model trained on AnnoMI by
+`train` (docs/transcripts.md: what it can and cannot be used for).
 
 Bad input (missing column, unknown interlocutor, repeated utterance, empty file) stops with a message
 naming the row and column, exit status 2, and no output file: outputs are written to a temporary file
@@ -28,17 +29,22 @@ from typing import Any
 
 from spacebetween.core.transcripts import lsm as lsm_core
 from spacebetween.core.transcripts import rules
-from spacebetween.core.transcripts.evaluate import cross_validate
+from spacebetween.core.transcripts.evaluate import annotator_agreement, cross_validate, session_shares
 from spacebetween.core.transcripts.model import MODEL_PATH, Coder, TrainSettings, train
 from spacebetween.core.transcripts.table import (
+    SUBTYPES,
     TranscriptError,
     Utterance,
     annomi_utterances,
+    split_code,
     utterances_from_rows,
 )
 from spacebetween.research.tabular import EXIT_USAGE, UsageError, emit, fail, read_csv, render
 
+CODE_COLUMNS = ("therapist_behaviour", "client_talk_type", "question_type", "reflection_type")
 RULE_COLUMNS = ("emotion_words", "names_feeling", "here_and_now", "socratic_question")
+# AnnoMI's columns whose annotator agreement `evaluate` reports beside the model's figures
+AGREEMENT_COLUMNS = ("main_therapist_behaviour", "client_talk_type", "question_subtype", "reflection_subtype")
 
 
 def _run(
@@ -81,16 +87,19 @@ def code(argv: Sequence[str] | None = None) -> int:
     def body(args: argparse.Namespace) -> int:
         header, rows, utterances = _read(args.file)
         coder = _load_model(args.model)
-        codes = coder.code(utterances)
+        codes = coder.code(utterances, refine=True)
         by_row = {u.row: (u, c) for u, c in zip(utterances, codes, strict=True)}
-        added = ["therapist_behaviour", "client_talk_type"] + (list(RULE_COLUMNS) if args.rules else [])
+        added = [*CODE_COLUMNS, *(RULE_COLUMNS if args.rules else ())]
         columns = [c for c in header if c not in added] + added
         out: list[dict[str, Any]] = []
         for i, row in enumerate(rows):
-            u, label = by_row[i + 2]
+            u, code = by_row[i + 2]
+            label, subtype = split_code(code)
             record: dict[str, Any] = dict(row)
             record["therapist_behaviour"] = label if u.speaker == "therapist" else ""
             record["client_talk_type"] = label if u.speaker == "client" else ""
+            record["question_type"] = subtype if label == "question" else ""
+            record["reflection_type"] = subtype if label == "reflection" else ""
             if args.rules:
                 f = rules.flags(u.text, u.speaker)
                 record.update(
@@ -184,7 +193,8 @@ def evaluate_command(argv: Sequence[str] | None = None) -> int:
         p.add_argument("--output", metavar="FILE.json", help="write here (atomically) instead of stdout")
 
     def body(args: argparse.Namespace) -> int:
-        utterances = _annomi(args.data)
+        header, rows = read_csv(args.data)
+        utterances = annomi_utterances(rows, header, source=args.data)
         try:
             results = cross_validate(utterances, folds=args.folds, settings=_settings(args))
         except ValueError as exc:
@@ -193,7 +203,17 @@ def evaluate_command(argv: Sequence[str] | None = None) -> int:
             "cross_validation": f"{args.folds}-fold, grouped by transcript_id",
             "utterances": len(utterances),
             "transcripts": len({u.transcript_id for u in utterances}),
-            **{name: s.as_dict() for name, s in results.items()},
+            **{name: s.as_dict() for name, s in results.scores.items()},
+            "session_shares": {
+                b: session_shares(utterances, results.predicted, b)
+                for b in SUBTYPES
+                if f"{b}_subtype" in results.scores
+            },
+            "annotators": {
+                column: annotator_agreement(rows, column).as_dict()
+                for column in AGREEMENT_COLUMNS
+                if column in header
+            },
         }
         emit(json.dumps(doc, indent=2) + "\n", args.output)
         return 0

@@ -180,7 +180,8 @@ def transcript_code(
         [
             Utterance("session", str(t.number), speaker, text, t.number)
             for t, speaker, text in zip(kept, speakers, texts, strict=True)
-        ]
+        ],
+        refine=True,  # open/closed questions, simple/complex reflections: the page's two shares
     )
     by_number = {t.number: code for t, code in zip(kept, codes, strict=True)}
     for t in turns:

@@ -19,9 +19,11 @@ from spacebetween.core.transcripts.model import (
 )
 from spacebetween.core.transcripts.table import (
     CLIENT_LABELS,
+    SUBTYPES,
     THERAPIST_LABELS,
     Utterance,
     annomi_utterances,
+    split_code,
     transcript_spans,
 )
 from spacebetween.research.tabular import read_csv
@@ -44,6 +46,14 @@ def test_annomi_copy_is_whole(annomi: list[Utterance]) -> None:
     assert len(annomi) == 8370  # one per (transcript, utterance): the 428 ten-annotator ones once
 
 
+def test_annomi_questions_and_reflections_carry_their_subtypes(annomi: list[Utterance]) -> None:
+    for behaviour, subtypes in SUBTYPES.items():
+        labelled = [u for u in annomi if u.label == behaviour]
+        assert labelled and all(u.subtype in subtypes for u in labelled)  # every one has a subtype
+        assert {u.subtype for u in labelled} == set(subtypes)
+    assert {u.subtype for u in annomi if u.label not in SUBTYPES} == {""}
+
+
 def test_neighbours_never_cross_transcripts(annomi: list[Utterance]) -> None:
     two = transcripts(annomi, {"0", "1"})
     alone = featurise(transcripts(annomi, {"1"}), bits=12)
@@ -62,10 +72,39 @@ def test_training_is_deterministic_and_survives_saving(annomi: list[Utterance], 
     one, two = train(few, settings), train(few, settings)
     for head in ("therapist", "client"):
         assert np.array_equal(one.heads[head].weights, two.heads[head].weights)
+    assert set(one.subtypes) == set(SUBTYPES)
+    for behaviour in SUBTYPES:
+        assert np.array_equal(one.subtypes[behaviour].weights, two.subtypes[behaviour].weights)
     one.save(tmp_path / "m.npz")
     loaded = Coder.load(tmp_path / "m.npz")
-    assert loaded.code(few) == one.code(few)  # float16 storage does not change the codes here
+    # float16 storage does not change the codes here
+    assert loaded.code(few, refine=True) == one.code(few, refine=True)
     assert loaded.meta["transcripts"] == "4"
+
+
+def test_refined_codes_add_a_subtype_to_questions_and_reflections_only(annomi: list[Utterance]) -> None:
+    few = transcripts(annomi, {"0", "1", "2", "3"})
+    coder = train(few, TrainSettings(steps=20, bits=14))
+    main, fine = coder.code(few), coder.code(few, refine=True)
+    assert [split_code(c)[0] for c in fine] == main
+    for m, f in zip(main, fine, strict=True):
+        assert (split_code(f)[1] in SUBTYPES[m]) if m in SUBTYPES else f == m
+    assert any(f != m for m, f in zip(main, fine, strict=True))
+
+
+def test_a_model_file_without_subtype_heads_codes_the_main_behaviours(
+    annomi: list[Utterance], tmp_path: Path
+) -> None:
+    # as from AnnoMI-simple, or a model file built before the subtype heads
+    few = [
+        Utterance(u.transcript_id, u.utterance_id, u.speaker, u.text, u.row, u.label)
+        for u in transcripts(annomi, {"0", "1", "2"})
+    ]
+    coder = train(few, TrainSettings(steps=20, bits=14))
+    assert coder.subtypes == {}
+    coder.save(tmp_path / "old.npz")
+    loaded = Coder.load(tmp_path / "old.npz")
+    assert loaded.subtypes == {} and loaded.code(few, refine=True) == loaded.code(few)
 
 
 def test_log_count_ratios_by_hand() -> None:
@@ -107,10 +146,12 @@ def test_shipped_model(annomi: list[Utterance]) -> None:
     assert MODEL_PATH.stat().st_size < 4_000_000
     coder = Coder.load()
     assert coder.meta["transcripts"] == "113"
-    assert set(coder.heads) == {"therapist", "client"}
+    assert set(coder.heads) == {"therapist", "client"} and set(coder.subtypes) == set(SUBTYPES)
     sample = transcripts(annomi, {str(i) for i in range(0, 113, 10)})
-    codes = coder.code(sample)
+    codes = [split_code(c) for c in coder.code(sample, refine=True)]
     # the shipped model was trained on these utterances: a check that the file is the trained model,
     # not an evaluation (docs/transcripts.md reports the cross-validated figures)
-    agree = np.mean([u.label == c for u, c in zip(sample, codes, strict=True)])
+    agree = np.mean([u.label == c for u, (c, _) in zip(sample, codes, strict=True)])
     assert agree > 0.85
+    both = [(u.subtype, s) for u, (c, s) in zip(sample, codes, strict=True) if u.subtype and c == u.label]
+    assert len(both) > 100 and np.mean([a == b for a, b in both]) > 0.85

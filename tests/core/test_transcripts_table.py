@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from spacebetween.core.transcripts.evaluate import group_folds, score
-from spacebetween.core.transcripts.table import TranscriptError, annomi_utterances, utterances_from_rows
+from spacebetween.core.transcripts.evaluate import (
+    annotator_agreement,
+    group_folds,
+    score,
+    session_shares,
+)
+from spacebetween.core.transcripts.table import (
+    TranscriptError,
+    Utterance,
+    annomi_utterances,
+    refined,
+    split_code,
+    utterances_from_rows,
+)
 
 HEADER = ["transcript_id", "utterance_id", "interlocutor", "utterance_text"]
 
@@ -57,6 +69,89 @@ def test_annomi_majority_label_for_repeated_annotations() -> None:
     rows[3]["client_talk_type"] = "maybe"
     with pytest.raises(TranscriptError, match="row 5, column client_talk_type"):
         annomi_utterances(rows, HEADER + extra)
+
+
+def test_annomi_subtype_is_the_majority_of_the_annotators_who_gave_the_label() -> None:
+    extra = ["main_therapist_behaviour", "client_talk_type", "question_subtype", "reflection_subtype"]
+
+    def annotation(uid: str, main: str, question: str = "n/a", reflection: str = "n/a") -> dict[str, str]:
+        return row(
+            "7",
+            uid,
+            "therapist",
+            main_therapist_behaviour=main,
+            client_talk_type="n/a",
+            question_subtype=question,
+            reflection_subtype=reflection,
+        )
+
+    rows = [
+        # majority reflection; of its two annotators one says complex, one simple (a tie: the first
+        # met); the question annotator's subtype is no vote on a reflection
+        annotation("0", "reflection", reflection="complex"),
+        annotation("0", "reflection", reflection="simple"),
+        annotation("0", "question", question="closed"),
+        # a question (two to two: the first met); its two question annotators split open / closed,
+        # and the two who called it a reflection but ticked "closed" too do not vote: open
+        annotation("1", "question", question="open"),
+        annotation("1", "reflection", question="closed", reflection="simple"),
+        annotation("1", "question", question="closed"),
+        annotation("1", "reflection", question="closed", reflection="simple"),
+        annotation("2", "other"),
+        annotation("3", "question"),  # a question without its subtype: blank, not guessed
+    ]
+    got = annomi_utterances(rows, HEADER + extra)
+    assert [(u.label, u.subtype) for u in got] == [
+        ("reflection", "complex"),
+        ("question", "open"),
+        ("other", ""),
+        ("question", ""),
+    ]
+    # AnnoMI-simple has no subtype columns: every subtype blank
+    assert {u.subtype for u in annomi_utterances(rows, HEADER + extra[:2])} == {""}
+
+
+def test_refined_codes_round_trip() -> None:
+    assert refined("question", "open") == "open_question" and refined("other", "") == "other"
+    assert split_code("complex_reflection") == ("reflection", "complex")
+    assert split_code("question") == ("question", "") and split_code("sustain") == ("sustain", "")
+
+
+def test_session_shares_by_hand() -> None:
+    subtype = {"o": "open", "c": "closed"}
+    utterances: list[Utterance] = []
+    codes: list[str] = []
+    # open questions by the annotators and by the coder: a 80 % and 40 % (-40 points), b 20 % and
+    # 40 % (+20), c 0 % and 0 %; d has three questions, too few to compare
+    for tid, truth, coded in (
+        ("a", "ooooc", "ooccc"),
+        ("b", "occcc", "ooccc"),
+        ("c", "ccccc", "ccccc"),
+        ("d", "ooo", "ooo"),
+    ):
+        for i, (t, c) in enumerate(zip(truth, coded, strict=True)):
+            utterances.append(Utterance(tid, str(i), "therapist", "?", i, "question", subtype[t]))
+            codes.append(refined("question", subtype[c]))
+    shares = session_shares(utterances, codes, "question")
+    assert shares["transcripts"] == 3
+    assert shares["mean_absolute_difference"] == 20.0  # (40 + 20 + 0) / 3
+    assert shares["mean_difference"] == -6.7  # (-40 + 20 + 0) / 3
+    # Pearson's r of (80, 20, 0) and (40, 40, 0): 1333.3 / sqrt(3466.7 * 1066.7)
+    assert shares["pearson_r"] == pytest.approx(0.693, abs=1e-3)
+
+
+def test_annotator_agreement_by_hand() -> None:
+    rows = [
+        row("7", "0", "therapist", question_subtype="open"),
+        row("7", "0", "therapist", question_subtype="open"),
+        row("7", "0", "therapist", question_subtype="closed"),
+        row("7", "1", "therapist", question_subtype="closed"),  # one annotator: no pair
+        row("7", "2", "therapist", question_subtype="n/a"),
+    ]
+    s = annotator_agreement(rows, "question_subtype")
+    # pairs (majority of the others, this one): (open, open), (open, open), (open, closed)
+    assert s.labels == ("closed", "open")
+    assert s.confusion.tolist() == [[0, 0], [1, 2]]
 
 
 def test_group_folds_keep_transcripts_whole() -> None:

@@ -56,6 +56,10 @@ def test_code_adds_the_codes_to_the_same_rows(tmp_path: Path, capsys: pytest.Cap
             assert r["therapist_behaviour"] in THERAPIST_LABELS and r["client_talk_type"] == ""
         else:
             assert r["client_talk_type"] in CLIENT_LABELS and r["therapist_behaviour"] == ""
+        # the subtype only where its behaviour was coded, blank elsewhere
+        assert (r["question_type"] in ("open", "closed")) == (r["therapist_behaviour"] == "question")
+        assert (r["reflection_type"] in ("simple", "complex")) == (r["therapist_behaviour"] == "reflection")
+    assert coded[0]["question_type"] == "open"  # "What brings you here today?"
     # plain cases the shipped model must get right
     assert coded[0]["therapist_behaviour"] == "question"
     assert coded[4]["therapist_behaviour"] == "question"
@@ -128,3 +132,15 @@ def test_train_and_evaluate_on_a_slice(tmp_path: Path, capsys: pytest.CaptureFix
         sum(map(sum, doc["therapist"]["confusion"])) + sum(map(sum, doc["client"]["confusion"]))
         == doc["utterances"]
     )
+    questions = sum(doc["therapist"]["confusion"][THERAPIST_LABELS.index("question")])
+    assert sum(map(sum, doc["question_subtype"]["confusion"])) == questions  # each has its subtype
+    assert doc["question_subtype"]["labels"] == ["open", "closed"]
+    assert doc["session_shares"]["reflection"]["share_of"] == "simple among reflections, percent"
+    # transcript 7's 66 ten-annotator utterances give the annotators' own agreement
+    assert set(doc["annotators"]) == {
+        "main_therapist_behaviour",
+        "client_talk_type",
+        "question_subtype",
+        "reflection_subtype",
+    }
+    assert all(sum(map(sum, a["confusion"])) > 20 for a in doc["annotators"].values())

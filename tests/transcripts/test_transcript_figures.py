@@ -27,7 +27,7 @@ def test_the_summary_counts_codes_as_a_coder_would_by_hand() -> None:
     assert s["turns"] == {"therapist": 4, "client": 3}
     assert s["reflection_to_question"] == 1.0  # two reflections, two questions
     assert (s["change_talk"], s["sustain_talk"], s["percent_change_talk"]) == (2, 1, 66.7)
-    # The shipped coder gives no open/closed or simple/complex codes: not given, never 0 %.
+    # Codes without subtypes (a transcript coded before the subtype heads): not given, never 0 %.
     assert s["percent_open_questions"] is None and s["percent_complex_reflections"] is None
     # "anxious", "scared", "ashamed" from the client; none from the therapist.
     assert s["emotion_words"] == {"therapist": 0, "client": 3}

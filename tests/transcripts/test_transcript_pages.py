@@ -55,6 +55,11 @@ def test_upload_map_speakers_and_see_the_coded_session(alice: User, session: Ses
     assert "A model&#x27;s estimate" in page and "never on its own to judge a therapist" in page
     for key in ("reflection_to_question", "percent_open_questions", "change_vs_sustain", "lsm"):
         assert f'data-figure="{key}"' in page
+    # questions and reflections are coded with their subtype, so the two shares are given
+    assert "question" not in codes and "reflection" not in codes
+    assert "open_question" in codes  # "How have things been since we last met?"
+    share = re.search(r'data-figure="percent_open_questions"><dt>[^<]*</dt><dd><strong>([^<]+)<', page)
+    assert share and share.group(1).endswith(" %")
     assert re.search(r'data-emotion="client">Client: [^<]*anxious', page)
     assert "Language style matching across the session" in page
     assert _reads() >= 2  # the speakers page and the session page each audited their read
@@ -119,6 +124,8 @@ def test_the_episode_chart_shows_stored_figures_beside_a_link_to_alliance_and_ou
     assert f"{reverse('client_detail', args=[client_record.pk])}#episode-{episode.pk}" in page
     assert SECRET not in page  # numbers only
     assert f"<td>{coded.summary['lsm']:g}</td>" in page
+    assert "Open questions, % of questions" in page
+    assert f"<td>{coded.summary['percent_open_questions']:g}</td>" in page
     assert AuditEvent.objects.filter(entity_type="Transcript", action="R", entity_id=str(coded.pk)).exists()
 
 

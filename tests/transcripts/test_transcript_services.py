@@ -16,7 +16,7 @@ from spacebetween.clients import services as clinical
 from spacebetween.clients.models import Episode, Session
 from spacebetween.core.transcript_formats import MAX_BYTES
 from spacebetween.core.transcripts.model import Coder
-from spacebetween.core.transcripts.table import Utterance
+from spacebetween.core.transcripts.table import Utterance, split_code
 from spacebetween.transcripts import services
 from spacebetween.transcripts.models import Transcript, Turn
 from tests.transcripts.conftest import CLIENT, OTHER, ROLES, SECRET, THERAPIST, VTT
@@ -57,14 +57,18 @@ def test_mapping_speakers_codes_with_the_shipped_model(alice: User, session: Ses
     texts = [crypto.decrypt(t.text, context=services.turn_context(transcript.pk, t.number)) for t in kept]
     speakers = [ROLES[t.speaker] for t in kept]
     expected = Coder.load().code(
-        [Utterance("s", str(i), s, x, i) for i, (s, x) in enumerate(zip(speakers, texts, strict=True))]
+        [Utterance("s", str(i), s, x, i) for i, (s, x) in enumerate(zip(speakers, texts, strict=True))],
+        refine=True,
     )
     assert [t.code for t in kept] == expected
     assert turns[3].code == ""  # the interpreter, left out
     summary = transcript.summary
-    therapist_codes = [c for c, s in zip(expected, speakers, strict=True) if s == "therapist"]
-    questions, reflections = therapist_codes.count("question"), therapist_codes.count("reflection")
-    assert summary["reflection_to_question"] == (round(reflections / questions, 2) if questions else None)
+    therapist_codes = [split_code(c) for c, s in zip(expected, speakers, strict=True) if s == "therapist"]
+    questions = [sub for main, sub in therapist_codes if main == "question"]
+    reflections = [sub for main, sub in therapist_codes if main == "reflection"]
+    assert questions and all(questions)  # each question stored with its subtype (open or closed)
+    assert summary["reflection_to_question"] == round(len(reflections) / len(questions), 2)
+    assert summary["percent_open_questions"] == round(100 * questions.count("open") / len(questions), 1)
     assert summary["turns"] == {"therapist": 3, "client": 2}
     assert summary["emotion_words"]["client"] >= 2  # "anxious", "sad"
     assert 0 < summary["lsm"] <= 1

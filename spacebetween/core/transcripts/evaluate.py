@@ -1,4 +1,6 @@
-"""Transcript-grouped cross-validation: macro-F1, per-class F1 and confusion matrices.
+"""Transcript-grouped cross-validation: macro-F1, per-class F1 and confusion matrices; how far the
+coded share of open questions and complex reflections falls from the annotators' per session; and how
+well AnnoMI's own annotators agree with each other, the ceiling any coder is read against.
 
 Folds split whole transcripts (never utterances of one transcript across folds), assigned like
 scikit-learn's GroupKFold: largest transcript first, each to the fold with the fewest utterances so far.
@@ -6,7 +8,8 @@ scikit-learn's GroupKFold: largest transcript first, each to the fold with the f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,8 +17,10 @@ import numpy as np
 import numpy.typing as npt
 
 from spacebetween.core.transcripts.features import featurise
-from spacebetween.core.transcripts.model import HEADS, TrainSettings, train_head
-from spacebetween.core.transcripts.table import Utterance
+from spacebetween.core.transcripts.model import HEADS, TrainSettings, subtype_rows, train_head
+from spacebetween.core.transcripts.table import SUBTYPES, Utterance, refined, split_code
+
+MIN_SESSION_TURNS = 5  # a session's share is compared only where both sides have this many turns
 
 
 @dataclass(frozen=True)
@@ -73,29 +78,109 @@ def group_folds(groups: Sequence[str], k: int) -> npt.NDArray[np.int64]:
     return np.asarray([fold_of[g] for g in groups], dtype=np.int64)
 
 
+@dataclass(frozen=True)
+class CrossValidation:
+    scores: dict[str, Scores]  # "therapist", "client", and "<behaviour>_subtype" per table.SUBTYPES
+    predicted: list[str]  # every utterance's out-of-fold code, refined (table.refined)
+
+
 def cross_validate(
     utterances: Sequence[Utterance], *, folds: int = 5, settings: TrainSettings | None = None
-) -> dict[str, Scores]:
-    """Out-of-fold predictions of both heads, scored against the labels, fold by transcript."""
+) -> CrossValidation:
+    """Out-of-fold predictions of every head, scored against the labels, fold by transcript.
+
+    A subtype head is scored on the utterances the annotators gave its behaviour (as if the main code
+    were right); `predicted` refines the out-of-fold main codes as the shipped coder does, for
+    `session_shares`."""
     settings = settings or TrainSettings()
     x = featurise(utterances, settings.bits)
     fold = group_folds([u.transcript_id for u in utterances], folds)
+    predicted = [""] * len(utterances)
+
+    def out_of_fold(
+        rows: npt.NDArray[np.int64], y: Sequence[str], labels: Sequence[str], name: str
+    ) -> Scores:
+        guess = [""] * len(rows)
+        for f in range(folds):
+            train_mask = fold[rows] != f
+            head = train_head(
+                x.take(rows[train_mask]),
+                [y[int(j)] for j in np.flatnonzero(train_mask)],
+                labels,
+                settings,
+                nb=name in settings.nb_heads,
+            )
+            held_out = np.flatnonzero(~train_mask)
+            for j, label in zip(held_out, head.predict(x.take(rows[held_out])), strict=True):
+                guess[j] = label
+                if name in HEADS:
+                    predicted[rows[j]] = label
+            if name in SUBTYPES:  # refine what the main head coded as this behaviour, in this fold
+                coded = np.asarray(
+                    [i for i in np.flatnonzero(fold == f) if predicted[i] == name], dtype=np.int64
+                )
+                if len(coded):
+                    for i, sub in zip(coded, head.predict(x.take(coded)), strict=True):
+                        predicted[i] = refined(name, sub)
+        return score(y, guess, labels)
+
     out: dict[str, Scores] = {}
     for speaker, labels in HEADS.items():
         rows = np.asarray([i for i, u in enumerate(utterances) if u.speaker == speaker], dtype=np.int64)
-        true = [utterances[i].label for i in rows]
-        predicted = [""] * len(rows)
-        for f in range(folds):
-            train_mask = fold[rows] != f
-            train_rows, test_rows = rows[train_mask], rows[~train_mask]
-            head = train_head(
-                x.take(train_rows),
-                [utterances[i].label for i in train_rows],
-                labels,
-                settings,
-                nb=speaker in settings.nb_heads,
-            )
-            for j, label in zip(np.flatnonzero(~train_mask), head.predict(x.take(test_rows)), strict=True):
-                predicted[j] = label
-        out[speaker] = score(true, predicted, labels)
-    return out
+        out[speaker] = out_of_fold(rows, [utterances[i].label for i in rows], labels, speaker)
+    for behaviour, subtypes in SUBTYPES.items():
+        rows = subtype_rows(utterances, behaviour)
+        if len(rows):
+            y = [utterances[i].subtype for i in rows]
+            out[f"{behaviour}_subtype"] = out_of_fold(rows, y, subtypes, behaviour)
+    return CrossValidation(out, predicted)
+
+
+def session_shares(
+    utterances: Sequence[Utterance], predicted: Sequence[str], behaviour: str
+) -> dict[str, Any]:
+    """Per transcript, the share of `behaviour` (question, reflection) of its first subtype ("open",
+    "simple") by the annotators and by the coder, where each counts MIN_SESSION_TURNS turns of it or
+    more: the mean absolute difference in percentage points, the mean signed one (coder minus
+    annotators) and Pearson's r. This is the figure the session view shows, so its error is what a
+    therapist reading "% open questions" needs."""
+    first = SUBTYPES[behaviour][0]
+    true: dict[str, list[bool]] = {}
+    coded: dict[str, list[bool]] = {}
+    for u, code in zip(utterances, predicted, strict=True):
+        if u.label == behaviour and u.subtype:
+            true.setdefault(u.transcript_id, []).append(u.subtype == first)
+        main, sub = split_code(code)
+        if u.speaker == "therapist" and main == behaviour and sub:
+            coded.setdefault(u.transcript_id, []).append(sub == first)
+    ids = [t for t in true if min(len(true[t]), len(coded.get(t, ()))) >= MIN_SESSION_TURNS]
+    a = np.asarray([100 * np.mean(true[t]) for t in ids])
+    b = np.asarray([100 * np.mean(coded[t]) for t in ids])
+    r = float(np.corrcoef(a, b)[0, 1]) if len(ids) > 2 and a.std() > 0 and b.std() > 0 else float("nan")
+    return {
+        "share_of": f"{first} among {behaviour}s, percent",
+        "transcripts": len(ids),
+        "mean_absolute_difference": round(float(np.mean(np.abs(b - a))), 1) if ids else None,
+        "mean_difference": round(float(np.mean(b - a)), 1) if ids else None,
+        "pearson_r": round(r, 3) if ids else None,
+    }
+
+
+def annotator_agreement(rows: Sequence[Mapping[str, str]], column: str) -> Scores:
+    """Each annotator against the majority of the other annotators of the same utterance (AnnoMI-full
+    has several for 428 utterances), over every such pair where the others gave a value in `column`
+    ("n/a" and blank are no value): how well people agree, which bounds what a coder can reach."""
+    by_utterance: dict[tuple[str, str], list[str]] = {}
+    for row in rows:
+        value = (row.get(column) or "").strip()
+        if value and value != "n/a":
+            by_utterance.setdefault((row["transcript_id"], row["utterance_id"]), []).append(value)
+    true: list[str] = []
+    given: list[str] = []
+    for values in by_utterance.values():
+        for i, value in enumerate(values):
+            others = Counter(values[:i] + values[i + 1 :])
+            if others:
+                true.append(others.most_common(1)[0][0])
+                given.append(value)
+    return score(true, given, sorted(set(true) | set(given)))

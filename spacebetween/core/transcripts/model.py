@@ -1,16 +1,20 @@
-"""The coding model: two multinomial logistic regressions on the hashed features (numpy only).
+"""The coding model: multinomial logistic regressions on the hashed features (numpy only).
 
 - therapist head: question / reflection / therapist_input / other (AnnoMI main_therapist_behaviour);
-- client head: change / neutral / sustain (AnnoMI client_talk_type).
+- client head: change / neutral / sustain (AnnoMI client_talk_type);
+- two subtype heads, applied to what the therapist head coded: a question open / closed, a reflection
+  simple / complex (AnnoMI-full's question_subtype and reflection_subtype), each trained on the
+  utterances its annotators gave that behaviour. Separate heads rather than one head over the refined
+  codes: a refined therapist head lowered the main behaviour's cross-validated figure (docs/transcripts.md).
 
 Training is full-batch Adam on the class-weighted (balanced) cross-entropy with an L2 penalty, from
 zero weights, for a fixed number of steps: no randomness, so the same data and settings give the same
-weights. The therapist head is NBSVM-style (Wang & Manning, ACL 2012, "Baselines and bigrams"): each
-feature is scaled, per class, by its naive-Bayes log-count ratio before the logistic regression, and the
-scaling is folded into the saved weights, so coding costs the same (docs/transcripts.md: it lifted the
-therapist head's cross-validated macro-F1 and lowered the client head's, so only the therapist head
-uses it). The weights are saved as the rows of the hashed feature space that training touched
-(float16), which keeps the shipped file small.
+weights. The therapist and subtype heads are NBSVM-style (Wang & Manning, ACL 2012, "Baselines and
+bigrams"): each feature is scaled, per class, by its naive-Bayes log-count ratio before the logistic
+regression, and the scaling is folded into the saved weights, so coding costs the same
+(docs/transcripts.md: it lifted the therapist head's cross-validated macro-F1 and lowered the client
+head's, so the client head does not use it). The weights are saved as the rows of the hashed feature
+space that training touched (float16), which keeps the shipped file small.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from spacebetween.core.transcripts.features import DEFAULT_BITS, FEATURE_VERSION, Sparse, featurise
-from spacebetween.core.transcripts.table import CLIENT_LABELS, THERAPIST_LABELS, Utterance
+from spacebetween.core.transcripts.table import CLIENT_LABELS, SUBTYPES, THERAPIST_LABELS, Utterance, refined
 
 MODEL_PATH = Path(__file__).resolve().parent / "model.npz"
 HEADS = {"therapist": THERAPIST_LABELS, "client": CLIENT_LABELS}
@@ -38,7 +42,8 @@ class TrainSettings:
     learning_rate: float = 0.08
     l2: float = 1e-4
     bits: int = DEFAULT_BITS
-    nb_heads: tuple[str, ...] = ("therapist",)  # heads trained on log-count-ratio-scaled features
+    # heads trained on log-count-ratio-scaled features (the subtype heads are named by their behaviour)
+    nb_heads: tuple[str, ...] = ("therapist", "question", "reflection")
     nb_alpha: float = 1.0  # add-alpha smoothing of the log-count ratios
 
 
@@ -61,18 +66,26 @@ class Head:
 @dataclass
 class Coder:
     bits: int
-    heads: dict[str, Head] = field(default_factory=dict)
+    heads: dict[str, Head] = field(default_factory=dict)  # by speaker
+    subtypes: dict[str, Head] = field(default_factory=dict)  # by therapist behaviour (table.SUBTYPES)
     meta: dict[str, str] = field(default_factory=dict)
 
-    def code(self, utterances: Sequence[Utterance]) -> list[str]:
-        """The predicted code of every utterance (therapist behaviour or client talk type), in order."""
+    def code(self, utterances: Sequence[Utterance], *, refine: bool = False) -> list[str]:
+        """The predicted code of every utterance (therapist behaviour or client talk type), in order.
+
+        With ``refine`` a question or reflection comes with its subtype ("open_question",
+        "complex_reflection", `table.refined`) where the model has that subtype head."""
         x = featurise(utterances, self.bits)
         out = [""] * len(utterances)
         for speaker, head in self.heads.items():
-            rows = np.asarray([i for i, u in enumerate(utterances) if u.speaker == speaker], dtype=np.int64)
-            if len(rows):
-                for i, label in zip(rows, head.predict(x.take(rows)), strict=True):
-                    out[i] = label
+            _fill(out, x, [i for i, u in enumerate(utterances) if u.speaker == speaker], head.predict)
+        if refine:
+            main = list(out)
+            for behaviour, head in self.subtypes.items():
+                rows = [i for i, code in enumerate(main) if code == behaviour]  # only therapist codes
+                _fill(out, x, rows, head.predict)  # the subtype, then as a refined code
+                for i in rows:
+                    out[i] = refined(behaviour, out[i])
         return out
 
     def save(self, path: str | Path) -> None:
@@ -81,7 +94,7 @@ class Coder:
             "feature_version": np.asarray(FEATURE_VERSION),
             "meta": np.asarray(sorted(f"{k}={v}" for k, v in self.meta.items())),
         }
-        for name, head in self.heads.items():
+        for name, head in [*self.heads.items(), *((f"sub_{k}", h) for k, h in self.subtypes.items())]:
             used = np.flatnonzero(np.any(head.weights != 0, axis=1)).astype(np.int32)
             arrays[f"{name}_rows"] = used
             arrays[f"{name}_weights"] = head.weights[used].astype(np.float16)
@@ -111,13 +124,24 @@ class Coder:
                 )
             bits = int(f["bits"])
             coder = cls(bits, meta=dict(str(m).split("=", 1) for m in f["meta"]))
-            for name in HEADS:
+
+            def head(name: str) -> Head:
                 weights = np.zeros((1 << bits, len(f[f"{name}_labels"])))
                 weights[f[f"{name}_rows"]] = f[f"{name}_weights"].astype(np.float64)
-                coder.heads[name] = Head(
-                    tuple(str(x) for x in f[f"{name}_labels"]), weights, f[f"{name}_bias"].astype(np.float64)
-                )
+                labels = tuple(str(x) for x in f[f"{name}_labels"])
+                return Head(labels, weights, f[f"{name}_bias"].astype(np.float64))
+
+            coder.heads = {name: head(name) for name in HEADS}
+            # a file built before the subtype heads has none: its codes are the main behaviours only
+            coder.subtypes = {b: head(f"sub_{b}") for b in SUBTYPES if f"sub_{b}_labels" in f.files}
         return coder
+
+
+def _fill(out: list[str], x: Sparse, rows: list[int], predict: Callable[[Sparse], Sequence[str]]) -> None:
+    if rows:
+        index = np.asarray(rows, dtype=np.int64)
+        for i, label in zip(index, predict(x.take(index)), strict=True):
+            out[i] = label
 
 
 def _softmax(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -207,13 +231,36 @@ def train(utterances: Sequence[Utterance], settings: TrainSettings | None = None
             settings,
             nb=speaker in settings.nb_heads,
         )
+    for behaviour, subtypes in SUBTYPES.items():
+        rows = subtype_rows(utterances, behaviour)
+        if len({utterances[i].subtype for i in rows}) == len(subtypes):  # data without subtypes: no head
+            coder.subtypes[behaviour] = train_head(
+                x.take(rows),
+                [utterances[i].subtype for i in rows],
+                subtypes,
+                settings,
+                nb=behaviour in settings.nb_heads,
+            )
     coder.meta = {
         "steps": str(settings.steps),
         "learning_rate": str(settings.learning_rate),
         "l2": str(settings.l2),
         "nb_heads": ",".join(settings.nb_heads),
         "nb_alpha": str(settings.nb_alpha),
+        "subtypes": ",".join(coder.subtypes),
         "utterances": str(len(utterances)),
         "transcripts": str(len({u.transcript_id for u in utterances})),
     }
     return coder
+
+
+def subtype_rows(utterances: Sequence[Utterance], behaviour: str) -> npt.NDArray[np.int64]:
+    """The therapist utterances labelled `behaviour` whose subtype is known: a subtype head's rows."""
+    return np.asarray(
+        [
+            i
+            for i, u in enumerate(utterances)
+            if u.speaker == "therapist" and u.label == behaviour and u.subtype in SUBTYPES[behaviour]
+        ],
+        dtype=np.int64,
+    )

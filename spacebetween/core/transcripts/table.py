@@ -15,6 +15,24 @@ REQUIRED_COLUMNS = ("transcript_id", "utterance_id", "interlocutor", "utterance_
 SPEAKERS = ("therapist", "client")
 THERAPIST_LABELS = ("question", "reflection", "therapist_input", "other")
 CLIENT_LABELS = ("change", "neutral", "sustain")
+# Where AnnoMI-full's annotators split a therapist behaviour further (its question_subtype and
+# reflection_subtype columns): the main code -> its subtypes. A refined code is "<subtype>_<main>"
+# ("open_question", "complex_reflection"), the names the session view and its figures read.
+SUBTYPES: dict[str, tuple[str, ...]] = {"question": ("open", "closed"), "reflection": ("simple", "complex")}
+_SUBTYPE_COLUMNS = {"question": "question_subtype", "reflection": "reflection_subtype"}
+
+
+def refined(main: str, subtype: str) -> str:
+    return f"{subtype}_{main}" if subtype else main
+
+
+def split_code(code: str) -> tuple[str, str]:
+    """(main code, subtype or "") of a code, refined or not: "open_question" -> ("question", "open")."""
+    for main, subtypes in SUBTYPES.items():
+        for subtype in subtypes:
+            if code == refined(main, subtype):
+                return main, subtype
+    return code, ""
 
 
 class TranscriptError(ValueError):
@@ -29,6 +47,7 @@ class Utterance:
     text: str
     row: int  # line of the input file (header = 1), for messages
     label: str = ""  # therapist behaviour or client talk type, when known
+    subtype: str = ""  # for a question or reflection label: open/closed, simple/complex, when known
 
 
 def utterances_from_rows(
@@ -87,13 +106,17 @@ def annomi_utterances(
 
     AnnoMI-full codes 428 utterances by ten annotators each: the label is the majority vote, ties to
     the label met first. A therapist row's label is main_therapist_behaviour, a client row's
-    client_talk_type.
+    client_talk_type. Where the file has the subtype columns (AnnoMI-full does, AnnoMI-simple does
+    not), a question's or reflection's subtype is the majority among the annotators who gave that
+    label; blank when none of them gave one.
     """
     for column in ("main_therapist_behaviour", "client_talk_type"):
         if column not in header:
             raise TranscriptError(f"{source}: missing column {column} (not an AnnoMI file)")
     plain = utterances_from_rows(rows, header, source=source, allow_repeats=True)
     votes: dict[tuple[str, str], Counter[str]] = {}
+    subtype_votes: dict[tuple[str, str, str], Counter[str]] = {}
+    subtype_columns = {label: column for label, column in _SUBTYPE_COLUMNS.items() if column in header}
     for u, row in zip(plain, _rows_in_order(rows, plain), strict=True):
         column = "main_therapist_behaviour" if u.speaker == "therapist" else "client_talk_type"
         allowed = THERAPIST_LABELS if u.speaker == "therapist" else CLIENT_LABELS
@@ -103,6 +126,9 @@ def annomi_utterances(
                 f"{source}: row {u.row}, column {column}: {value!r} is not one of {allowed}"
             )
         votes.setdefault((u.transcript_id, u.utterance_id), Counter())[value] += 1
+        subtype = (row.get(subtype_columns.get(value, ""), "") or "").strip()
+        if subtype in SUBTYPES.get(value, ()) and u.speaker == "therapist":
+            subtype_votes.setdefault((u.transcript_id, u.utterance_id, value), Counter())[subtype] += 1
     out: list[Utterance] = []
     done: set[tuple[str, str]] = set()
     for u in plain:
@@ -111,7 +137,9 @@ def annomi_utterances(
             continue
         done.add(key)
         label = votes[key].most_common(1)[0][0]  # Counter keeps insertion order among ties
-        out.append(Utterance(u.transcript_id, u.utterance_id, u.speaker, u.text, u.row, label))
+        subtypes = subtype_votes.get((*key, label))
+        subtype = subtypes.most_common(1)[0][0] if subtypes else ""
+        out.append(Utterance(u.transcript_id, u.utterance_id, u.speaker, u.text, u.row, label, subtype))
     return out
 
 
