@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from spacebetween.core.transcripts.evaluate import score
-from spacebetween.core.transcripts.features import Sparse, featurise
+from spacebetween.core.transcripts.features import BLOCKS, Sparse, _chars, _own, featurise, tokens
 from spacebetween.core.transcripts.model import (
     MODEL_PATH,
     Coder,
@@ -52,6 +53,32 @@ def test_annomi_questions_and_reflections_carry_their_subtypes(annomi: list[Utte
         assert labelled and all(u.subtype in subtypes for u in labelled)  # every one has a subtype
         assert {u.subtype for u in labelled} == set(subtypes)
     assert {u.subtype for u in annomi if u.label not in SUBTYPES} == {""}
+
+
+def test_each_block_holds_the_crc32_of_its_grams_once_with_its_weight() -> None:
+    # the recipe of docs/transcripts.md, computed here without the featuriser's memo: a word that
+    # repeats ("you know ... you know") is one column per block, and the two blocks, hashed with
+    # different seeds, do not share columns
+    text = "You know, I know you know it."
+    row = featurise([Utterance("t", "0", "client", text, 2)], bits=20)
+    values = dict(zip(row.indices.tolist(), row.data.tolist(), strict=True))
+    words = tokens(text)
+    for block, grams in (("word", _own(words)), ("char", _chars(words))):
+        seed, weight = BLOCKS[block]
+        columns = {zlib.crc32(g.encode(), seed) & ((1 << 20) - 1) for g in grams}
+        assert len(columns) < len(grams)  # repeats collapse
+        for column in columns:
+            assert values[column] == pytest.approx(weight / np.sqrt(len(columns)))
+    assert len(values) == len(row.indices)  # no column twice in a row
+    # the same grams as the next turn's "previous turn" block: another seed (3 · 7919 + 0, another
+    # speaker), so other columns
+    pair = featurise(
+        [Utterance("t", "0", "therapist", text, 2), Utterance("t", "1", "client", "Right.", 3)], bits=20
+    )
+    second = set(pair.indices[pair.indptr[1] : pair.indptr[2]].tolist())
+    prev = {zlib.crc32(g.encode(), 3 * 7919) & ((1 << 20) - 1) for g in _own(words)}
+    own = {zlib.crc32(g.encode(), BLOCKS["word"][0]) & ((1 << 20) - 1) for g in _own(words)}
+    assert prev <= second and not own & second
 
 
 def test_neighbours_never_cross_transcripts(annomi: list[Utterance]) -> None:

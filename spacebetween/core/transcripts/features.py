@@ -12,6 +12,7 @@ block drowns the others.
 
 from __future__ import annotations
 
+import math
 import re
 import zlib
 from collections.abc import Sequence
@@ -125,47 +126,73 @@ def _own(toks: Sequence[str]) -> list[str]:
     return feats
 
 
-def _hash(grams: Sequence[str], seed: int, mask: int) -> npt.NDArray[np.int64]:
-    return np.fromiter((zlib.crc32(g.encode(), seed) & mask for g in grams), dtype=np.int64, count=len(grams))
+class _Hasher:
+    """A gram's column: the CRC-32 of its text with the block's seed, modulo the width. Each (gram, seed)
+    is hashed once per `featurise` call and then looked up: hashing in Python is most of the cost of
+    coding, and words and word pairs repeat (a session says "you know" many times)."""
+
+    def __init__(self, mask: int) -> None:
+        self.mask = mask
+        self.memo: dict[int, dict[str, int]] = {}
+
+    def __call__(self, grams: Sequence[str], seed: int) -> list[int]:
+        memo = self.memo.setdefault(seed, {})
+        for g in [g for g in grams if g not in memo]:
+            memo[g] = zlib.crc32(g.encode(), seed) & self.mask
+        return [memo[g] for g in grams]
 
 
 class _Row:
     """One utterance's columns and values, block by block."""
 
     def __init__(self) -> None:
-        self.cols: list[npt.NDArray[np.int64]] = []
-        self.vals: list[npt.NDArray[np.float64]] = []
+        self.cols: list[int] = []
+        self.vals: list[float] = []
 
-    def add(self, block: str, hashed: npt.NDArray[np.int64]) -> None:
+    def add(self, block: str, hashed: Sequence[int]) -> None:
         weight = BLOCKS[block][1]
-        if len(hashed) == 0 or weight == 0:
+        if not hashed or weight == 0:
             return
-        uniq = np.unique(hashed)
-        self.cols.append(uniq)
-        self.vals.append(np.full(len(uniq), weight / np.sqrt(len(uniq))))
+        uniq = sorted(set(hashed))  # a block counts each column once, in column order
+        self.cols += uniq
+        self.vals += [weight / math.sqrt(len(uniq))] * len(uniq)
 
 
 def featurise(utterances: Sequence[Utterance], bits: int = DEFAULT_BITS) -> Sparse:
     """One sparse row per utterance, in order; neighbours are looked up within each transcript."""
     width = 1 << bits
-    mask = width - 1
+    hasher = _Hasher(width - 1)
     toks = [tokens(u.text) for u in utterances]
     own = [_own(t) for t in toks]
-    unigrams = [list(t) for t in toks]
-    chars = [_chars(t) for t in toks]
-    hashed_own = {
-        (seed, same): [_hash(f, seed * 7919 + same, mask) for f in own] for seed in (3, 4) for same in (0, 1)
-    }
+    # a word's character n-grams, and a turn's own grams per neighbour block, are built once
+    char_seed = BLOCKS["char"][0]
+    char_cache: dict[str, list[int]] = {}
+
+    def char_columns(words: Sequence[str]) -> list[int]:
+        out: list[int] = []
+        for word in words:
+            if word not in char_cache:
+                char_cache[word] = hasher(_chars([word]), char_seed)
+            out += char_cache[word]
+        return out
+
+    own_cache: dict[tuple[int, int, int], list[int]] = {}
+
+    def own_columns(seed: int, same: int, j: int) -> list[int]:
+        key = (seed, same, j)
+        if key not in own_cache:
+            own_cache[key] = hasher(own[j], seed * 7919 + same)
+        return own_cache[key]
+
     indptr = [0]
-    indices: list[npt.NDArray[np.int64]] = []
-    data: list[npt.NDArray[np.float64]] = []
+    indices: list[int] = []
+    data: list[float] = []
     for start, stop in transcript_spans(utterances):
         n = stop - start
         session = {
-            who: _hash(
-                [w for j in range(start, stop) if utterances[j].speaker == who for w in unigrams[j]],
+            who: hasher(
+                [w for j in range(start, stop) if utterances[j].speaker == who for w in toks[j]],
                 BLOCKS["session"][0],
-                mask,
             )
             for who in ("therapist", "client")
         }
@@ -174,30 +201,28 @@ def featurise(utterances: Sequence[Utterance], bits: int = DEFAULT_BITS) -> Spar
             row = _Row()
             add = row.add
 
-            add("word", _hash(own[i], BLOCKS["word"][0], mask))
-            add("char", _hash(chars[i], BLOCKS["char"][0], mask))
+            add("word", hasher(own[i], BLOCKS["word"][0]))
+            add("char", char_columns(toks[i]))
             meta = [f"pos={min(int(10 * (i - start) / max(n, 1)), 9)}", f"me={me}"]
             for block, j, seed in (("prev", i - 1, 3), ("next", i + 1, 4)):
                 if start <= j < stop:
                     same = int(utterances[j].speaker == me)
-                    add(block, hashed_own[(seed, same)][j])
+                    add(block, own_columns(seed, same, j))
                     meta.append(f"{block}_same={same}")
                 else:
                     meta.append(f"{block}=none")
             for block, j in (("prev2", i - 2), ("next2", i + 2)):
                 if start <= j < stop:
                     same = int(utterances[j].speaker == me)
-                    add(block, _hash(unigrams[j], BLOCKS[block][0] * 31 + same, mask))
-            add("meta", _hash(meta, BLOCKS["meta"][0], mask))
-            add("session", session.get(me, np.zeros(0, dtype=np.int64)))
-            row_cols = np.concatenate(row.cols)
-            row_vals = np.concatenate(row.vals)
-            indices.append(row_cols)
-            data.append(row_vals)
-            indptr.append(indptr[-1] + len(row_cols))
+                    add(block, hasher(toks[j], BLOCKS[block][0] * 31 + same))
+            add("meta", hasher(meta, BLOCKS["meta"][0]))
+            add("session", session.get(me, []))
+            indices += row.cols
+            data += row.vals
+            indptr.append(len(indices))
     return Sparse(
         np.asarray(indptr, dtype=np.int64),
-        np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64),
-        np.concatenate(data) if data else np.zeros(0),
+        np.asarray(indices, dtype=np.int64),
+        np.asarray(data, dtype=np.float64),
         width,
     )
