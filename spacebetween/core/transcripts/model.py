@@ -218,29 +218,23 @@ def _train_compact(
 
 
 def train(utterances: Sequence[Utterance], settings: TrainSettings | None = None) -> Coder:
-    """Both heads on labelled utterances (`Utterance.label`)."""
+    """Every head on labelled utterances (`Utterance.label`, and `Utterance.subtype` for the subtype
+    heads: none when the data carry no subtypes)."""
     settings = settings or TrainSettings()
     x = featurise(utterances, settings.bits)
     coder = Coder(settings.bits)
+
+    def fit(name: str, rows: npt.NDArray[np.int64], y: list[str], labels: Sequence[str]) -> Head:
+        return train_head(x.take(rows), y, labels, settings, nb=name in settings.nb_heads)
+
     for speaker, labels in HEADS.items():
         rows = np.asarray([i for i, u in enumerate(utterances) if u.speaker == speaker], dtype=np.int64)
-        coder.heads[speaker] = train_head(
-            x.take(rows),
-            [utterances[i].label for i in rows],
-            labels,
-            settings,
-            nb=speaker in settings.nb_heads,
-        )
+        coder.heads[speaker] = fit(speaker, rows, [utterances[i].label for i in rows], labels)
     for behaviour, subtypes in SUBTYPES.items():
         rows = subtype_rows(utterances, behaviour)
-        if len({utterances[i].subtype for i in rows}) == len(subtypes):  # data without subtypes: no head
-            coder.subtypes[behaviour] = train_head(
-                x.take(rows),
-                [utterances[i].subtype for i in rows],
-                subtypes,
-                settings,
-                nb=behaviour in settings.nb_heads,
-            )
+        y = [utterances[i].subtype for i in rows]
+        if len(set(y)) == len(subtypes):  # data without subtypes: no head
+            coder.subtypes[behaviour] = fit(behaviour, rows, y, subtypes)
     coder.meta = {
         "steps": str(settings.steps),
         "learning_rate": str(settings.learning_rate),
