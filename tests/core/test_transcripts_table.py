@@ -138,6 +138,9 @@ def test_session_shares_by_hand() -> None:
     assert shares["mean_difference"] == -6.7  # (-40 + 20 + 0) / 3
     # Pearson's r of (80, 20, 0) and (40, 40, 0): 1333.3 / sqrt(3466.7 * 1066.7)
     assert shares["pearson_r"] == pytest.approx(0.693, abs=1e-3)
+    # one transcript: differences, but no correlation to give (None, not NaN, so the JSON stays JSON)
+    one = session_shares(utterances[:5], codes[:5], "question")
+    assert (one["transcripts"], one["mean_difference"], one["pearson_r"]) == (1, -40.0, None)
 
 
 def test_annotator_agreement_by_hand() -> None:

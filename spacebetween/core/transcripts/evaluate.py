@@ -156,13 +156,13 @@ def session_shares(
     ids = [t for t in true if min(len(true[t]), len(coded.get(t, ()))) >= MIN_SESSION_TURNS]
     a = np.asarray([100 * np.mean(true[t]) for t in ids])
     b = np.asarray([100 * np.mean(coded[t]) for t in ids])
-    r = float(np.corrcoef(a, b)[0, 1]) if len(ids) > 2 and a.std() > 0 and b.std() > 0 else float("nan")
+    defined = len(ids) > 2 and a.std() > 0 and b.std() > 0  # else r is not defined: None, never NaN
     return {
         "share_of": f"{first} among {behaviour}s, percent",
         "transcripts": len(ids),
         "mean_absolute_difference": round(float(np.mean(np.abs(b - a))), 1) if ids else None,
         "mean_difference": round(float(np.mean(b - a)), 1) if ids else None,
-        "pearson_r": round(r, 3) if ids else None,
+        "pearson_r": round(float(np.corrcoef(a, b)[0, 1]), 3) if defined else None,
     }
 
 
