@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
@@ -17,6 +17,22 @@ from spacebetween.clients.models import Attendance, Client, Episode, Session
 
 ADMIN_ONLY = "Only a practice admin can see the practice overview."
 PORTAL_UPCOMING_LIMIT = 20
+
+
+def attended_sessions(episode_ids: Iterable[int]) -> dict[int, list[tuple[int, dt.datetime]]]:
+    """Per episode, its attended sessions as (session id, start), oldest first, in one query. The n-th
+    is the episode's session n: the number every chart of the episode counts by (outcomes, the
+    relationship, transcript figures), so that they line up; a cancelled, missed or not yet marked
+    session has no number."""
+    found: dict[int, list[tuple[int, dt.datetime]]] = {pk: [] for pk in episode_ids}
+    rows = (
+        Session.objects.filter(episode_id__in=list(found), attendance=Attendance.ATTENDED)
+        .order_by("episode_id", "starts_at", "pk")
+        .values_list("pk", "episode_id", "starts_at")
+    )
+    for sid, episode_id, starts_at in rows:
+        found[episode_id].append((sid, starts_at))
+    return found
 
 
 def caseload(user: User, *, now: dt.datetime | None = None) -> QuerySet[Episode]:

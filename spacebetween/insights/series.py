@@ -19,7 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
-from spacebetween.clients.models import Attendance, Episode, Session
+from spacebetween.clients.models import Episode
+from spacebetween.clients.selectors import attended_sessions
 from spacebetween.core.alliance import ALLIANCE_CONSTRUCTS, AllianceMetric, metric_of
 from spacebetween.core.instruments import Instrument, Scale
 from spacebetween.core.mentalizing import deviation_scales
@@ -147,13 +148,10 @@ def load_episode_scores(
         return result
     ids = list(result)
     session_numbers: dict[int, int] = {}  # session id -> its number among attended sessions
-    for sid, episode_id, starts_at in (
-        Session.objects.filter(episode_id__in=ids, attendance=Attendance.ATTENDED)
-        .order_by("episode_id", "starts_at", "pk")
-        .values_list("pk", "episode_id", "starts_at")
-    ):
-        result[episode_id].attended.append(starts_at)
-        session_numbers[sid] = len(result[episode_id].attended)
+    for episode_id, attended in attended_sessions(ids).items():
+        for number, (sid, starts_at) in enumerate(attended, start=1):
+            result[episode_id].attended.append(starts_at)
+            session_numbers[sid] = number
 
     raw: dict[tuple[int, str], list[ScorePoint]] = defaultdict(list)
     follow: dict[tuple[int, str], list[ScorePoint]] = defaultdict(list)

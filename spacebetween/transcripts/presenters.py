@@ -118,16 +118,24 @@ WIDTH, HEIGHT, PAD = 300, 100, 12
 
 
 def chart(
-    title: str, labels: Sequence[str], values: Sequence[float | None], low: float, high: float
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    low: float,
+    high: float,
+    *,
+    at: Sequence[float] | None = None,
 ) -> Chart:
-    """Points for `values` (None leaves a gap) evenly across the width."""
+    """Points for `values` (None leaves a gap), evenly across the width, or at `at` (each from 0, the
+    left edge, to 1, the right)."""
     n = len(values)
+    at = at if at is not None else [i / (n - 1) if n > 1 else 0.5 for i in range(n)]
     points: list[Point] = []
     span = (high - low) or 1.0
-    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+    for label, value, where in zip(labels, values, at, strict=True):
         if value is None:
             continue
-        x = PAD + (WIDTH - 2 * PAD) * (i / (n - 1) if n > 1 else 0.5)
+        x = PAD + (WIDTH - 2 * PAD) * where
         clamped = min(max(value, low), high)
         y = HEIGHT - PAD - (HEIGHT - 2 * PAD) * (clamped - low) / span
         points.append(Point(round(x, 1), round(y, 1), label, f"{value:g}"))
@@ -155,11 +163,17 @@ def _value(summary: dict[str, Any], key: str) -> float | None:
 
 
 def episode_charts(points: Sequence[Any]) -> list[Chart]:
-    """One small chart per figure across the episode's coded sessions (`selectors.SessionPoint`)."""
-    labels = [f"coded session {i}" for i in range(1, len(points) + 1)]  # dates: the table beside it
+    """One small chart per figure across the episode's coded sessions (`selectors.SessionPoint`), each
+    placed by its session number from session 1 to the last coded one, so that it reads against the
+    outcome and alliance charts, which count sessions the same way. A session without a number (not
+    marked attended) is left off the charts; the table of coded sessions still lists it."""
+    numbered = [p for p in points if p.number is not None]
+    last = max([p.number for p in numbered], default=1)
+    labels = [f"session {p.number}" for p in numbered]
+    at = [(p.number - 1) / (last - 1) if last > 1 else 0.5 for p in numbered]
     charts = []
     for title, key, low, high in EPISODE_SERIES:
-        values = [_value(p.summary, key) for p in points]
+        values = [_value(p.summary, key) for p in numbered]
         top = high if high is not None else max([v for v in values if v is not None] + [1.0])
-        charts.append(chart(title, labels, values, low, top))
+        charts.append(chart(title, labels, values, low, top, at=at))
     return charts

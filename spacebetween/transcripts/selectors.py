@@ -18,6 +18,7 @@ from spacebetween.audit.models import Entity, Purpose
 from spacebetween.audit.services import record_reads
 from spacebetween.clients.access import sessions_for
 from spacebetween.clients.models import Attendance, Episode, Session
+from spacebetween.clients.selectors import attended_sessions
 from spacebetween.core.transcripts.rules import flags
 from spacebetween.transcripts.models import Role, Transcript
 from spacebetween.transcripts.presenters import CODE_LABELS, Figure, figures
@@ -138,11 +139,13 @@ def _emotion_words(views: list[TurnView]) -> dict[str, list[tuple[str, int]]]:
 class SessionPoint:
     session: Session
     summary: dict[str, Any]
+    number: int | None  # the episode's session number, as on its outcome charts; None if not attended
 
 
 def episode_points(request: HttpRequest | None, user: User, episode: Episode) -> list[SessionPoint]:
     """The coded transcripts of the episode's sessions that `user` may read, oldest first: their stored
-    figures only (no words decrypted); the read of each is audited."""
+    figures only (no words decrypted), each with its session's number on the episode's other charts;
+    the read of each is audited."""
     coded = (
         Transcript.objects.filter(
             session__in=sessions_for(user), session__episode=episode, coded_at__isnull=False
@@ -150,7 +153,8 @@ def episode_points(request: HttpRequest | None, user: User, episode: Episode) ->
         .select_related("session")
         .order_by("session__starts_at", "session_id")
     )
-    points = [SessionPoint(t.session, t.summary) for t in coded]
+    numbers = {sid: n for n, (sid, _) in enumerate(attended_sessions([episode.pk])[episode.pk], start=1)}
+    points = [SessionPoint(t.session, t.summary, numbers.get(t.session_id)) for t in coded]
     _audit(request, user, [(Entity.TRANSCRIPT, t.pk) for t in coded])
     return points
 

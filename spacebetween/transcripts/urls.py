@@ -10,5 +10,4 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="transcript_speakers",
     ),
     path("sessions/<int:session_id>/transcript/delete/", views.transcript_delete, name="transcript_delete"),
-    path("episodes/<int:episode_id>/transcripts/", views.episode_transcripts, name="episode_transcripts"),
 ]

@@ -1,4 +1,5 @@
-"""The session transcript pages: upload, who is who, the coded session, the episode's chart.
+"""The session transcript pages: upload, who is who, the coded session (the figures across the
+episode are drawn beside the outcome charts by `web.views.episode_transcripts`).
 
 Each page reads the session (or episode) through `clients.access` (404 outside the user's scope, 403
 for a supervisor's write) and the transcript through `transcripts.selectors`, which audits the read.
@@ -13,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from spacebetween.accounts.decorators import AuthenticatedHttpRequest, clinician_required
-from spacebetween.clients.access import get_episode_for, get_session_for
+from spacebetween.clients.access import get_session_for
 from spacebetween.clients.models import Session
 from spacebetween.transcripts import presenters, selectors, services
 from spacebetween.transcripts.forms import SpeakersForm, UploadForm
@@ -102,18 +103,3 @@ def transcript_delete(request: AuthenticatedHttpRequest, session_id: int) -> Htt
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     return redirect("session_transcript", session_id=session.pk)
-
-
-@require_http_methods(["GET"])
-@clinician_required
-def episode_transcripts(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
-    episode = get_episode_for(request, request.user, episode_id)
-    points = selectors.episode_points(request, request.user, episode)
-    context = {
-        "episode": episode,
-        "client": episode.client,
-        "points": points,
-        "charts": presenters.episode_charts(points),
-        "estimate": presenters.ESTIMATE,
-    }
-    return render(request, "transcripts/episode.html", context)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("clients/<int:client_id>/episodes/new/", views.episode_new, name="episode_new"),
     path("episodes/<int:episode_id>/edit/", views.episode_edit, name="episode_edit"),
     path("episodes/<int:episode_id>/", views.episode_history, name="episode_history"),
+    path("episodes/<int:episode_id>/transcripts/", views.episode_transcripts, name="episode_transcripts"),
     path("episodes/<int:episode_id>/sessions/new/", views.session_new, name="session_new"),
     path("sessions/<int:session_id>/edit/", views.session_edit, name="session_edit"),
     path("me/", views.portal, name="portal"),

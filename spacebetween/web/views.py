@@ -41,6 +41,8 @@ from spacebetween.safety.selectors import (
     risk_item_unanswered,
     unreachable_flags,
 )
+from spacebetween.transcripts import presenters as transcript_figures
+from spacebetween.transcripts import selectors as transcripts
 from spacebetween.ui.forms import submit
 
 HOME_BY_ROLE = {
@@ -124,6 +126,26 @@ def client_detail(request: AuthenticatedHttpRequest, client_id: int) -> HttpResp
         "send_choices": send_choices(client, episodes, client_record.editable_episode_ids, available),
     }
     return render(request, "web/client_detail.html", context)
+
+
+@require_GET
+@clinician_required
+def episode_transcripts(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
+    """The coded transcripts' figures across the episode, beside its outcome and alliance charts: all
+    count sessions the same way (`clients.selectors.attended_sessions`), so a change in how the two
+    speak can be read against what the client reports. The figures only, never a transcript's words."""
+    episode = get_episode_for(request, request.user, episode_id)
+    points = transcripts.episode_points(request, request.user, episode)
+    _audit_read(request, episode)
+    context = {
+        "episode": episode,
+        "client": episode.client,
+        "points": points,
+        "charts": transcript_figures.episode_charts(points),
+        "estimate": transcript_figures.ESTIMATE,
+        "insight_views": episode_views(request.user, [episode], episode.client.practice),
+    }
+    return render(request, "web/episode_transcripts.html", context)
 
 
 @require_GET

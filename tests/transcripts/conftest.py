@@ -68,7 +68,8 @@ def coded(alice: User, session: Session) -> Transcript:
     return services.transcript_code(actor=alice, session=session, roles=ROLES)
 
 
-# The browser fixtures (tests/browser/conftest.py), for test_transcripts_in_browser.py.
+# The browser fixtures (tests/browser/conftest.py), for test_transcripts_in_browser.py; an episode
+# with attended sessions and scores (tests/insights/conftest.py), for the episode's page.
 from tests.browser.conftest import (  # noqa: E402, F401
     browser_page,
     chromium,
@@ -77,3 +78,4 @@ from tests.browser.conftest import (  # noqa: E402, F401
     live_site,
     sign_in,
 )
+from tests.insights.conftest import course  # noqa: E402, F401

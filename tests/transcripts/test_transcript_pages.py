@@ -3,7 +3,9 @@ every read audited, every bad input answered with its error and nothing changed.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Callable
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,11 +14,16 @@ from django.urls import reverse
 
 from spacebetween.accounts.models import User
 from spacebetween.audit.models import AuditEvent
-from spacebetween.clients.models import Client, Episode, Session
+from spacebetween.clients import services as clinical
+from spacebetween.clients.models import Attendance, Client, Episode, Session
+from spacebetween.insights.series import load_episode_scores
+from spacebetween.measures import services as measures
+from spacebetween.measures.selectors import instruments_for, licensed_pack, pack_terms_digest
+from spacebetween.transcripts import services
 from spacebetween.transcripts.models import Transcript
-from spacebetween.transcripts.presenters import CODE_LABELS
+from spacebetween.transcripts.presenters import CODE_LABELS, PAD, WIDTH
 from tests.conftest import signed_in
-from tests.transcripts.conftest import CLIENT, OTHER, SECRET, THERAPIST, VTT
+from tests.transcripts.conftest import CLIENT, OTHER, ROLES, SECRET, THERAPIST, VTT
 
 pytestmark = pytest.mark.django_db
 
@@ -114,9 +121,10 @@ def test_the_therapist_deletes_it(alice: User, session: Session, coded: Transcri
     assert not Transcript.objects.exists()
 
 
-def test_the_episode_chart_shows_stored_figures_beside_a_link_to_alliance_and_outcome(
+def test_the_episode_chart_shows_stored_figures(
     alice: User, client_record: Client, episode: Episode, session: Session, coded: Transcript
 ) -> None:
+    Session.objects.filter(pk=session.pk).update(attendance=Attendance.ATTENDED)  # session 1 of the charts
     response = signed_in(alice).get(reverse("episode_transcripts", args=[episode.pk]))
     page = response.content.decode()
     assert response.status_code == 200 and "Session transcripts across the episode" in page
@@ -127,6 +135,44 @@ def test_the_episode_chart_shows_stored_figures_beside_a_link_to_alliance_and_ou
     assert "Open questions, % of questions" in page
     assert f"<td>{coded.summary['percent_open_questions']:g}</td>" in page
     assert AuditEvent.objects.filter(entity_type="Transcript", action="R", entity_id=str(coded.pk)).exists()
+    assert AuditEvent.objects.filter(entity_type="Episode", action="R", entity_id=str(episode.pk)).exists()
+
+
+def test_the_episode_figures_are_drawn_beside_its_outcome_and_alliance_charts_by_session_number(
+    alice: User, admin: User, course: Callable[..., Episode]
+) -> None:
+    """Three attended sessions with PHQ-9 and WAI-SR scores; transcripts of sessions 1 and 3, and of a
+    later session not marked attended. The transcript charts count sessions as the outcome charts do
+    (`insights.series`), so session 3 sits at the right edge of both, and the unnumbered one is listed
+    but left off the charts."""
+    measures.licensed_pack_accept(  # the WAI-SR is in the licensed pack
+        actor=admin, terms_digest=pack_terms_digest(licensed_pack()), accepted=True
+    )
+    episode = course("Numbered", phq9=[16, 14, 11], wai_sr=[40, 44, 48])
+    first, _, third = episode.sessions.order_by("starts_at")
+    unmarked = clinical.session_create(
+        actor=alice, episode=episode, starts_at=third.starts_at + dt.timedelta(days=1)
+    )
+    for held in (first, third, unmarked):
+        services.transcript_upload(actor=alice, session=held, data=VTT, filename="session.vtt")
+        services.transcript_code(actor=alice, session=held, roles=ROLES)
+
+    response = signed_in(alice).get(reverse("episode_transcripts", args=[episode.pk]))
+    page = response.content.decode()
+    assert response.status_code == 200 and "Session transcripts across the episode" in page
+    assert '<h2 id="insights-' in page and "Progress and the relationship</h2>" in page
+    instruments = instruments_for(episode.client.practice)
+    assert f"Data of “{instruments['phq9'].title}” as a table" in page  # the outcome chart
+    assert "The space between: the client&#x27;s view of the relationship (WAI-SR points)" in page  # alliance
+    scores = load_episode_scores([episode], instruments, time_zone="UTC")[episode.pk]
+    assert [p.session_number for p in scores.series["phq9"]] == [1, 2, 3]
+    lsm = re.search(r"Language style matching</figcaption>.*?</figure>", page, re.S)
+    assert lsm is not None
+    assert [float(x) for x in re.findall(r"<circle cx=\"([\d.]+)\"", lsm.group())] == [PAD, WIDTH - PAD]
+    assert re.findall(r'<th scope="row">(session \d+)</th>', lsm.group()) == ["session 1", "session 3"]
+    rows = re.findall(r'<tr data-session-number="(\d*)">', page)
+    assert rows == ["1", "3", ""] and "Not on the charts until it is marked attended" in page
+    assert reverse("session_edit", args=[unmarked.pk]) in page
 
 
 def test_the_client_page_links_each_held_session_to_its_transcript(

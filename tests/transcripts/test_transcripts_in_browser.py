@@ -1,5 +1,6 @@
 """In chromium: the treating therapist goes from the client page to a session's transcript, uploads a
-WebVTT file, says who each speaker is with the keyboard alone, and reads the coded session; every page
+WebVTT file, says who each speaker is with the keyboard alone, reads the coded session and then its
+figures across the episode beside the outcome and alliance charts; every page
 passes axe-core (serious and critical) at desktop width and on a 375 px phone without scrolling
 sideways."""
 
@@ -15,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from spacebetween.accounts.models import User
 from spacebetween.clients import services as clinical
+from spacebetween.clients.models import Attendance
 from spacebetween.transcripts.models import Transcript
 from tests.browser.conftest import DESKTOP, PHONE, serious_accessibility_violations
 from tests.transcripts.conftest import SECRET, VTT
@@ -41,7 +43,10 @@ def test_upload_a_vtt_map_speakers_by_keyboard_and_read_the_coded_session(
         started_on=dt.date.today() - dt.timedelta(days=7),
     )
     clinical.session_create(
-        actor=demo_therapist, episode=episode, starts_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
+        actor=demo_therapist,
+        episode=episode,
+        starts_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=1),
+        attendance=Attendance.ATTENDED,
     )
     file = tmp_path / "session.vtt"
     file.write_bytes(VTT)
@@ -79,4 +84,15 @@ def test_upload_a_vtt_map_speakers_by_keyboard_and_read_the_coded_session(
     assert Transcript.objects.get().coded_at is not None
     codes = page.locator("[data-code]")
     assert codes.count() == 5  # every turn but the interpreter's, each with its written label
+    _check_page(page)
+
+    # The figures across the episode, beside its outcome and alliance charts, reached by keyboard.
+    link = page.get_by_role("link", name=re.compile("beside its outcome and alliance charts"))
+    link.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Session transcripts across the episode: Carol Jones"
+    )
+    expect(page.get_by_role("heading", level=2, name="Progress and the relationship")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile(r"^session 1 "))).to_have_count(5)  # one per small chart
     _check_page(page)
