@@ -30,7 +30,8 @@ from typing import Any
 from spacebetween.core.transcripts import lsm as lsm_core
 from spacebetween.core.transcripts import rules
 from spacebetween.core.transcripts.evaluate import annotator_agreement, cross_validate, session_shares
-from spacebetween.core.transcripts.model import MODEL_PATH, Coder, TrainSettings, train
+from spacebetween.core.transcripts.features import FEATURE_VERSION
+from spacebetween.core.transcripts.model import MODEL_PATH, Coder, TrainSettings, settings_record, train
 from spacebetween.core.transcripts.table import (
     SUBTYPES,
     TranscriptError,
@@ -200,6 +201,10 @@ def evaluate_command(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
         doc = {
+            "data": Path(args.data).name,
+            "feature_version": FEATURE_VERSION,
+            "bits": _settings(args).bits,
+            "settings": settings_record(_settings(args)),
             "cross_validation": f"{args.folds}-fold, grouped by transcript_id",
             "utterances": len(utterances),
             "transcripts": len({u.transcript_id for u in utterances}),

@@ -8,11 +8,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from spacebetween.core.transcripts.model import model_card
+
+# The error rates the pages quote, from the model's card (core.transcripts.model.CARD_PATH): the
+# cross-validated figures docs/transcripts.md reports, so that retraining changes one file, not prose.
+_CARD = model_card()
+
+
+def one_in(accuracy: float) -> int:
+    """ "Wrong on about one turn in N": N for a cross-validated accuracy."""
+    return round(1 / (1 - accuracy))
+
+
 ESTIMATE = (
-    "A model's estimate, wrong on about one therapist turn in five and one client turn in three "
-    "(docs/transcripts.md). Use it to find passages to listen to, never on its own to judge a "
-    "therapist's competence or to decide anything about a client."
+    f"A model's estimate, wrong on about one therapist turn in {one_in(_CARD['therapist']['accuracy'])} "
+    f"and one client turn in {one_in(_CARD['client']['accuracy'])} (docs/transcripts.md). Use it to find "
+    "passages to listen to, never on its own to judge a therapist's competence or to decide anything "
+    "about a client."
 )
+# How far, on average, a session's "% open questions" by the model fell from the MI coders' (points)
+OPEN_SHARE_ERROR = round(_CARD["session_shares"]["question"]["mean_absolute_difference"])
+# How often one MI coder gave the same subtype of reflection as the others' majority, in ten
+COMPLEX_AGREEMENT = round(10 * _CARD["annotators"]["reflection_subtype"]["accuracy"])
 
 # The code's words on the page (colour is never the only sign: the label is always written).
 CODE_LABELS = {
@@ -60,9 +77,9 @@ def figures(summary: dict[str, Any]) -> list[Figure]:
             "Open questions",
             _number(summary.get("percent_open_questions"), " %", 1),
             "Share of the questions coded open (MITI 4.2.1 sets no threshold for it). Rough: on AnnoMI "
-            "a session's share by the model was on average 20 points from the MI coders' "
-            "(docs/transcripts.md). Not given for a transcript coded before the model told open from "
-            "closed.",
+            f"a session's share by the model was on average {OPEN_SHARE_ERROR} points from the MI "
+            "coders' (docs/transcripts.md). Not given for a transcript coded before the model told "
+            "open from closed.",
         ),
         Figure(
             "percent_complex_reflections",
@@ -70,8 +87,8 @@ def figures(summary: dict[str, Any]) -> list[Figure]:
             _number(summary.get("percent_complex_reflections"), " %", 1),
             "Share of the reflections coded complex, adding meaning to what the client said (MITI 4.2.1: "
             "40 % fair, 50 % good). Very rough: MI coders themselves agree on simple vs complex only about "
-            "six times in ten, and the model no better (docs/transcripts.md). Not given for a transcript "
-            "coded before the model told simple from complex.",
+            f"{COMPLEX_AGREEMENT} times in ten, and the model no better (docs/transcripts.md). Not given "
+            "for a transcript coded before the model told simple from complex.",
         ),
         Figure(
             "change_vs_sustain",

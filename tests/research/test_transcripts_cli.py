@@ -128,6 +128,7 @@ def test_train_and_evaluate_on_a_slice(tmp_path: Path, capsys: pytest.CaptureFix
     assert cli.main(["transcripts", "evaluate", "--data", str(data), "--folds", "3", "--steps", "40"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["cross_validation"] == "3-fold, grouped by transcript_id"
+    assert doc["settings"]["steps"] == "40" and doc["data"] == data.name  # what it ran with, for the card
     assert (
         sum(map(sum, doc["therapist"]["confusion"])) + sum(map(sum, doc["client"]["confusion"]))
         == doc["utterances"]

@@ -7,7 +7,8 @@ import pytest
 
 from spacebetween.core import transcript_figures
 from spacebetween.core.transcripts.lsm import lsm
-from spacebetween.transcripts.presenters import HEIGHT, PAD, chart, figures
+from spacebetween.core.transcripts.model import model_card
+from spacebetween.transcripts.presenters import ESTIMATE, HEIGHT, PAD, chart, figures, one_in
 
 SPEAKERS = ["therapist", "client", "therapist", "client", "therapist", "client", "therapist"]
 TEXTS = [
@@ -71,3 +72,16 @@ def test_a_chart_puts_low_at_the_bottom_high_at_the_top_and_skips_gaps() -> None
     c = chart("LSM", ["a", "b", "c"], [0.5, None, 1.0], 0.5, 1.0)
     assert [(p.label, p.y) for p in c.points] == [("a", HEIGHT - PAD), ("c", PAD)]
     assert c.path.startswith("M") and c.path.count("L") == 1
+
+
+def test_the_error_rates_the_pages_quote_come_from_the_models_card() -> None:
+    # by hand: 79.4 % right is wrong on one turn in 4.9, so "one in 5"; 65.5 % right, one in 2.9: "3"
+    assert (one_in(0.794), one_in(0.655), one_in(0.5)) == (5, 3, 2)
+    card = model_card()
+    assert f"one therapist turn in {one_in(card['therapist']['accuracy'])} " in ESTIMATE
+    assert f"one client turn in {one_in(card['client']['accuracy'])} " in ESTIMATE
+    shown = {f.key: f.meaning for f in figures({"percent_open_questions": 50.0})}
+    error = card["session_shares"]["question"]["mean_absolute_difference"]
+    assert f"on average {round(error)} points from the MI coders'" in shown["percent_open_questions"]
+    agree = card["annotators"]["reflection_subtype"]["accuracy"]
+    assert f"only about {round(10 * agree)} times in ten" in shown["percent_complex_reflections"]

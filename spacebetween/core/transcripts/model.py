@@ -20,11 +20,13 @@ space that training touched (float16), which keeps the shipped file small.
 from __future__ import annotations
 
 import io
+import json
 import os
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +35,10 @@ from spacebetween.core.transcripts.features import DEFAULT_BITS, FEATURE_VERSION
 from spacebetween.core.transcripts.table import CLIENT_LABELS, SUBTYPES, THERAPIST_LABELS, Utterance, refined
 
 MODEL_PATH = Path(__file__).resolve().parent / "model.npz"
+# The model's cross-validated figures: `spacebetween transcripts evaluate --output` on the data and
+# settings the shipped model was trained with. The pages quote their error rates from it and
+# docs/transcripts.md reports it; tests/core/test_transcripts_card.py checks that the three agree.
+CARD_PATH = Path(__file__).resolve().parent / "card.json"
 HEADS = {"therapist": THERAPIST_LABELS, "client": CLIENT_LABELS}
 
 
@@ -45,6 +51,24 @@ class TrainSettings:
     # heads trained on log-count-ratio-scaled features (the subtype heads are named by their behaviour)
     nb_heads: tuple[str, ...] = ("therapist", "question", "reflection")
     nb_alpha: float = 1.0  # add-alpha smoothing of the log-count ratios
+
+
+def settings_record(settings: TrainSettings) -> dict[str, str]:
+    """The training settings as a model file's meta and the model's card record them (the feature
+    version and the width are stored beside them)."""
+    return {
+        "steps": str(settings.steps),
+        "learning_rate": str(settings.learning_rate),
+        "l2": str(settings.l2),
+        "nb_heads": ",".join(settings.nb_heads),
+        "nb_alpha": str(settings.nb_alpha),
+    }
+
+
+def model_card(path: str | Path = CARD_PATH) -> dict[str, Any]:
+    """The shipped model's cross-validated figures (`CARD_PATH`)."""
+    card: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+    return card
 
 
 @dataclass
@@ -236,11 +260,7 @@ def train(utterances: Sequence[Utterance], settings: TrainSettings | None = None
         if len(set(y)) == len(subtypes):  # data without subtypes: no head
             coder.subtypes[behaviour] = fit(behaviour, rows, y, subtypes)
     coder.meta = {
-        "steps": str(settings.steps),
-        "learning_rate": str(settings.learning_rate),
-        "l2": str(settings.l2),
-        "nb_heads": ",".join(settings.nb_heads),
-        "nb_alpha": str(settings.nb_alpha),
+        **settings_record(settings),
         "subtypes": ",".join(coder.subtypes),
         "utterances": str(len(utterances)),
         "transcripts": str(len({u.transcript_id for u in utterances})),
