@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from spacebetween.core.transcripts.features import featurise
-from spacebetween.core.transcripts.model import HEADS, TrainSettings, subtype_rows, train_head
+from spacebetween.core.transcripts.model import HEADS, Head, TrainSettings, subtype_rows, train_head
 from spacebetween.core.transcripts.table import SUBTYPES, Utterance, refined, split_code
 
 MIN_SESSION_TURNS = 5  # a session's share is compared only where both sides have this many turns
@@ -99,8 +99,10 @@ def cross_validate(
 
     def out_of_fold(
         rows: npt.NDArray[np.int64], y: Sequence[str], labels: Sequence[str], name: str
-    ) -> Scores:
+    ) -> tuple[list[str], list[Head]]:
+        """Each fold's head, trained on the other folds' `rows`, and its codes for the rows in its fold."""
         guess = [""] * len(rows)
+        heads = []
         for f in range(folds):
             train_mask = fold[rows] != f
             head = train_head(
@@ -113,26 +115,32 @@ def cross_validate(
             held_out = np.flatnonzero(~train_mask)
             for j, label in zip(held_out, head.predict(x.take(rows[held_out])), strict=True):
                 guess[j] = label
-                if name in HEADS:
-                    predicted[rows[j]] = label
-            if name in SUBTYPES:  # refine what the main head coded as this behaviour, in this fold
-                coded = np.asarray(
-                    [i for i in np.flatnonzero(fold == f) if predicted[i] == name], dtype=np.int64
-                )
-                if len(coded):
-                    for i, sub in zip(coded, head.predict(x.take(coded)), strict=True):
-                        predicted[i] = refined(name, sub)
-        return score(y, guess, labels)
+            heads.append(head)
+        return guess, heads
 
     out: dict[str, Scores] = {}
     for speaker, labels in HEADS.items():
         rows = np.asarray([i for i, u in enumerate(utterances) if u.speaker == speaker], dtype=np.int64)
-        out[speaker] = out_of_fold(rows, [utterances[i].label for i in rows], labels, speaker)
+        y = [utterances[i].label for i in rows]
+        guess, _ = out_of_fold(rows, y, labels, speaker)
+        out[speaker] = score(y, guess, labels)
+        for i, code in zip(rows, guess, strict=True):
+            predicted[i] = code
     for behaviour, subtypes in SUBTYPES.items():
         rows = subtype_rows(utterances, behaviour)
-        if len(rows):
-            y = [utterances[i].subtype for i in rows]
-            out[f"{behaviour}_subtype"] = out_of_fold(rows, y, subtypes, behaviour)
+        if not len(rows):
+            continue
+        y = [utterances[i].subtype for i in rows]
+        guess, heads = out_of_fold(rows, y, subtypes, behaviour)
+        out[f"{behaviour}_subtype"] = score(y, guess, subtypes)
+        # refine what each fold's main head coded as this behaviour with the same fold's subtype head
+        for f, head in enumerate(heads):
+            coded = np.asarray(
+                [i for i in np.flatnonzero(fold == f) if predicted[i] == behaviour], dtype=np.int64
+            )
+            if len(coded):
+                for i, sub in zip(coded, head.predict(x.take(coded)), strict=True):
+                    predicted[i] = refined(behaviour, sub)
     return CrossValidation(out, predicted)
 
 
