@@ -29,6 +29,7 @@ RESEARCH_SUBCOMMANDS = {
     ("transcripts", "lsm"): "spacebetween.research.transcripts:lsm",
     ("transcripts", "train"): "spacebetween.research.transcripts:train_command",
     ("transcripts", "evaluate"): "spacebetween.research.transcripts:evaluate_command",
+    ("transcripts", "score"): "spacebetween.research.transcripts:score_command",
 }
 
 # `spacebetween bench` runs the benchmark suite, bench/run.py of the source checkout: it is not part of

@@ -4,6 +4,7 @@
     spacebetween transcripts lsm FILE.csv [--format csv|json] [--output FILE]
     spacebetween transcripts train --data AnnoMI-full.csv --out model.npz
     spacebetween transcripts evaluate --data AnnoMI-full.csv [--folds 5] [--output FILE.json]
+    spacebetween transcripts score --data HELD_OUT.csv [--model FILE.npz] [--output FILE.json]
 
 Input of `code` and `lsm`: a CSV with columns transcript_id, utterance_id, interlocutor (therapist or
 client) and utterance_text, one row per utterance, each transcript's rows in spoken order. `code` writes
@@ -11,7 +12,9 @@ the same rows (same order, same columns) with therapist_behaviour (therapist row
 therapist_input, other), client_talk_type (client rows: change, neutral, sustain), question_type (open,
 closed) and reflection_type (simple, complex) added, and with `--rules` the rule flags (emotion_words,
 names_feeling, here_and_now, socratic_question). The codes come from a model trained on AnnoMI by
-`train` (docs/transcripts.md: what it can and cannot be used for).
+`train` (docs/transcripts.md: what it can and cannot be used for). `evaluate` cross-validates the
+training settings by transcript; `score` reports a trained model's figures, in the same form, on
+labelled transcripts it was not trained on (refusing, for the shipped model, any it was trained on).
 
 Bad input (missing column, unknown interlocutor, repeated utterance, empty file) stops with a message
 naming the row and column, exit status 2, and no output file: outputs are written to a temporary file
@@ -29,9 +32,22 @@ from typing import Any
 
 from spacebetween.core.transcripts import lsm as lsm_core
 from spacebetween.core.transcripts import rules
-from spacebetween.core.transcripts.evaluate import annotator_agreement, cross_validate, session_shares
+from spacebetween.core.transcripts.evaluate import (
+    Evaluation,
+    annotator_agreement,
+    cross_validate,
+    held_out,
+    session_shares,
+)
 from spacebetween.core.transcripts.features import FEATURE_VERSION
-from spacebetween.core.transcripts.model import MODEL_PATH, Coder, TrainSettings, settings_record, train
+from spacebetween.core.transcripts.model import (
+    MODEL_PATH,
+    Coder,
+    TrainSettings,
+    model_card,
+    settings_record,
+    train,
+)
 from spacebetween.core.transcripts.table import (
     SUBTYPES,
     TranscriptError,
@@ -187,6 +203,20 @@ def train_command(argv: Sequence[str] | None = None) -> int:
     return _run("train", argv, build, body)
 
 
+def _figures(utterances: Sequence[Utterance], results: Evaluation) -> dict[str, Any]:
+    """The figures `evaluate` and `score` report alike: each head's scores and the session shares."""
+    return {
+        "utterances": len(utterances),
+        "transcripts": len({u.transcript_id for u in utterances}),
+        **{name: s.as_dict() for name, s in results.scores.items()},
+        "session_shares": {
+            b: session_shares(utterances, results.predicted, b)
+            for b in SUBTYPES
+            if f"{b}_subtype" in results.scores
+        },
+    }
+
+
 def evaluate_command(argv: Sequence[str] | None = None) -> int:
     def build(p: argparse.ArgumentParser) -> None:
         _settings_args(p)
@@ -206,14 +236,9 @@ def evaluate_command(argv: Sequence[str] | None = None) -> int:
             "bits": _settings(args).bits,
             "settings": settings_record(_settings(args)),
             "cross_validation": f"{args.folds}-fold, grouped by transcript_id",
-            "utterances": len(utterances),
-            "transcripts": len({u.transcript_id for u in utterances}),
-            **{name: s.as_dict() for name, s in results.scores.items()},
-            "session_shares": {
-                b: session_shares(utterances, results.predicted, b)
-                for b in SUBTYPES
-                if f"{b}_subtype" in results.scores
-            },
+            # which transcripts a model trained on this data saw: `score` refuses them as held out
+            "transcript_ids": sorted({u.transcript_id for u in utterances}, key=_natural),
+            **_figures(utterances, results),
             "annotators": {
                 column: annotator_agreement(rows, column).as_dict()
                 for column in AGREEMENT_COLUMNS
@@ -224,3 +249,44 @@ def evaluate_command(argv: Sequence[str] | None = None) -> int:
         return 0
 
     return _run("evaluate", argv, build, body)
+
+
+def _natural(transcript_id: str) -> tuple[int, str]:
+    return (int(transcript_id), "") if transcript_id.isdigit() else (1 << 62, transcript_id)
+
+
+SEEN_IN_TRAINING = (
+    "{file}: {n} transcript(s) were in the shipped model's training data (transcript_id {ids}): "
+    "scoring them would not be a held-out figure; leave them out, or give --model"
+)
+
+
+def score_command(argv: Sequence[str] | None = None) -> int:
+    def build(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data", required=True, metavar="HELD_OUT.csv", help="AnnoMI-full's columns")
+        p.add_argument("--model", metavar="FILE.npz", help="default: the model shipped in the package")
+        p.add_argument("--output", metavar="FILE.json", help="write here (atomically) instead of stdout")
+
+    def body(args: argparse.Namespace) -> int:
+        utterances = _annomi(args.data)
+        ids = {u.transcript_id for u in utterances}
+        if args.model is None:  # the shipped model's training transcripts are on its card
+            seen = sorted(ids & set(model_card()["transcript_ids"]), key=_natural)
+            if seen:
+                shown = ", ".join(seen[:10]) + (", …" if len(seen) > 10 else "")
+                raise UsageError(SEEN_IN_TRAINING.format(file=args.data, n=len(seen), ids=shown))
+        coder = _load_model(args.model)
+        doc = {
+            "data": Path(args.data).name,
+            "model": Path(args.model).name if args.model else "shipped",
+            "held_out": (
+                "checked: none of these transcripts was in the shipped model's training data"
+                if args.model is None
+                else "not checked: only the shipped model's training transcripts are known"
+            ),
+            **_figures(utterances, held_out(coder, utterances)),
+        }
+        emit(json.dumps(doc, indent=2) + "\n", args.output)
+        return 0
+
+    return _run("score", argv, build, body)

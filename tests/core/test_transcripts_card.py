@@ -7,6 +7,7 @@ follow."""
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from spacebetween.core.transcripts.features import FEATURE_VERSION
 from spacebetween.core.transcripts.model import CARD_PATH, MODEL_PATH, Coder, model_card
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "transcripts.md"
+ANNOMI = Path(__file__).resolve().parents[1] / "data" / "published" / "annomi" / "AnnoMI-full.csv"
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +39,10 @@ def test_the_card_was_computed_for_the_shipped_model(card: dict[str, Any]) -> No
     assert str(card["utterances"]) == shipped.meta["utterances"]
     assert str(card["transcripts"]) == shipped.meta["transcripts"]
     assert card["data"] == shipped.meta["data"] == "AnnoMI-full.csv"
+    # the transcripts `spacebetween transcripts score` refuses as held out: the training file's
+    with ANNOMI.open(newline="", encoding="utf-8") as fh:
+        trained = {row["transcript_id"] for row in csv.DictReader(fh)}
+    assert len(card["transcript_ids"]) == card["transcripts"] and set(card["transcript_ids"]) == trained
     assert CARD_PATH.parent == MODEL_PATH.parent  # shipped in the package, beside the model
 
 

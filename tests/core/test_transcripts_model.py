@@ -8,13 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spacebetween.core.transcripts.evaluate import score
+from spacebetween.core.transcripts.evaluate import held_out, score
 from spacebetween.core.transcripts.features import BLOCKS, Sparse, _chars, _own, featurise, tokens
 from spacebetween.core.transcripts.model import (
     MODEL_PATH,
     Coder,
     TrainSettings,
     log_count_ratios,
+    subtype_rows,
     train,
     train_head,
 )
@@ -167,6 +168,33 @@ def test_held_out_transcripts_beat_the_majority_class(annomi: list[Utterance]) -
         s = score([t for t, _ in pairs], [p for _, p in pairs], labels)
         # always answering the commonest class would give macro-F1 below 1/len(labels)
         assert s.macro_f1 > floor, (speaker, s.as_dict())
+
+
+def test_a_trained_coder_is_scored_on_held_out_transcripts_as_the_folds_are(
+    annomi: list[Utterance],
+) -> None:
+    ids = sorted({u.transcript_id for u in annomi}, key=int)
+    coder = train(transcripts(annomi, set(ids[:35])), TrainSettings(steps=60, bits=16))
+    test = transcripts(annomi, set(ids[35:50]))
+    result = held_out(coder, test)
+    assert result.predicted == coder.code(test, refine=True)
+    for speaker in ("therapist", "client"):
+        assert result.scores[speaker].confusion.sum() == sum(u.speaker == speaker for u in test)
+    for behaviour, subtypes in SUBTYPES.items():
+        rows = subtype_rows(test, behaviour)
+        scored = result.scores[f"{behaviour}_subtype"]
+        assert scored.labels == subtypes and scored.confusion.sum() == len(
+            rows
+        )  # as if the main code were right
+        # where the main code was right, the refined code carries the same head's subtype: those turns
+        # are a part of the subtype's confusion matrix, cell by cell
+        right = [split_code(result.predicted[i]) for i in rows]
+        part = score(
+            [test[i].subtype for i, (main, _) in zip(rows, right, strict=True) if main == behaviour],
+            [sub for main, sub in right if main == behaviour],
+            subtypes,
+        )
+        assert part.confusion.sum() > 10 and (part.confusion <= scored.confusion).all()
 
 
 def test_shipped_model(annomi: list[Utterance]) -> None:

@@ -1,6 +1,7 @@
-"""Transcript-grouped cross-validation: macro-F1, per-class F1 and confusion matrices; how far the
-coded share of open questions and complex reflections falls from the annotators' per session; and how
-well AnnoMI's own annotators agree with each other, the ceiling any coder is read against.
+"""Transcript-grouped cross-validation, and a trained coder scored on held-out transcripts, the same
+way: macro-F1, per-class F1 and confusion matrices; how far the coded share of open questions and
+complex reflections falls from the annotators' per session; and how well AnnoMI's own annotators agree
+with each other, the ceiling any coder is read against.
 
 Folds split whole transcripts (never utterances of one transcript across folds), assigned like
 scikit-learn's GroupKFold: largest transcript first, each to the fold with the fewest utterances so far.
@@ -17,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from spacebetween.core.transcripts.features import featurise
-from spacebetween.core.transcripts.model import HEADS, Head, TrainSettings, subtype_rows, train_head
+from spacebetween.core.transcripts.model import HEADS, Coder, Head, TrainSettings, subtype_rows, train_head
 from spacebetween.core.transcripts.table import SUBTYPES, Utterance, refined, split_code
 
 MIN_SESSION_TURNS = 5  # a session's share is compared only where both sides have this many turns
@@ -79,14 +80,14 @@ def group_folds(groups: Sequence[str], k: int) -> npt.NDArray[np.int64]:
 
 
 @dataclass(frozen=True)
-class CrossValidation:
+class Evaluation:
     scores: dict[str, Scores]  # "therapist", "client", and "<behaviour>_subtype" per table.SUBTYPES
-    predicted: list[str]  # every utterance's out-of-fold code, refined (table.refined)
+    predicted: list[str]  # every utterance's code (out of fold, or by the held-out coder), refined
 
 
 def cross_validate(
     utterances: Sequence[Utterance], *, folds: int = 5, settings: TrainSettings | None = None
-) -> CrossValidation:
+) -> Evaluation:
     """Out-of-fold predictions of every head, scored against the labels, fold by transcript.
 
     A subtype head is scored on the utterances the annotators gave its behaviour (as if the main code
@@ -141,7 +142,29 @@ def cross_validate(
             if len(coded):
                 for i, sub in zip(coded, head.predict(x.take(coded)), strict=True):
                     predicted[i] = refined(behaviour, sub)
-    return CrossValidation(out, predicted)
+    return Evaluation(out, predicted)
+
+
+def held_out(coder: Coder, utterances: Sequence[Utterance]) -> Evaluation:
+    """A trained coder's figures on labelled transcripts it was not trained on (issue #19's 20
+    held-out AnnoMI transcripts), scored as `cross_validate` scores its folds, so that the two read
+    side by side: each subtype head on the turns the annotators gave its behaviour."""
+    predicted = coder.code(utterances, refine=True)
+    out: dict[str, Scores] = {}
+    for speaker, labels in HEADS.items():
+        spoken = [
+            (u.label, split_code(code)[0])
+            for u, code in zip(utterances, predicted, strict=True)
+            if u.speaker == speaker
+        ]
+        out[speaker] = score([t for t, _ in spoken], [p for _, p in spoken], labels)
+    x = featurise(utterances, coder.bits)
+    for behaviour, head in coder.subtypes.items():
+        rows = subtype_rows(utterances, behaviour)
+        if len(rows):
+            y = [utterances[i].subtype for i in rows]
+            out[f"{behaviour}_subtype"] = score(y, head.predict(x.take(rows)), SUBTYPES[behaviour])
+    return Evaluation(out, predicted)
 
 
 def session_shares(
