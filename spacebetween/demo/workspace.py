@@ -1,6 +1,7 @@
 """The demo therapist's clinical work between and after sessions, on a few of her clients: exercises
 set and done, a psychoeducation page shared and read, signed progress notes, a case formulation with
-goals rated at sessions, and on the demo client a rupture note and two transference themes.
+goals rated at sessions, and on the demo client session transcripts (uploaded as a video platform
+exports them, speakers mapped, coded), a rupture note and two transference themes.
 
 Written through each package's own services, as a therapist and her client would write them from the
 pages (so the texts are encrypted, every write has its audit row, and the same validation applies),
@@ -31,6 +32,7 @@ from spacebetween.notes.models import NoteKind
 from spacebetween.relationship import selectors as relationship_selectors
 from spacebetween.relationship import services as relationship
 from spacebetween.relationship.models import Repaired, RuptureKind, ThemeKind
+from spacebetween.transcripts import services as transcripts
 
 # The demo client and this many of the demo therapist's other open individual episodes.
 OTHER_CLIENTS = 2
@@ -42,6 +44,47 @@ EXERCISE_OPEN_DAYS = 14  # open until two weeks after the demo's day
 AFTER_SESSION = dt.timedelta(minutes=30)  # notes and ratings are written just after the session
 
 DEMO_MARK = "(Demo: fictional.)"
+# Short fictional sessions of the demo client, written for the demo (not from any data set): the
+# latest attended sessions get one each, oldest first, so that her episode's transcript page has a
+# trajectory to show beside her outcome and alliance charts.
+TRANSCRIPTS: tuple[tuple[tuple[str, str], ...], ...] = (
+    (
+        ("Therapist", "How have things been since we last met?"),
+        ("Client", "Not great. I stayed in most of the week and I didn't answer anyone's messages."),
+        ("Therapist", "You pulled away from people again."),
+        ("Client", "I just feel so tired and low, and seeing people feels like too much."),
+        ("Therapist", "What happens for you when a message comes in and you leave it?"),
+        ("Client", "I feel guilty, and then I feel worse, so I leave the next one too."),
+        ("Therapist", "So the guilt keeps you away from the very people who might help."),
+        ("Client", "I suppose so. I don't really see the point of trying right now."),
+        ("Therapist", "It might help to notice one message this week and answer it, even briefly."),
+        ("Client", "Maybe. I don't know if I can."),
+    ),
+    (
+        ("Therapist", "Last time you weren't sure you could answer a message. How did it go?"),
+        ("Client", "I answered my sister. It was short, but I did it, and she called me back."),
+        ("Therapist", "You took a step, and it was met."),
+        ("Client", "Yes. I felt a bit lighter afterwards, honestly."),
+        ("Therapist", "What made it possible this time?"),
+        ("Client", "I reminded myself she has always been there for me. I want to keep in touch more."),
+        ("Therapist", "Keeping in touch matters to you, even when you feel low."),
+        ("Client", "It does. I think I could try to see her this weekend."),
+        ("Therapist", "How would you like to plan that, so it feels manageable?"),
+        ("Client", "A short walk, maybe. Not a whole day."),
+    ),
+    (
+        ("Therapist", "I noticed you seemed quieter with me last time, after I suggested the walk."),
+        ("Client", "I felt a bit pushed, to be honest. Like I was failing the homework."),
+        ("Therapist", "Thank you for telling me. It sounds like my suggestion felt like pressure from me."),
+        ("Client", "A little. But I did go for the walk, and I'm glad I went."),
+        ("Therapist", "You went, and you are glad, and you also felt pushed here with me."),
+        ("Client", "Both, yes. I want to keep going, but at my own pace."),
+        ("Therapist", "Going at your own pace is important, and we can set the steps together."),
+        ("Client", "That would help. I think I can manage one thing each week."),
+        ("Therapist", "What would be the one thing for this week?"),
+        ("Client", "Calling my friend from work. I've been meaning to for months."),
+    ),
+)
 EXERCISES = ("thought-record", "emotion-check-in", "mindful-breathing")
 PAGE = "therapy"
 # The client's entries: (exercise, days after it was set, private, answers).
@@ -112,6 +155,7 @@ class Workspace:
     progress_notes: int
     goals: int
     goal_ratings: int
+    transcripts: int
     rupture_notes: int
     themes: int
 
@@ -144,6 +188,19 @@ def _rupture_session(episode: Episode, attended: list[Session]) -> Session:
 
     at = max(range(RUPTURE_WINDOW, len(pairs)), key=drop)
     return next(s for s in attended if s.pk == pairs[at][0])
+
+
+TRANSCRIPT_ROLES = {0: "therapist", 1: "client"}  # the speakers, in order of first appearance
+
+
+def _vtt(turns: tuple[tuple[str, str], ...]) -> bytes:
+    """A transcript as Microsoft Teams and Zoom export it: WebVTT cues with voice tags, four seconds
+    each, and the demo's mark as a NOTE block (no one's turn)."""
+    cues = [f"WEBVTT\n\nNOTE {DEMO_MARK}"]
+    for i, (speaker, text) in enumerate(turns):
+        start, end = dt.timedelta(seconds=4 * i), dt.timedelta(seconds=4 * i + 3)
+        cues.append(f"{i + 1}\n0{start}.000 --> 0{end}.000\n<v {speaker}>{text}</v>")
+    return ("\n\n".join(cues) + "\n").encode()
 
 
 def workspace_written(client_email: str) -> bool:
@@ -243,8 +300,17 @@ def write_workspace(*, seed: int, demo_client: Client, now: dt.datetime) -> Work
                 )
                 counts["ratings"] += 1
                 score = min(10, score + rng.randint(0, 2))
-    # On the demo client: a rupture note and two themes at the session her alliance fell.
+    # On the demo client: her latest sessions transcribed, uploaded and coded just after each.
     episode = chosen[0]
+    attended = _attended(episode, now)
+    for session, turns in zip(attended[-len(TRANSCRIPTS) :], TRANSCRIPTS, strict=True):
+        transcripts.transcript_upload(
+            actor=therapist, session=session, data=_vtt(turns), filename="session.vtt", now=_after(session)
+        )
+        transcripts.transcript_code(
+            actor=therapist, session=session, roles=TRANSCRIPT_ROLES, now=_after(session)
+        )
+    # And a rupture note and two themes at the session her alliance fell.
     ruptured = _rupture_session(episode, _attended(episode, now))
     relationship.rupture_note_save(
         actor=therapist,
@@ -266,6 +332,7 @@ def write_workspace(*, seed: int, demo_client: Client, now: dt.datetime) -> Work
         progress_notes=counts["notes"],
         goals=counts["goals"],
         goal_ratings=counts["ratings"],
+        transcripts=len(TRANSCRIPTS),
         rupture_notes=1,
         themes=len(THEMES),
     )

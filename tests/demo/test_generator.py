@@ -18,7 +18,7 @@ from spacebetween.audit.models import AuditEvent
 from spacebetween.audit.selectors import verify_chain
 from spacebetween.clients.access import clients_for, episodes_for
 from spacebetween.clients.models import Attendance, Client, EndReason, Episode, Session, SessionFormat
-from spacebetween.clients.selectors import caseload
+from spacebetween.clients.selectors import attended_sessions, caseload
 from spacebetween.core.schedule import PlanRow, When
 from spacebetween.demo import answers, workspace
 from spacebetween.demo.generator import (
@@ -48,6 +48,7 @@ from spacebetween.measures.selectors import (
 from spacebetween.notes.models import ProgressNote
 from spacebetween.relationship.models import RuptureNote, SessionReflection, SessionTheme, ThemeLabel
 from spacebetween.safety.models import RiskFlag
+from spacebetween.transcripts.models import Transcript
 
 TODAY = dt.date(2026, 11, 23)
 LONDON = ZoneInfo(DEMO_TIME_ZONE)
@@ -204,7 +205,7 @@ def test_the_audit_chain_verifies_and_holds_every_write(demo: DemoPractice) -> N
 
 def _workspace_writes() -> int:
     """The workspace's audited writes (demo.workspace): one per row, a read of a page besides its share,
-    and one per theme label the practice's list gained."""
+    one per theme label the practice's list gained, and two per session transcript."""
     rows: list[Any] = [
         ExerciseAssignment,
         ExerciseEntry,
@@ -216,7 +217,8 @@ def _workspace_writes() -> int:
     ]
     reads = sum(ReadingShare.objects.values_list("times_read", flat=True))
     themes = RuptureNote.objects.count() + SessionTheme.objects.count() + ThemeLabel.objects.count()
-    return sum(model.objects.count() for model in rows) + reads + themes
+    transcripts = 2 * Transcript.objects.count()  # uploaded, then its speakers mapped and coded
+    return sum(model.objects.count() for model in rows) + reads + themes + transcripts
 
 
 def _primary(response: Response) -> float:
@@ -383,6 +385,16 @@ def test_the_demo_therapists_workspace_has_exercises_notes_a_formulation_and_a_r
     assert (
         GoalRating.objects.count() == written.goal_ratings == 2 * workspace.RATED_SESSIONS * written.clients
     )
+    # Her latest sessions transcribed and coded, each placed on her episode's charts by its number.
+    numbers = {sid: n for n, (sid, _) in enumerate(attended_sessions([story.pk])[story.pk], start=1)}
+    transcribed = Transcript.objects.filter(session__episode=story).order_by("session__starts_at")
+    assert (
+        written.transcripts == len(workspace.TRANSCRIPTS) == transcribed.count() == Transcript.objects.count()
+    )
+    held = [numbers.get(t.session_id) for t in transcribed]
+    assert held == list(range(len(numbers) - written.transcripts + 1, len(numbers) + 1))  # the latest ones
+    assert all(t.coded_at is not None and t.summary["turns"]["client"] > 0 for t in transcribed)
+    assert all(t.session.starts_at < (t.coded_at or NOW) < NOW for t in transcribed.select_related("session"))
     # The rupture note and two themes on the demo client's session where her alliance fell.
     rupture = RuptureNote.objects.get()
     assert rupture.session.episode_id == story.pk and rupture.repaired == "yes"

@@ -163,7 +163,8 @@ class Command(BaseCommand):
                 f"The demo therapist's workspace, on {ws.clients} clients: {ws.exercises} exercises set "
                 f"({ws.entries} entries by the demo client), {ws.progress_notes} signed progress notes, "
                 f"{ws.clients} formulations with {ws.goals} goals ({ws.goal_ratings} ratings), "
-                f"{ws.rupture_notes} rupture note and {ws.themes} themes."
+                f"{ws.transcripts} coded session transcripts, {ws.rupture_notes} rupture note and "
+                f"{ws.themes} themes."
             )
 
     def _print_logins(self, url: str) -> None:
